@@ -1,0 +1,307 @@
+"""The CRM's records: tables, fields, enumerations and the field-level validation rules.
+
+Records are plain dicts (what the TinyDB document stores). Empty optional fields are left out of
+the stored document; a missing field reads as "" (or None for references and dates).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from store.dates import is_valid_storage
+
+SCHEMA_VERSION = 1
+
+ACCOUNTS = "accounts"
+CONTACTS = "contacts"
+ACTIVITIES = "activities"
+META = "meta"
+RECORD_TABLES = (ACCOUNTS, CONTACTS, ACTIVITIES)
+
+
+class Relationship(StrEnum):
+    CUSTOMER = "customer"
+    PROSPECT = "prospect"
+    PARTNER = "partner"
+    RESELLER = "reseller"
+    VENDOR = "vendor"
+    SUPPLIER = "supplier"
+    COMPETITOR = "competitor"
+    INVESTOR = "investor"
+    CONSULTANT = "consultant"
+    INFLUENCER = "influencer"
+    PRESS = "press"
+    OTHER = "other"
+
+
+class RecordStatus(StrEnum):
+    ACTIVE = "active"
+    INACTIVE = "inactive"
+
+
+class ActivityType(StrEnum):
+    NOTE = "note"
+    EMAIL = "email"
+    PHONE_CALL = "phone_call"
+    APPOINTMENT = "appointment"
+    TASK = "task"
+
+
+class ActivityStatus(StrEnum):
+    OPEN = "open"
+    COMPLETED = "completed"
+    CANCELED = "canceled"
+
+
+class Priority(StrEnum):
+    LOW = "low"
+    NORMAL = "normal"
+    HIGH = "high"
+
+
+class Direction(StrEnum):
+    INCOMING = "incoming"
+    OUTGOING = "outgoing"
+
+
+class RegardingType(StrEnum):
+    ACCOUNT = "account"
+    CONTACT = "contact"
+
+
+ACTIVITY_LABELS = {
+    ActivityType.NOTE: "Note",
+    ActivityType.EMAIL: "Email",
+    ActivityType.PHONE_CALL: "Phone call",
+    ActivityType.APPOINTMENT: "Appointment",
+    ActivityType.TASK: "Task",
+}
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """How one field is checked. `kind` is one of: text, email, phone, url, when, bool, enum, ref."""
+
+    name: str
+    label: str
+    kind: str = "text"
+    max_len: int = 200
+    choices: tuple[str, ...] = ()
+    multiline: bool = False
+
+
+def _text(name: str, label: str, max_len: int = 200, **kw: Any) -> FieldSpec:
+    return FieldSpec(name, label, "text", max_len, **kw)
+
+
+_ADDRESS = (
+    _text("address_line1", "Street 1"),
+    _text("address_line2", "Street 2"),
+    _text("address_city", "City", 80),
+    _text("address_state", "State/Province", 80),
+    _text("address_postal_code", "Postal code", 20),
+    _text("address_country", "Country", 80),
+)
+_STATUS = FieldSpec("status", "Status", "enum", choices=tuple(RecordStatus))
+_OWNER = _text("owner", "Owner", 64)
+_DESCRIPTION = _text("description", "Description", 20_000, multiline=True)
+
+ACCOUNT_FIELDS: tuple[FieldSpec, ...] = (
+    _text("name", "Account name", 160),
+    _text("account_number", "Account number", 40),
+    FieldSpec("relationship", "Relationship", "enum", choices=tuple(Relationship)),
+    _text("industry", "Industry", 80),
+    FieldSpec("phone", "Phone", "phone", 40),
+    FieldSpec("email", "Email", "email", 254),
+    FieldSpec("website", "Website", "url", 300),
+    *_ADDRESS,
+    FieldSpec("parent_account_id", "Parent account", "ref"),
+    FieldSpec("primary_contact_id", "Primary contact", "ref"),
+    _DESCRIPTION,
+    _OWNER,
+    _STATUS,
+)
+
+CONTACT_FIELDS: tuple[FieldSpec, ...] = (
+    _text("first_name", "First name", 80),
+    _text("last_name", "Last name", 80),
+    _text("job_title", "Job title", 100),
+    FieldSpec("account_id", "Account", "ref"),
+    FieldSpec("email", "Email", "email", 254),
+    FieldSpec("phone", "Phone", "phone", 40),
+    FieldSpec("mobile", "Mobile", "phone", 40),
+    *_ADDRESS,
+    _DESCRIPTION,
+    _OWNER,
+    _STATUS,
+)
+
+ACTIVITY_FIELDS: tuple[FieldSpec, ...] = (
+    FieldSpec("type", "Type", "enum", choices=tuple(ActivityType)),
+    _text("subject", "Subject", 200),
+    _DESCRIPTION,
+    FieldSpec("regarding_type", "Regarding type", "enum", choices=tuple(RegardingType)),
+    FieldSpec("regarding_id", "Regarding", "ref"),
+    FieldSpec("status", "Status", "enum", choices=tuple(ActivityStatus)),
+    FieldSpec("priority", "Priority", "enum", choices=tuple(Priority)),
+    FieldSpec("due_at", "Due", "when"),
+    FieldSpec("start_at", "Start", "when"),
+    FieldSpec("end_at", "End", "when"),
+    FieldSpec("all_day", "All day", "bool"),
+    _text("location", "Location", 200),
+    FieldSpec("direction", "Direction", "enum", choices=tuple(Direction)),
+    FieldSpec("phone_number", "Phone number", "phone", 40),
+    FieldSpec("email_from", "From", "email", 254),
+    _text("email_to", "To", 1000),
+    FieldSpec("completed_at", "Completed", "when"),
+    _OWNER,
+)
+
+# Fields every record carries, maintained by the service, never typed by users.
+SYSTEM_FIELDS = ("id", "created_at", "created_by", "modified_at", "modified_by", "version",
+                 "source_id")
+
+FIELDS: dict[str, tuple[FieldSpec, ...]] = {
+    ACCOUNTS: ACCOUNT_FIELDS,
+    CONTACTS: CONTACT_FIELDS,
+    ACTIVITIES: ACTIVITY_FIELDS,
+}
+FIELD_BY_NAME: dict[str, dict[str, FieldSpec]] = {
+    table: {f.name: f for f in specs} for table, specs in FIELDS.items()
+}
+SINGULAR = {ACCOUNTS: "account", CONTACTS: "contact", ACTIVITIES: "activity"}
+
+
+@dataclass
+class FieldError:
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}"
+
+
+@dataclass
+class ValidationFailed(Exception):
+    """One or more fields are invalid; `errors` names each field with a user-facing message."""
+
+    errors: list[FieldError] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return "; ".join(str(e) for e in self.errors)
+
+    def for_field(self, name: str) -> str | None:
+        return next((e.message for e in self.errors if e.field == name), None)
+
+
+_EMAIL = re.compile(r"^[^@\s<>(),;:\"\[\]]+@[^@\s<>(),;:\"\[\]]+\.[^@\s<>(),;:\"\[\]]+$")
+_PHONE = re.compile(r"^\+?[0-9 ()./\-]{3,}(\s*(x|ext\.?)\s*[0-9]{1,6})?$", re.IGNORECASE)
+_URL = re.compile(r"^(https?://)?[a-z0-9-]+(\.[a-z0-9-]+)+(:[0-9]{1,5})?(/\S*)?$", re.IGNORECASE)
+
+
+def check_field(spec: FieldSpec, value: Any) -> str | None:
+    """The problem with one value, or None. Empty values are always fine here (see required)."""
+    if value is None or value == "":
+        return None
+    if spec.kind == "bool":
+        return None if isinstance(value, bool) else "must be true or false"
+    if not isinstance(value, str):
+        return "must be text"
+    if len(value) > spec.max_len:
+        return f"is too long ({len(value)} characters, at most {spec.max_len})"
+    if not spec.multiline and ("\n" in value or "\r" in value):
+        return "must be a single line"
+    if spec.kind == "enum" and value not in spec.choices:
+        return f"'{value}' is not one of: {', '.join(spec.choices)}"
+    if spec.kind == "email" and not _EMAIL.match(value):
+        return f"'{value}' is not an email address"
+    if spec.kind == "phone" and not _PHONE.match(value):
+        return f"'{value}' is not a phone number (digits, spaces, + ( ) - . /)"
+    if spec.kind == "url" and not _URL.match(value):
+        return f"'{value}' is not a web address"
+    if spec.kind == "when" and not is_valid_storage(value):
+        return f"'{value}' is not a date (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ)"
+    return None
+
+
+def validate_fields(table: str, record: dict[str, Any]) -> list[FieldError]:
+    """Field-level checks that need no other record: kinds, lengths, enums and required fields."""
+    specs = FIELD_BY_NAME[table]
+    errors: list[FieldError] = []
+    for name, value in record.items():
+        if name in SYSTEM_FIELDS:
+            continue
+        spec = specs.get(name)
+        if spec is None:
+            errors.append(FieldError(name, "is not a field of " + SINGULAR[table] + "s"))
+            continue
+        problem = check_field(spec, value)
+        if problem:
+            errors.append(FieldError(name, problem))
+    errors.extend(_required(table, record))
+    return errors
+
+
+def _required(table: str, record: dict[str, Any]) -> list[FieldError]:
+    def blank(name: str) -> bool:
+        value = record.get(name)
+        return value is None or (isinstance(value, str) and not value.strip())
+
+    if table == ACCOUNTS and blank("name"):
+        return [FieldError("name", "is required")]
+    if table == CONTACTS and blank("first_name") and blank("last_name"):
+        return [FieldError("last_name", "a first name or a last name is required")]
+    if table == ACTIVITIES:
+        errors = []
+        if blank("type"):
+            errors.append(FieldError("type", "is required"))
+        elif record.get("type") != ActivityType.NOTE and blank("subject"):
+            errors.append(FieldError("subject", "is required"))
+        if record.get("type") == ActivityType.NOTE and blank("subject") and blank("description"):
+            errors.append(FieldError("description", "a note needs some text"))
+        if blank("regarding_id") or blank("regarding_type"):
+            errors.append(FieldError("regarding_id", "an activity must be regarding an account "
+                                                     "or a contact"))
+        start, end = record.get("start_at"), record.get("end_at")
+        if start and end and is_valid_storage(start) and is_valid_storage(end) and end < start:
+            errors.append(FieldError("end_at", "ends before it starts"))
+        return errors
+    return []
+
+
+def clean(table: str, changes: dict[str, Any]) -> dict[str, Any]:
+    """Strip surrounding white space, lower-case emails, map '' to 'unset' (None).
+
+    Other characters are kept as typed: the UI shows control characters visibly instead."""
+    specs = FIELD_BY_NAME[table]
+    out: dict[str, Any] = {}
+    for name, value in changes.items():
+        spec = specs.get(name)
+        if isinstance(value, str):
+            value = value.strip() if not (spec and spec.multiline) else value.strip("\n ")
+            if spec and spec.kind == "email":
+                value = value.lower() if value.count("@") == 1 else value
+            if value == "":
+                value = None
+        out[name] = value
+    return out
+
+
+def display_name(table: str, record: dict[str, Any]) -> str:
+    """How a record is named in lists, pickers and messages."""
+    if table == ACCOUNTS:
+        return record.get("name") or "(no name)"
+    if table == CONTACTS:
+        full = " ".join(p for p in (record.get("first_name"), record.get("last_name")) if p)
+        return full or "(no name)"
+    subject = record.get("subject") or (record.get("description") or "").split("\n", 1)[0]
+    return subject[:80] or "(no subject)"
+
+
+def activity_when(activity: dict[str, Any]) -> str:
+    """The moment an activity is filed under on a timeline (stored format, sortable)."""
+    return (activity.get("start_at") or activity.get("due_at") or activity.get("created_at")
+            or "")

@@ -1,0 +1,389 @@
+"""In-memory indexes kept in step with the tables, and the queries the screens make over them.
+
+The indexes follow every change the storage applies (ours and other processes'), so a query
+never scans what it does not need: a timeline reads only its record's activities, a search scans
+one pre-folded string per record in display order.
+"""
+
+from __future__ import annotations
+
+import bisect
+import threading
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from store.model import (
+    ACCOUNTS,
+    ACTIVITIES,
+    CONTACTS,
+    ActivityStatus,
+    ActivityType,
+    activity_when,
+    display_name,
+)
+from store.storage import Change, Database, Record
+from store.text import fold, name_key, tokens
+
+# The fields a list search looks in, per table (the contact's account name is added too).
+SEARCH_FIELDS = {
+    ACCOUNTS: ("name", "account_number", "email", "phone", "address_city", "website"),
+    CONTACTS: ("first_name", "last_name", "email", "phone", "mobile", "address_city"),
+}
+SORTABLE = {
+    ACCOUNTS: ("name", "relationship", "phone", "email", "address_city", "owner", "modified_at"),
+    CONTACTS: ("name", "account", "phone", "email", "address_city", "owner", "modified_at"),
+}
+
+
+@dataclass
+class ListQuery:
+    """What a list screen asks for: search text, filters and a sort."""
+
+    text: str = ""
+    relationship: str | None = None
+    status: str | None = None
+    account_id: str | None = None
+    sort: str = "name"
+    descending: bool = False
+
+
+@dataclass
+class TimelineQuery:
+    types: frozenset[str] | None = None
+    statuses: frozenset[str] | None = None
+    text: str = ""
+    include_contacts: bool = False
+
+
+@dataclass
+class AgendaBuckets:
+    overdue: list[Record] = field(default_factory=list)
+    today: list[Record] = field(default_factory=list)
+    upcoming: list[Record] = field(default_factory=list)
+    no_date: list[Record] = field(default_factory=list)
+
+
+@dataclass
+class TreeNode:
+    record: Record
+    children: list[TreeNode] = field(default_factory=list)
+
+
+class Indexes:
+    """Secondary indexes over the tables; a storage change listener."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        self.lock = threading.RLock()
+        self.children = defaultdict(set)  # parent account id -> subsidiary ids
+        self.contacts_of = defaultdict(set)  # account id -> contact ids
+        self.activities_of = defaultdict(set)  # account/contact id -> activity ids
+        self.open_agenda: set[str] = set()  # open tasks and appointments
+        self.haystack: dict[str, dict[str, str]] = {ACCOUNTS: {}, CONTACTS: {}}
+        self.order: dict[str, list[tuple[str, str]]] = {ACCOUNTS: [], CONTACTS: []}
+        self.sort_key: dict[str, dict[str, str]] = {ACCOUNTS: {}, CONTACTS: {}}
+        self.by_name: dict[str, defaultdict[str, set[str]]] = {
+            ACCOUNTS: defaultdict(set), CONTACTS: defaultdict(set)}
+        self.by_email: dict[str, defaultdict[str, set[str]]] = {
+            ACCOUNTS: defaultdict(set), CONTACTS: defaultdict(set)}
+        self.by_source_id: dict[str, dict[str, str]] = {
+            ACCOUNTS: {}, CONTACTS: {}, ACTIVITIES: {}}
+        self.generation = 0  # bumped on every change: cheap "has anything changed?" for caches
+
+    @property
+    def tables(self) -> dict[str, dict[str, Record]]:
+        return self.database.tables
+
+    # ------------------------------------------------------------ maintenance
+    def bulk_load(self, table: str, records: dict[str, Record]) -> None:
+        with self.lock:
+            self._reset(table)
+            for record in records.values():
+                self._add(table, record, bulk=True)
+            if table in self.order:
+                self.order[table] = sorted((k, rid) for rid, k in self.sort_key[table].items())
+                if table == ACCOUNTS:  # contacts search by their account's name
+                    for rid in self.tables.get(CONTACTS, {}):
+                        self._index_contact_text(rid)
+            self.generation += 1
+
+    def __call__(self, change: Change) -> None:
+        with self.lock:
+            if change.old is not None:
+                self._remove(change.table, change.old)
+            if change.new is not None:
+                self._add(change.table, change.new, bulk=False)
+            if change.table == ACCOUNTS and _name_changed(change):
+                for contact_id in list(self.contacts_of.get(change.record_id, ())):
+                    self._reindex_contact(contact_id)
+            self.generation += 1
+
+    def _reset(self, table: str) -> None:
+        if table == ACCOUNTS:
+            self.children.clear()
+        elif table == CONTACTS:
+            self.contacts_of.clear()
+        else:
+            self.activities_of.clear()
+            self.open_agenda.clear()
+        if table in self.haystack:
+            self.haystack[table].clear()
+            self.order[table] = []
+            self.sort_key[table].clear()
+            self.by_name[table].clear()
+            self.by_email[table].clear()
+        self.by_source_id[table].clear()
+
+    def _add(self, table: str, record: Record, bulk: bool) -> None:
+        rid = record["id"]
+        if record.get("source_id"):
+            self.by_source_id[table][record["source_id"]] = rid
+        if table == ACTIVITIES:
+            regarding = record.get("regarding_id")
+            if regarding:
+                self.activities_of[regarding].add(rid)
+            if (record.get("status", "open") == ActivityStatus.OPEN
+                    and record.get("type") in (ActivityType.TASK, ActivityType.APPOINTMENT)):
+                self.open_agenda.add(rid)
+            return
+        if table == ACCOUNTS and record.get("parent_account_id"):
+            self.children[record["parent_account_id"]].add(rid)
+        if table == CONTACTS and record.get("account_id"):
+            self.contacts_of[record["account_id"]].add(rid)
+        name = display_name(table, record)
+        self.by_name[table][name_key(name)].add(rid)
+        if record.get("email"):
+            self.by_email[table][record["email"].casefold()].add(rid)
+        key = fold(name) + "\x00" + rid
+        self.sort_key[table][rid] = key
+        if table == CONTACTS:
+            self._index_contact_text(rid)
+        else:
+            self.haystack[table][rid] = _haystack(record, SEARCH_FIELDS[table])
+        if not bulk:
+            bisect.insort(self.order[table], (key, rid))
+
+    def _remove(self, table: str, record: Record) -> None:
+        rid = record["id"]
+        if record.get("source_id"):
+            self.by_source_id[table].pop(record["source_id"], None)
+        if table == ACTIVITIES:
+            _discard(self.activities_of, record.get("regarding_id"), rid)
+            self.open_agenda.discard(rid)
+            return
+        if table == ACCOUNTS:
+            _discard(self.children, record.get("parent_account_id"), rid)
+        if table == CONTACTS:
+            _discard(self.contacts_of, record.get("account_id"), rid)
+        _discard(self.by_name[table], name_key(display_name(table, record)), rid)
+        if record.get("email"):
+            _discard(self.by_email[table], record["email"].casefold(), rid)
+        key = self.sort_key[table].pop(rid, None)
+        if key is not None:
+            order = self.order[table]
+            at = bisect.bisect_left(order, (key, rid))
+            if at < len(order) and order[at] == (key, rid):
+                del order[at]
+        self.haystack[table].pop(rid, None)
+
+    def _index_contact_text(self, rid: str) -> None:
+        contact = self.tables[CONTACTS].get(rid)
+        if contact is None:
+            return
+        text = _haystack(contact, SEARCH_FIELDS[CONTACTS])
+        account = self.tables[ACCOUNTS].get(contact.get("account_id") or "")
+        if account is not None:
+            text += " " + fold(account.get("name", ""))
+        self.haystack[CONTACTS][rid] = text
+
+    def _reindex_contact(self, rid: str) -> None:
+        self._index_contact_text(rid)
+
+    # ------------------------------------------------------------ queries
+    def search_ids(self, table: str, query: ListQuery) -> list[str]:
+        """Ids of the records that match, in the order asked for."""
+        with self.lock:
+            order = self.order[table]
+            haystack = self.haystack[table]
+            records = self.tables[table]
+            words = tokens(query.text)
+            if not words:
+                ids = [rid for _key, rid in order]
+            elif len(words) == 1:
+                word = words[0]
+                ids = [rid for _key, rid in order if word in haystack[rid]]
+            else:
+                ids = [rid for _key, rid in order
+                       if all(w in haystack[rid] for w in words)]
+            if query.relationship:
+                ids = [r for r in ids if records[r].get("relationship") == query.relationship]
+            if query.status:
+                ids = [r for r in ids
+                       if records[r].get("status", "active") == query.status]
+            if query.account_id:
+                ids = [r for r in ids if records[r].get("account_id") == query.account_id]
+            if query.sort != "name":
+                ids.sort(key=self._sort_value(table, query.sort))
+            if query.descending:
+                ids.reverse()
+            return ids
+
+    def _sort_value(self, table: str, column: str):
+        records = self.tables[table]
+        if column == "account":
+            accounts = self.tables[ACCOUNTS]
+
+            def by_account(rid: str) -> tuple[int, str]:
+                account = accounts.get(records[rid].get("account_id") or "")
+                name = fold(account["name"]) if account else ""
+                return (0 if name else 1, name)
+            return by_account
+
+        def by_field(rid: str) -> tuple[int, str]:
+            value = records[rid].get(column) or ""
+            return (0 if value else 1, fold(value) if column != "modified_at" else value)
+        return by_field
+
+    def timeline(self, record_id: str, query: TimelineQuery) -> list[Record]:
+        """The record's activities, newest first."""
+        with self.lock:
+            ids = set(self.activities_of.get(record_id, ()))
+            if query.include_contacts:
+                for contact_id in self.contacts_of.get(record_id, ()):
+                    ids |= self.activities_of.get(contact_id, set())
+            activities = self.tables[ACTIVITIES]
+            items = [activities[a] for a in ids if a in activities]
+        if query.types:
+            items = [a for a in items if a.get("type") in query.types]
+        if query.statuses:
+            items = [a for a in items if a.get("status", "open") in query.statuses]
+        words = tokens(query.text)
+        if words:
+            items = [a for a in items if _matches(a, words)]
+        items.sort(key=lambda a: (activity_when(a), a["id"]), reverse=True)
+        return items
+
+    def agenda(self, owner: str | None, now_iso: str, today_end_iso: str,
+               today_start_iso: str) -> AgendaBuckets:
+        """Open tasks and appointments by when they fall: overdue, today, upcoming."""
+        buckets = AgendaBuckets()
+        with self.lock:
+            activities = self.tables[ACTIVITIES]
+            items = [activities[a] for a in self.open_agenda if a in activities]
+        for item in items:
+            if owner and item.get("owner") != owner:
+                continue
+            when = item.get("due_at") if item.get("type") == ActivityType.TASK \
+                else item.get("start_at")
+            if not when:
+                buckets.no_date.append(item)
+            elif len(when) == 10:  # a date without time: due some time that day
+                if when < today_start_iso[:10]:
+                    buckets.overdue.append(item)
+                elif when == today_start_iso[:10]:
+                    buckets.today.append(item)
+                else:
+                    buckets.upcoming.append(item)
+            elif when < now_iso and item.get("type") == ActivityType.TASK:
+                buckets.overdue.append(item)
+            elif when < now_iso and when < today_start_iso:
+                buckets.overdue.append(item)  # an appointment from before today never closed
+            elif when <= today_end_iso:
+                buckets.today.append(item)
+            else:
+                buckets.upcoming.append(item)
+        for bucket in (buckets.overdue, buckets.today, buckets.upcoming):
+            bucket.sort(key=lambda a: (a.get("due_at") or a.get("start_at") or "", a["id"]))
+        buckets.no_date.sort(key=lambda a: a.get("created_at", ""))
+        return buckets
+
+    def subsidiaries(self, account_id: str) -> list[Record]:
+        with self.lock:
+            accounts = self.tables[ACCOUNTS]
+            found = [accounts[a] for a in self.children.get(account_id, ()) if a in accounts]
+        return sorted(found, key=lambda r: fold(r.get("name", "")))
+
+    def contacts_of_account(self, account_id: str) -> list[Record]:
+        with self.lock:
+            contacts = self.tables[CONTACTS]
+            found = [contacts[c] for c in self.contacts_of.get(account_id, ()) if c in contacts]
+        return sorted(found, key=lambda r: fold(display_name(CONTACTS, r)))
+
+    def parent_chain(self, account_id: str) -> list[Record]:
+        """The account's ancestors, nearest first (stops on a cycle rather than looping)."""
+        accounts = self.tables[ACCOUNTS]
+        chain: list[Record] = []  # followed by id lookups only: safe beside writers
+        seen = {account_id}
+        current = accounts.get(account_id)
+        while current and current.get("parent_account_id"):
+            parent_id = current["parent_account_id"]
+            if parent_id in seen or parent_id not in accounts:
+                break
+            seen.add(parent_id)
+            current = accounts[parent_id]
+            chain.append(current)
+        return chain
+
+    def hierarchy(self, account_id: str) -> TreeNode | None:
+        """The tree from the account's top parent down."""
+        with self.lock:
+            return self._hierarchy(account_id)
+
+    def _hierarchy(self, account_id: str) -> TreeNode | None:
+        accounts = self.tables[ACCOUNTS]
+        if account_id not in accounts:
+            return None
+        chain = self.parent_chain(account_id)
+        root = chain[-1] if chain else accounts[account_id]
+        seen: set[str] = set()
+
+        def build(record: Record) -> TreeNode:
+            seen.add(record["id"])
+            kids = [k for k in self.subsidiaries(record["id"]) if k["id"] not in seen]
+            return TreeNode(record, [build(k) for k in kids])
+
+        return build(root)
+
+    def descendants(self, account_id: str) -> set[str]:
+        found: set[str] = set()
+        stack = [account_id]
+        with self.lock:
+            while stack:
+                for child in self.children.get(stack.pop(), ()):
+                    if child not in found:
+                        found.add(child)
+                        stack.append(child)
+        return found
+
+    def same_name(self, table: str, name: str) -> set[str]:
+        return set(self.by_name[table].get(name_key(name), ()))
+
+    def same_email(self, table: str, email: str) -> set[str]:
+        return set(self.by_email[table].get(email.casefold(), ()))
+
+
+def _haystack(record: Record, fields: Iterable[str]) -> str:
+    return fold(" ".join(str(record.get(f) or "") for f in fields))
+
+
+def _matches(activity: Record, words: list[str]) -> bool:
+    text = fold((activity.get("subject") or "") + " " + (activity.get("description") or ""))
+    return all(w in text for w in words)
+
+
+def _discard(index: dict[str, set[str]], key: Any, rid: str) -> None:
+    if not key:
+        return
+    members = index.get(key)
+    if members is not None:
+        members.discard(rid)
+        if not members:
+            del index[key]
+
+
+def _name_changed(change: Change) -> bool:
+    old = change.old.get("name") if change.old else None
+    new = change.new.get("name") if change.new else None
+    return old != new

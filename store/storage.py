@@ -1,0 +1,515 @@
+"""Persistence: a TinyDB JSON base file plus an append-only journal, safe for several processes.
+
+Files, for a database at `crm.json`:
+- `crm.json`: the base, a plain TinyDB document ({table: {doc_id: document}}), replaced only
+  atomically (temp file, fsync, rename). Its `meta` table records `schema_version` and the journal
+  `generation` it already contains.
+- `crm.json.journal-G`: journals, one JSON line per committed transaction
+  (`{"ops": [["put", table, document] | ["del", table, id], ...]}`), fsynced before a write is
+  acknowledged. A base of generation G holds every journal below G; journals form a chain, so a
+  reader at any point can follow them forward without reloading the base.
+- `crm.json.lock`: an flock held by a writer while it catches up, checks and appends.
+
+The base is written one document per line so that it can be parsed in slices: the first screen
+needs accounts and contacts, and activities can follow in the background without holding the GIL
+for a whole second. Files written by plain TinyDB load too, through one whole-file parse.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+from filelock import FileLock, Timeout
+
+from store.model import ACCOUNTS, ACTIVITIES, CONTACTS, META, RECORD_TABLES, SCHEMA_VERSION
+
+Record = dict[str, Any]
+Tables = dict[str, dict[str, Record]]
+# ("put", table, record) or ("del", table, record_id)
+Op = tuple[str, str, Any]
+
+APP_NAME = "termcrm"
+_CHUNK_LINES = 4000
+
+
+class StorageError(Exception):
+    """A database file could not be read or written; the message is for the user."""
+
+
+class CorruptDatabaseError(StorageError):
+    pass
+
+
+class NewerSchemaError(StorageError):
+    pass
+
+
+class LockTimeoutError(StorageError):
+    pass
+
+
+@dataclass(frozen=True)
+class Change:
+    table: str
+    record_id: str
+    old: Record | None
+    new: Record | None
+
+
+ChangeListener = Callable[[Change], None]
+
+
+def _journal_path(base: Path, generation: int) -> Path:
+    return base.with_name(f"{base.name}.journal-{generation}")
+
+
+def _fsync_dir(path: Path) -> None:
+    with suppress(OSError):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    # Parsing creates millions of containers; the cyclic collector would rescan them repeatedly.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+class Database:
+    """The tables of one CRM database file, kept in memory and in step with other processes.
+
+    Thread-safe: every public method takes an internal lock. Readers see committed data only.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], *, group_writable: bool = False,
+                 lock_timeout: float = 10.0, compact_threshold: int = 32 * 1024 * 1024) -> None:
+        self.path = Path(path).expanduser().absolute()
+        self.mode = 0o660 if group_writable else 0o600
+        self.compact_threshold = compact_threshold
+        self.tables: Tables = {t: {} for t in RECORD_TABLES}
+        self.meta: Record = {}
+        self.generation = 0
+        self._offset = 0  # bytes of journal `generation` already applied
+        self._mutex = threading.RLock()
+        self._file_lock = FileLock(str(self.path) + ".lock", timeout=lock_timeout,
+                                   mode=self.mode, thread_local=False)
+        self._listeners: list[ChangeListener] = []
+        self.activities_loaded = threading.Event()
+        self._pending_activity_lines: Callable[[], Iterator[list[bytes]]] | None = None
+
+    # ---------------------------------------------------------------- opening
+    def open(self, *, defer_activities: bool = False) -> None:
+        """Load the base and replay the journals. With `defer_activities`, activities are read
+        later by `load_deferred()` (call it from a worker thread)."""
+        with self._mutex:
+            if not self.path.exists():
+                self._create()
+            self._load_base(defer_activities)
+            if not defer_activities:
+                self._replay_journals()
+
+    def load_deferred(self) -> None:
+        """Finish an `open(defer_activities=True)`: read activities, then replay the journals."""
+        source = self._pending_activity_lines
+        if source is not None:
+            activities: dict[str, Record] = {}
+            for chunk in source():
+                docs = _parse_chunk(chunk)
+                for doc in docs.values():
+                    activities[doc["id"]] = doc
+            with self._mutex:
+                self.tables[ACTIVITIES] = activities
+                self._pending_activity_lines = None
+                for listener in self._listeners:
+                    _notify_bulk(listener, ACTIVITIES, activities)
+        with self._mutex:
+            self._replay_journals()
+            self.activities_loaded.set()
+
+    def subscribe(self, listener: ChangeListener) -> None:
+        """Call `listener` for every record that changes from now on (in whatever thread)."""
+        self._listeners.append(listener)
+
+    def _create(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._locked():
+            if self.path.exists():  # another process won the race
+                return
+            meta = {"schema_version": SCHEMA_VERSION, "generation": 1, "app": APP_NAME}
+            self._write_base({t: {} for t in RECORD_TABLES}, meta)
+
+    def _load_base(self, defer_activities: bool) -> None:
+        try:
+            handle = open(self.path, "rb")  # noqa: SIM115 - closed by the loader
+        except OSError as error:
+            raise StorageError(f"cannot open {self.path}: {error.strerror}") from error
+        with handle, _gc_paused():
+            first = handle.readline()
+            if first.startswith(b'{"meta":') and first.endswith(b",\n"):
+                tables, meta, activity_offset = self._load_line_layout(handle, first,
+                                                                      defer_activities)
+            else:
+                tables, meta = self._load_whole(first + handle.read())
+                activity_offset = None
+        self.meta = meta
+        self.generation = int(meta.get("generation", 1))
+        self._offset = 0
+        self.tables = tables
+        if activity_offset is not None:
+            path = self.path
+            # A base is replaced by rename, never rewritten, so reopening it later by its
+            # inode would be ideal; instead remember its identity and check it before reading.
+            identity = os.stat(path)
+
+            def lines() -> Iterator[list[bytes]]:
+                with open(path, "rb") as again:
+                    if os.fstat(again.fileno()).st_ino != identity.st_ino:
+                        raise StorageError("the database was compacted while loading; reopen")
+                    again.seek(activity_offset)
+                    yield from _table_chunks(again)
+
+            self._pending_activity_lines = lines
+        else:
+            self.activities_loaded.set()
+        for listener in self._listeners:
+            for table in RECORD_TABLES:
+                _notify_bulk(listener, table, self.tables[table])
+
+    def _load_line_layout(self, handle: Any, first: bytes, defer_activities: bool
+                          ) -> tuple[Tables, Record, int | None]:
+        meta = self._parse_meta(_loads(first[:-2] + b"}", self.path)["meta"])
+        tables: Tables = {t: {} for t in RECORD_TABLES}
+        activity_offset = None
+        while True:
+            header = handle.readline()
+            if not header or header == b"}\n" or header == b"}":
+                break
+            name = _table_header(header, self.path)
+            if name == ACTIVITIES and defer_activities:
+                activity_offset = handle.tell()
+                _skip_table(handle)
+                continue
+            target = tables.setdefault(name, {}) if name in RECORD_TABLES else {}
+            for chunk in _table_chunks(handle):
+                for doc in _parse_chunk(chunk, self.path).values():
+                    target[doc["id"]] = doc
+        return tables, meta, activity_offset
+
+    def _load_whole(self, data: bytes) -> tuple[Tables, Record]:
+        if not data.strip():
+            raise CorruptDatabaseError(f"{self.path} is empty: not a CRM database. "
+                                       "Move it away or choose another file with --db.")
+        raw = _loads(data, self.path)
+        if not isinstance(raw, dict) or META not in raw:
+            raise CorruptDatabaseError(f"{self.path} is a JSON file but not a CRM database "
+                                       "(it has no 'meta' table)")
+        meta = self._parse_meta(raw[META])
+        tables: Tables = {t: {} for t in RECORD_TABLES}
+        for table in RECORD_TABLES:
+            documents = raw.get(table, {})
+            if not isinstance(documents, dict):
+                raise CorruptDatabaseError(f"{self.path}: table '{table}' is not a TinyDB table")
+            for doc in documents.values():
+                if not isinstance(doc, dict) or not isinstance(doc.get("id"), str):
+                    raise CorruptDatabaseError(f"{self.path}: a document in '{table}' has no id")
+                tables[table][doc["id"]] = doc
+        return tables, meta
+
+    def _parse_meta(self, raw_meta: Any) -> Record:
+        docs = list(raw_meta.values()) if isinstance(raw_meta, dict) else []
+        meta = docs[0] if docs and isinstance(docs[0], dict) else None
+        if meta is None or not isinstance(meta.get("schema_version"), int):
+            raise CorruptDatabaseError(f"{self.path}: the meta table has no schema_version")
+        if meta["schema_version"] > SCHEMA_VERSION:
+            raise NewerSchemaError(
+                f"{self.path} was written by a newer version of this CRM (schema "
+                f"{meta['schema_version']}, this program knows {SCHEMA_VERSION}). Upgrade to "
+                "open it; the file was left as it was.")
+        return meta
+
+    # ---------------------------------------------------------------- following other writers
+    def refresh(self) -> list[Change]:
+        """Apply what other processes committed since we last looked. Cheap when nothing did."""
+        with self._mutex:
+            if not self.activities_loaded.is_set():
+                return []
+            return self._replay_journals()
+
+    def _replay_journals(self) -> list[Change]:
+        changes: list[Change] = []
+        while True:
+            journal = _journal_path(self.path, self.generation)
+            try:
+                with open(journal, "rb") as handle:
+                    handle.seek(self._offset)
+                    data = handle.read()
+            except FileNotFoundError:
+                if self._offset == 0 and not _journal_path(self.path,
+                                                           self.generation + 1).exists():
+                    return changes  # nothing written in this generation yet
+                # Our journal was removed by compactions we slept through: start again.
+                return self._reload()
+            end = data.rfind(b"\n") + 1  # a torn last line (writer killed) is not ours yet
+            for line in data[:end].splitlines():
+                if not line.strip():
+                    continue
+                ops = _parse_entry(line, journal)
+                if ops and ops[0][0] == "reset":  # the base was replaced as a whole
+                    return changes + self._reload()
+                changes.extend(self._apply(ops))
+            self._offset += end
+            if not _journal_path(self.path, self.generation + 1).exists():
+                return changes
+            self.generation += 1
+            self._offset = 0
+
+    def _reload(self) -> list[Change]:
+        old = self.tables
+        self._load_base(defer_activities=False)
+        self._replay_journals()
+        changes = []
+        for table in RECORD_TABLES:
+            before, after = old[table], self.tables[table]
+            for rid in before.keys() | after.keys():
+                if before.get(rid) != after.get(rid):
+                    changes.append(Change(table, rid, before.get(rid), after.get(rid)))
+        return changes
+
+    def _apply(self, ops: list[Op]) -> list[Change]:
+        changes = []
+        for kind, table, payload in ops:
+            records = self.tables.setdefault(table, {})
+            if kind == "put":
+                change = Change(table, payload["id"], records.get(payload["id"]), payload)
+                records[payload["id"]] = payload
+            else:
+                change = Change(table, payload, records.pop(payload, None), None)
+            changes.append(change)
+            for listener in self._listeners:
+                listener(change)
+        return changes
+
+    # ---------------------------------------------------------------- writing
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        try:
+            self._file_lock.acquire()
+        except Timeout as error:
+            raise LockTimeoutError(
+                f"the database is locked by another process for more than "
+                f"{self._file_lock.timeout:.0f} s; try again") from error
+        except OSError as error:
+            raise StorageError(f"cannot lock {self.path}: {error.strerror}") from error
+        try:
+            yield
+        finally:
+            self._file_lock.release()
+
+    def transact(self, build: Callable[[Tables], list[Op]]) -> list[Change]:
+        """Commit the ops that `build` returns, atomically and durably.
+
+        `build` runs under the write lock after catching up with other writers, so checks it
+        makes (versions, references) see the latest committed state. If it raises, nothing is
+        written. Returns the changes applied (including other writers' caught up first)."""
+        with self._mutex:
+            self.activities_loaded.wait()
+            with self._locked():
+                changes = self._replay_journals()
+                ops = build(self.tables)
+                if not ops:
+                    return changes
+                self._append(ops)
+                changes.extend(self._apply(ops))
+                return changes
+
+    def _append(self, ops: list[Op]) -> None:
+        line = orjson.dumps({"ops": ops}) + b"\n"
+        journal = _journal_path(self.path, self.generation)
+        try:
+            fd = os.open(journal, os.O_WRONLY | os.O_CREAT | os.O_APPEND, self.mode)
+        except OSError as error:
+            raise StorageError(f"cannot write {journal}: {error.strerror}") from error
+        try:
+            size = os.fstat(fd).st_size
+            if size != self._offset:
+                # A writer died mid-line (we hold the lock and have read every whole line).
+                os.ftruncate(fd, self._offset)
+            if self._offset == 0:
+                _fsync_dir(self.path.parent)
+            try:
+                view = memoryview(line)
+                while view:
+                    view = view[os.write(fd, view):]
+                os.fsync(fd)
+            except OSError as error:
+                with suppress(OSError):
+                    os.ftruncate(fd, self._offset)  # leave the file as it was
+                raise StorageError(f"could not save to {journal}: {error.strerror}") from error
+            self._offset += len(line)
+        finally:
+            os.close(fd)
+
+    def journal_size(self) -> int:
+        with suppress(OSError):
+            return os.stat(_journal_path(self.path, self.generation)).st_size
+        return 0
+
+    def needs_compaction(self) -> bool:
+        return self.journal_size() > self.compact_threshold
+
+    def compact(self) -> None:
+        """Fold the journals into a new base so that plain TinyDB sees every record."""
+        with self._mutex:
+            self.activities_loaded.wait()
+            with self._locked():
+                self._replay_journals()
+                old_generation = self.generation
+                new_generation = old_generation + 1
+                # The next journal exists before the new base does: a crash in between leaves
+                # a valid chain (old base -> journal G -> journal G+1).
+                next_journal = _journal_path(self.path, new_generation)
+                fd = os.open(next_journal, os.O_WRONLY | os.O_CREAT, self.mode)
+                os.close(fd)
+                meta = {**self.meta, "generation": new_generation}
+                self._write_base(self.tables, meta)
+                self.meta = meta
+                self.generation = new_generation
+                self._offset = 0
+                for stale in self.path.parent.glob(self.path.name + ".journal-*"):
+                    number = stale.name.rsplit("-", 1)[-1]
+                    if number.isdigit() and int(number) < old_generation:
+                        with suppress(OSError):
+                            stale.unlink()
+
+    def replace_all(self, tables: Tables) -> None:
+        """Write `tables` as the whole database (bulk generation, restore).
+
+        Processes following the journal are told by a `reset` entry to reload the new base."""
+        with self._mutex:
+            self.activities_loaded.wait()
+            with self._locked():
+                self._replay_journals()
+                old_generation = self.generation
+                new_generation = old_generation + 1
+                os.close(os.open(_journal_path(self.path, new_generation),
+                                 os.O_WRONLY | os.O_CREAT, self.mode))
+                meta = {**self.meta, "generation": new_generation}
+                self._write_base(tables, meta)
+                self._append([("reset", "*", new_generation)])
+                self.tables = {t: dict(tables.get(t, {})) for t in RECORD_TABLES}
+                self.meta, self.generation, self._offset = meta, new_generation, 0
+                for listener in self._listeners:
+                    for table in RECORD_TABLES:
+                        _notify_bulk(listener, table, self.tables[table])
+
+    def _write_base(self, tables: Tables, meta: Record) -> None:
+        temp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        try:
+            mode = os.stat(self.path).st_mode & 0o777
+        except FileNotFoundError:
+            mode = self.mode
+        try:
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+            try:
+                os.fchmod(fd, mode)  # the umask must not widen or narrow what was chosen
+                with os.fdopen(fd, "wb", buffering=1024 * 1024, closefd=False) as out:
+                    _write_line_layout(out, tables, meta)
+                    out.flush()
+                    os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.replace(temp, self.path)
+            _fsync_dir(self.path.parent)
+        except OSError as error:
+            with suppress(OSError):
+                temp.unlink()
+            raise StorageError(f"could not write {self.path}: {error.strerror}") from error
+
+
+def _notify_bulk(listener: ChangeListener, table: str, records: dict[str, Record]) -> None:
+    bulk = getattr(listener, "bulk_load", None)
+    if bulk is not None:
+        bulk(table, records)
+    else:
+        for rid, record in records.items():
+            listener(Change(table, rid, None, record))
+
+
+def _write_line_layout(out: Any, tables: Tables, meta: Record) -> None:
+    out.write(b'{"meta":{"1":' + orjson.dumps(meta) + b"},\n")
+    names = [ACCOUNTS, CONTACTS, ACTIVITIES]
+    for index, table in enumerate(names):
+        out.write(b'"' + table.encode() + b'":{\n')
+        records = tables.get(table, {})
+        last = len(records)
+        for number, record in enumerate(records.values(), start=1):
+            out.write(b'"%d":' % number + orjson.dumps(record)
+                      + (b",\n" if number < last else b"\n"))
+        out.write(b"},\n" if index < len(names) - 1 else b"}\n")
+    out.write(b"}\n")
+
+
+def _table_header(line: bytes, path: Path) -> str:
+    if not (line.startswith(b'"') and line.endswith(b'":{\n')):
+        raise CorruptDatabaseError(f"{path}: unexpected content, the file may be damaged")
+    return line[1:-4].decode()
+
+
+def _table_chunks(handle: Any) -> Iterator[list[bytes]]:
+    chunk: list[bytes] = []
+    for line in handle:
+        if line.startswith(b"}"):
+            break
+        chunk.append(line)
+        if len(chunk) >= _CHUNK_LINES:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _skip_table(handle: Any) -> None:
+    for line in handle:
+        if line.startswith(b"}"):
+            return
+
+
+def _parse_chunk(lines: list[bytes], path: Path | None = None) -> dict[str, Record]:
+    body = b"".join(lines).rstrip().rstrip(b",")
+    return _loads(b"{" + body + b"}", path)
+
+
+def _loads(data: bytes, path: Path | None) -> Any:
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError as error:
+        raise CorruptDatabaseError(
+            f"{path} is damaged (not valid JSON: {error}). It was left as it was; "
+            "restore a backup or move it away.") from error
+
+
+def _parse_entry(line: bytes, journal: Path) -> list[Op]:
+    try:
+        entry = orjson.loads(line)
+        ops = entry["ops"]
+        return [(kind, table, payload) for kind, table, payload in ops]
+    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as error:
+        raise CorruptDatabaseError(f"{journal} has a damaged entry; it was left as it "
+                                   "was. Run `crm check` or restore a backup.") from error
