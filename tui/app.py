@@ -1,0 +1,143 @@
+"""The Textual application: screens over the store's service layer, refreshed as data changes."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding
+
+from store.service import CRM
+from store.storage import StorageError
+from tui.commands import CrmCommands
+from tui.messages import DataChanged
+from tui.screens.agenda import AgendaScreen
+from tui.screens.help import HelpScreen
+from tui.screens.record_list import AccountsScreen, ContactsScreen
+
+T = TypeVar("T")
+POLL_SECONDS = 1.0
+
+
+class CrmApp(App[None]):
+    """A keyboard-first CRM. Built with a CRM service already opened for the first screen."""
+
+    TITLE = "termcrm"
+    CSS_PATH = "styles/app.tcss"
+    COMMANDS = App.COMMANDS | {CrmCommands}
+    BINDINGS = [
+        Binding("f1", "help", "Help", id="help"),
+        Binding("f2", "show_accounts", "Accounts", id="accounts"),
+        Binding("f3", "show_contacts", "Contacts", id="contacts"),
+        Binding("f4", "show_agenda", "My activities", id="agenda"),
+        Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
+    ]
+    MODES = {"accounts": AccountsScreen, "contacts": ContactsScreen, "agenda": AgendaScreen}
+    DEFAULT_MODE = "accounts"
+
+    def __init__(self, crm: CRM, *, poll_seconds: float = POLL_SECONDS) -> None:
+        super().__init__()
+        self.crm = crm
+        self.poll_seconds = poll_seconds
+        self.data_generation = 0
+        self.sub_title = str(crm.path)
+
+    def on_mount(self) -> None:
+        self.finish_loading()
+        if self.poll_seconds:
+            self.set_interval(self.poll_seconds, self.poll_changes)
+
+    # ------------------------------------------------------------ data
+    @work(thread=True, group="load", exit_on_error=False)
+    def finish_loading(self) -> None:
+        try:
+            self.crm.finish_loading()
+        except StorageError as error:
+            self.call_from_thread(self.report_error, str(error))
+            return
+        self.call_from_thread(self.data_changed)
+
+    def poll_changes(self) -> None:
+        if self.crm.ready:
+            self._poll()
+
+    @work(thread=True, exclusive=True, group="poll", exit_on_error=False)
+    def _poll(self) -> None:
+        try:
+            changes = self.crm.refresh()
+        except StorageError as error:
+            self.call_from_thread(self.report_error, str(error))
+            return
+        if changes:
+            self.call_from_thread(self.data_changed, changes)
+
+    def data_changed(self, changes: list | None = None) -> None:
+        """Tell the visible screen that records changed; hidden ones catch up on resume."""
+        self.data_generation += 1
+        self.screen.post_message(DataChanged(changes))
+
+    async def in_thread(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run store work (disk, locks) off the event loop so typing never stalls."""
+        return await asyncio.to_thread(function, *args, **kwargs)
+
+    # ------------------------------------------------------------ messages
+    def say(self, message: str, *, severity: str = "information", timeout: float = 4) -> None:
+        """A notification whose text is shown literally (it often contains user data)."""
+        self.notify(message, severity=severity, timeout=timeout, markup=False)  # type: ignore[arg-type]
+
+    def report_error(self, message: str) -> None:
+        self.say(message, severity="error", timeout=10)
+
+    # ------------------------------------------------------------ actions
+    def action_help(self) -> None:
+        if isinstance(self.screen, HelpScreen):
+            return
+        self.push_screen(HelpScreen(self.screen))
+
+    def action_show_accounts(self) -> None:
+        self.switch_mode("accounts")
+
+    def action_show_contacts(self) -> None:
+        self.switch_mode("contacts")
+
+    def action_show_agenda(self) -> None:
+        self.switch_mode("agenda")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Switching lists from inside a form would strand it: forms are modal.
+        if action.startswith("show_") and self.screen.is_modal:
+            return False
+        return True
+
+    def new_record(self, table: str) -> None:
+        from tui.screens import actions
+        from tui.screens.base import CrmScreen
+
+        if isinstance(self.screen, CrmScreen):
+            actions.new_record(self.screen, table)
+
+    def open_record(self, table: str, record_id: str) -> None:
+        """Push the detail screen for a record (from a list, a timeline or the palette)."""
+        from tui.screens.detail import AccountScreen, ContactScreen
+
+        screen = AccountScreen(record_id) if table == "accounts" else ContactScreen(record_id)
+        self.push_screen(screen)
+
+
+def run_tui(path: Path, user: str | None = None, group_writable: bool = False) -> None:
+    """Open the database for the first screen, run the app, and tidy up on exit."""
+    crm = CRM(path, user=user, group_writable=group_writable)
+    crm.open_for_screen()
+    app = CrmApp(crm)
+    try:
+        app.run()
+    finally:
+        if crm.ready:
+            try:
+                crm.close()
+            except StorageError:
+                pass

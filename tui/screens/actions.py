@@ -1,0 +1,129 @@
+"""Flows that several screens start: create, edit, log an activity, change status, delete.
+
+Each pushes its modal, lets the store do the work off the event loop, then tells the app that
+data changed so every screen showing it refreshes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from store.model import ACCOUNTS, ACTIVITIES, CONTACTS, SINGULAR, ActivityStatus, display_name
+from store.service import ConflictError, DependentsError, NotFoundError
+from store.storage import Record, StorageError
+from tui.format import type_label
+from tui.screens.dialogs import DeleteScreen
+from tui.screens.forms import ActivityTypeScreen, account_form, activity_form, contact_form
+
+if TYPE_CHECKING:
+    from tui.screens.base import CrmScreen
+
+STATUS_VERB = {ActivityStatus.COMPLETED: "completed", ActivityStatus.CANCELED: "canceled",
+               ActivityStatus.OPEN: "reopened"}
+
+
+def _saved(screen: CrmScreen, what: str, then: Callable[[Record], None] | None = None
+           ) -> Callable[[Record | None], None]:
+    def done(record: Record | None) -> None:
+        if record is None:
+            return
+        screen.crm_app.data_changed()
+        screen.crm_app.say(f"Saved {what}.")
+        if then:
+            then(record)
+    return done
+
+
+def new_record(screen: CrmScreen, table: str, *, account_id: str | None = None) -> None:
+    form = account_form(screen.crm) if table == ACCOUNTS \
+        else contact_form(screen.crm, account_id=account_id)
+    screen.app.push_screen(form, _saved(
+        screen, f"the new {SINGULAR[table]}",
+        then=lambda record: screen.crm_app.open_record(table, record["id"])))
+
+
+def edit_record(screen: CrmScreen, table: str, record_id: str) -> None:
+    record = screen.crm.get(table, record_id)
+    if record is None:
+        screen.crm_app.say("That record no longer exists.", severity="warning")
+        return
+    if table == ACTIVITIES:
+        form = activity_form(screen.crm, record.get("type", "note"), record=record)
+    elif table == ACCOUNTS:
+        form = account_form(screen.crm, record)
+    else:
+        form = contact_form(screen.crm, record)
+    screen.app.push_screen(form, _saved(screen, display_name(table, record)))
+
+
+def log_activity(screen: CrmScreen, table: str, record_id: str, kind: str | None = None) -> None:
+    """Quick create: pick the type (unless given), then fill only that type's fields."""
+    if table not in (ACCOUNTS, CONTACTS):
+        return
+    if not screen.crm.ready:
+        screen.crm_app.say("Activities are still loading; try again in a moment.")
+        return
+    name = screen.crm.name_of(table, record_id)
+
+    def with_type(chosen: str | None) -> None:
+        if chosen:
+            screen.app.push_screen(activity_form(screen.crm, chosen, table, record_id),
+                                   _saved(screen, f"the {type_label(chosen, short=False)}"
+                                          .lower()))
+    if kind:
+        with_type(kind)
+    else:
+        screen.app.push_screen(ActivityTypeScreen(name), with_type)
+
+
+def set_status(screen: CrmScreen, activity: Record, status: str) -> None:
+    """Complete, cancel or reopen with one key; a concurrent edit is reported, not overwritten."""
+    async def run() -> None:
+        try:
+            await screen.crm_app.in_thread(screen.crm.set_status, activity["id"], status,
+                                           activity.get("version"))
+        except ConflictError:
+            screen.crm_app.say("Someone changed this activity just now; it was refreshed. "
+                               "Try again.", severity="warning")
+            screen.crm_app.data_changed()
+            return
+        except (StorageError, NotFoundError) as error:
+            screen.crm_app.report_error(f"Not saved: {error}")
+            return
+        screen.crm_app.data_changed()
+        screen.crm_app.say(f"{type_label(activity.get('type'), short=False)} "
+                           f"{STATUS_VERB[ActivityStatus(status)]}.")
+    screen.run_worker(run(), group="status")
+
+
+def delete_record(screen: CrmScreen, table: str, record_id: str,
+                  then: Callable[[], None] | None = None) -> None:
+    record = screen.crm.get(table, record_id)
+    if record is None:
+        return
+    counts = screen.crm.dependants(table, record_id)
+    what = f"{SINGULAR[table]} {display_name(table, record)}"
+
+    async def run(choices: dict[str, str]) -> None:
+        try:
+            removed = await screen.crm_app.in_thread(screen.crm.delete, table, record_id,
+                                                     **choices)
+        except (DependentsError, StorageError, NotFoundError) as error:
+            screen.crm_app.report_error(f"Not deleted: {error}")
+            return
+        screen.crm_app.data_changed()
+        screen.crm_app.say(f"Deleted {what} ({removed} record{'s' if removed != 1 else ''}).")
+        if then:
+            then()
+
+    def chosen(choices: dict[str, str] | None) -> None:
+        if choices is not None:
+            screen.run_worker(run(choices), group="delete")
+    screen.app.push_screen(DeleteScreen(what, counts), chosen)
+
+
+def show_hierarchy(screen: CrmScreen, account_id: str) -> None:
+    from tui.screens.hierarchy import HierarchyScreen
+
+    screen.app.push_screen(HierarchyScreen(account_id))

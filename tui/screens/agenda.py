@@ -1,0 +1,124 @@
+"""My activities: open tasks and appointments, overdue first, then today and upcoming."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import Footer, Static
+
+from store.model import ACCOUNTS, CONTACTS, ActivityStatus
+from store.storage import Record
+from tui.format import activity_moment, is_overdue, type_label, when_text
+from tui.literal import literal
+from tui.messages import DataChanged
+from tui.screens import actions
+from tui.screens.base import CrmScreen
+from tui.widgets.virtual_table import Column, VirtualTable
+
+Row = tuple[str, Record | str]  # ("section", label) or ("item", activity)
+
+
+class AgendaScreen(CrmScreen):
+    BINDINGS = [
+        Binding("x", "set_status('completed')", "Done", id="complete"),
+        Binding("C", "set_status('canceled')", "Cancel activity", show=False, id="cancel"),
+        Binding("g", "go_to_record", "Go to record", id="goto"),
+        Binding("m", "toggle_mine", "Mine/all", id="mine"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.everyone = False
+        self.rows: list[Row] = []
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="title", classes="title")
+        yield Static(id="agenda-status", classes="status-line")
+        yield VirtualTable([
+            Column("mark", " ", 1, 1),
+            Column("when", "When", 14),
+            Column("type", "Type", 7),
+            Column("subject", "Subject", None, 12),
+            Column("regarding", "Regarding", None, 12),
+            Column("owner", "Owner", 8, hide_below=90),
+        ], id="agenda", empty_text="Nothing open. Log a task from an account or contact (l).")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._seen_generation = self.crm_app.data_generation
+        self.reload(None)
+        self.query_one(VirtualTable).focus()
+
+    @property
+    def table(self) -> VirtualTable:
+        return self.query_one(VirtualTable)
+
+    def reload(self, changes: DataChanged | None = None) -> None:
+        owner = None if self.everyone else self.crm.user
+        who = "everyone" if self.everyone else self.crm.user
+        self.query_one("#title", Static).update(literal(f"termcrm › My activities · {who}"))
+        if not self.crm.ready:
+            self.table.set_empty_text("Loading activities…")
+            self.table.set_rows(0, lambda i: ())
+            return
+        buckets = self.crm.agenda(owner)
+        current = self.current()
+        rows: list[Row] = []
+        for label, items in (("Overdue", buckets.overdue), ("Today", buckets.today),
+                             ("Upcoming", buckets.upcoming), ("No date", buckets.no_date)):
+            if items:
+                rows.append(("section", f"{label} ({len(items)})"))
+                rows.extend(("item", item) for item in items)
+        self.rows = rows
+        self._now_iso = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        cursor = next((i for i, (kind, value) in enumerate(rows)
+                       if kind == "item" and current and value["id"] == current["id"]),  # type: ignore[index]
+                      1 if rows else 0)
+        self.table.set_rows(len(rows), self._row, mark=self._mark, cursor=cursor)
+        self.query_one("#agenda-status", Static).update(literal(
+            f"{len(buckets.overdue)} overdue (!) · {len(buckets.today)} today · "
+            f"{len(buckets.upcoming)} upcoming · m: {'only mine' if self.everyone else 'all'}"))
+
+    def _row(self, index: int) -> list[str]:
+        kind, value = self.rows[index]
+        if kind == "section":
+            return ["", f"── {value}", "", "", "", ""]
+        activity: Record = value  # type: ignore[assignment]
+        return ["!" if is_overdue(activity, self._now_iso) else "",
+                when_text(activity_moment(activity)), type_label(activity.get("type")),
+                activity.get("subject", ""), self.crm.regarding_name(activity),
+                activity.get("owner", "")]
+
+    def _mark(self, index: int) -> str | None:
+        kind, value = self.rows[index]
+        if kind == "section":
+            return "header"
+        return "warning" if is_overdue(value, self._now_iso) else None  # type: ignore[arg-type]
+
+    def current(self) -> Record | None:
+        if not self.rows or self.table.cursor >= len(self.rows):
+            return None
+        kind, value = self.rows[self.table.cursor]
+        return value if kind == "item" else None  # type: ignore[return-value]
+
+    def on_virtual_table_selected(self, event: VirtualTable.Selected) -> None:
+        activity = self.current()
+        if activity:
+            actions.edit_record(self, "activities", activity["id"])
+
+    def action_set_status(self, status: str) -> None:
+        activity = self.current()
+        if activity and activity.get("status", "open") == ActivityStatus.OPEN:
+            actions.set_status(self, activity, status)
+
+    def action_go_to_record(self) -> None:
+        activity = self.current()
+        if activity:
+            table = ACCOUNTS if activity.get("regarding_type") == "account" else CONTACTS
+            self.crm_app.open_record(table, activity["regarding_id"])
+
+    def action_toggle_mine(self) -> None:
+        self.everyone = not self.everyone
+        self.reload(None)

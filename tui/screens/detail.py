@@ -1,0 +1,269 @@
+"""Account and contact detail screens: the record's fields, its relations and its timeline."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.widgets import Footer, Static, TabbedContent, TabPane
+
+from store.model import ACCOUNTS, CONTACTS, FIELDS, display_name
+from store.storage import Record
+from tui.format import when_text
+from tui.literal import literal, visible
+from tui.messages import DataChanged
+from tui.screens import actions
+from tui.screens.base import CrmScreen
+from tui.widgets.timeline import Timeline
+from tui.widgets.virtual_table import Column, VirtualTable
+
+LABEL_WIDTH = 9
+HALF = 38
+
+
+def info_lines(pairs: list[tuple[str, str]]) -> Content:
+    """Label/value pairs laid out two per line (one per line when they are long)."""
+    cells = [f"{label:<{LABEL_WIDTH}}{visible(value)}" for label, value in pairs if value]
+    lines = []
+    while cells:
+        left = cells.pop(0)
+        if cells and len(left) < HALF and len(cells[0]) <= HALF:
+            lines.append(f"{left:<{HALF}}  {cells.pop(0)}")
+        else:
+            lines.append(left)
+    return Content("\n".join(lines) or "(no details yet: press e to edit)")
+
+
+class DetailScreen(CrmScreen):
+    """Shared parts: title, info block, tabs with a timeline, actions on the record."""
+
+    TABLE = ACCOUNTS
+    BINDINGS = [
+        Binding("escape,backspace", "back", "Back", id="back"),
+        Binding("e", "edit", "Edit", id="edit"),
+        Binding("l", "log_activity", "Log", id="log"),
+        Binding("d", "delete", "Delete", show=False, id="delete"),
+        Binding("1", "tab(1)", "Timeline", show=False, id="tab-1"),
+        Binding("2", "tab(2)", "Tab 2", show=False, id="tab-2"),
+        Binding("3", "tab(3)", "Tab 3", show=False, id="tab-3"),
+        Binding("4", "tab(4)", "Tab 4", show=False, id="tab-4"),
+    ]
+
+    def __init__(self, record_id: str) -> None:
+        super().__init__()
+        self.record_id = record_id
+
+    @property
+    def record(self) -> Record | None:
+        return self.crm.get(self.TABLE, self.record_id)
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="title", classes="title")
+        yield Static(id="info")
+        with TabbedContent(id="tabs"):
+            yield from self.compose_tabs()
+        yield Footer()
+
+    def compose_tabs(self) -> ComposeResult:
+        with TabPane("1 Timeline", id="tab-timeline"):
+            yield Timeline(rollup_possible=self.TABLE == ACCOUNTS, id="timeline")
+        with TabPane("Details", id="tab-details"):
+            with VerticalScroll():
+                yield Static(id="all-fields")
+
+    def on_mount(self) -> None:
+        self._seen_generation = self.crm_app.data_generation
+        self.query_one(Timeline).show(self.crm, self.record_id)
+        self.reload(None)
+        self.query_one(Timeline).table.focus()
+
+    def reload(self, changes: DataChanged | None = None) -> None:
+        record = self.record
+        if record is None:
+            self.crm_app.say("This record was deleted.", severity="warning")
+            self.dismiss_screen()
+            return
+        self.query_one("#title", Static).update(self.title_content(record))
+        self.query_one("#info", Static).update(info_lines(self.info_pairs(record)))
+        self.query_one("#all-fields", Static).update(self.all_fields(record))
+        self.query_one(Timeline).refresh_items()
+
+    def dismiss_screen(self) -> None:
+        if len(self.app.screen_stack) > 1 and self.app.screen is self:
+            self.app.pop_screen()
+
+    def title_content(self, record: Record) -> Content:
+        raise NotImplementedError
+
+    def info_pairs(self, record: Record) -> list[tuple[str, str]]:
+        raise NotImplementedError
+
+    def all_fields(self, record: Record) -> Content:
+        lines = []
+        for spec in FIELDS[self.TABLE]:
+            value = record.get(spec.name)
+            if spec.kind == "ref":
+                target = CONTACTS if spec.name == "primary_contact_id" else ACCOUNTS
+                value = self.crm.name_of(target, value)
+            lines.append(f"{spec.label:<16} {visible(value or '', single_line=False)}")
+        lines.append("")
+        lines.append(f"{'Created':<16} {when_text(record.get('created_at'))} by "
+                     f"{visible(record.get('created_by', ''))}")
+        lines.append(f"{'Modified':<16} {when_text(record.get('modified_at'))} by "
+                     f"{visible(record.get('modified_by', ''))} (version "
+                     f"{record.get('version')})")
+        lines.append(f"{'Id':<16} {record['id']}")
+        return Content("\n".join(lines))
+
+    # ------------------------------------------------------------ timeline messages
+    def on_timeline_open_activity(self, message: Timeline.OpenActivity) -> None:
+        actions.edit_record(self, "activities", message.activity["id"])
+
+    def on_timeline_status_requested(self, message: Timeline.StatusRequested) -> None:
+        actions.set_status(self, message.activity, message.status)
+
+    # ------------------------------------------------------------ actions
+    def action_back(self) -> None:
+        self.dismiss_screen()
+
+    def action_edit(self) -> None:
+        actions.edit_record(self, self.TABLE, self.record_id)
+
+    def action_log_activity(self) -> None:
+        actions.log_activity(self, self.TABLE, self.record_id)
+
+    def action_delete(self) -> None:
+        actions.delete_record(self, self.TABLE, self.record_id, then=self.dismiss_screen)
+
+    def action_tab(self, number: int) -> None:
+        panes = list(self.query(TabPane))
+        if 0 < number <= len(panes):
+            self.query_one(TabbedContent).active = panes[number - 1].id or ""
+            focusable = panes[number - 1].query("VirtualTable")
+            if focusable:
+                focusable.first().focus()
+
+    def open_from(self, table: str, record_id: str | None) -> None:
+        if record_id and self.crm.get(table, record_id):
+            self.crm_app.open_record(table, record_id)
+        else:
+            self.crm_app.say("Nothing to open there.")
+
+
+class AccountScreen(DetailScreen):
+    TABLE = ACCOUNTS
+    BINDINGS = [
+        Binding("p", "parent", "Parent", show=False, id="parent"),
+        Binding("i", "primary_contact", "Primary contact", show=False, id="primary"),
+        Binding("h", "hierarchy", "Hierarchy", id="hierarchy"),
+        Binding("r", "rollup", "Contacts' activities", show=False, id="rollup"),
+        Binding("c", "new_contact", "New contact", show=False, id="new-contact"),
+    ]
+
+    def compose_tabs(self) -> ComposeResult:
+        with TabPane("1 Timeline", id="tab-timeline"):
+            yield Timeline(rollup_possible=True, id="timeline")
+        with TabPane("2 Contacts", id="tab-contacts"):
+            yield VirtualTable([Column("name", "Name", None, 12), Column("title", "Job title"),
+                                Column("phone", "Phone", 15), Column("email", "Email")],
+                               id="contacts", empty_text="No contacts: press c to add one.")
+        with TabPane("3 Subsidiaries", id="tab-subsidiaries"):
+            yield VirtualTable([Column("name", "Account", None, 12),
+                                Column("relationship", "Type", 10),
+                                Column("city", "City", 14)],
+                               id="subsidiaries", empty_text="No subsidiaries.")
+        with TabPane("4 Details", id="tab-details"):
+            with VerticalScroll():
+                yield Static(id="all-fields")
+
+    def reload(self, changes: DataChanged | None = None) -> None:
+        super().reload(changes)
+        if self.record is None:
+            return
+        self.contacts = self.crm.contacts_of(self.record_id)
+        self.subsidiaries = self.crm.subsidiaries(self.record_id)
+        contacts = self.query_one("#contacts", VirtualTable)
+        contacts.set_rows(len(self.contacts), lambda i: [
+            display_name(CONTACTS, self.contacts[i]), self.contacts[i].get("job_title", ""),
+            self.contacts[i].get("phone") or self.contacts[i].get("mobile", ""),
+            self.contacts[i].get("email", "")])
+        subsidiaries = self.query_one("#subsidiaries", VirtualTable)
+        subsidiaries.set_rows(len(self.subsidiaries), lambda i: [
+            display_name(ACCOUNTS, self.subsidiaries[i]),
+            self.subsidiaries[i].get("relationship", ""),
+            self.subsidiaries[i].get("address_city", "")])
+        tabs = self.query_one(TabbedContent)
+        tabs.get_tab("tab-contacts").label = Content(f"2 Contacts ({len(self.contacts)})")
+        tabs.get_tab("tab-subsidiaries").label = Content(
+            f"3 Subsidiaries ({len(self.subsidiaries)})")
+
+    def title_content(self, record: Record) -> Content:
+        status = record.get("status", "active")
+        kind = record.get("relationship") or "account"
+        return literal(f"Account › {display_name(ACCOUNTS, record)}  ({kind}, {status})")
+
+    def info_pairs(self, record: Record) -> list[tuple[str, str]]:
+        city = ", ".join(p for p in (record.get("address_city"),
+                                     record.get("address_country")) if p)
+        parent = self.crm.name_of(ACCOUNTS, record.get("parent_account_id"))
+        primary = self.crm.name_of(CONTACTS, record.get("primary_contact_id"))
+        return [("Phone", record.get("phone", "")), ("Email", record.get("email", "")),
+                ("Web", record.get("website", "")), ("City", city),
+                ("Industry", record.get("industry", "")), ("Owner", record.get("owner", "")),
+                ("Parent", f"{parent}  [p]" if parent else ""),
+                ("Primary", f"{primary}  [i]" if primary else "")]
+
+    def on_virtual_table_selected(self, event: VirtualTable.Selected) -> None:
+        if event.table.id == "contacts" and self.contacts:
+            self.open_from(CONTACTS, self.contacts[event.index]["id"])
+        elif event.table.id == "subsidiaries" and self.subsidiaries:
+            self.open_from(ACCOUNTS, self.subsidiaries[event.index]["id"])
+
+    def action_parent(self) -> None:
+        record = self.record or {}
+        self.open_from(ACCOUNTS, record.get("parent_account_id"))
+
+    def action_primary_contact(self) -> None:
+        record = self.record or {}
+        self.open_from(CONTACTS, record.get("primary_contact_id"))
+
+    def action_hierarchy(self) -> None:
+        actions.show_hierarchy(self, self.record_id)
+
+    def action_rollup(self) -> None:
+        self.query_one(Timeline).toggle_rollup()
+
+    def action_new_contact(self) -> None:
+        actions.new_record(self, CONTACTS, account_id=self.record_id)
+
+
+class ContactScreen(DetailScreen):
+    TABLE = CONTACTS
+    BINDINGS = [Binding("p", "account", "Account", id="account")]
+
+    def compose_tabs(self) -> ComposeResult:
+        with TabPane("1 Timeline", id="tab-timeline"):
+            yield Timeline(id="timeline")
+        with TabPane("2 Details", id="tab-details"):
+            with VerticalScroll():
+                yield Static(id="all-fields")
+
+    def title_content(self, record: Record) -> Content:
+        account = self.crm.name_of(ACCOUNTS, record.get("account_id"))
+        at = f" · {account}" if account else " · no account (B2C)"
+        return literal(f"Contact › {display_name(CONTACTS, record)}{at}")
+
+    def info_pairs(self, record: Record) -> list[tuple[str, str]]:
+        city = ", ".join(p for p in (record.get("address_city"),
+                                     record.get("address_country")) if p)
+        account = self.crm.name_of(ACCOUNTS, record.get("account_id"))
+        return [("Title", record.get("job_title", "")), ("Account", f"{account}  [p]"
+                                                        if account else ""),
+                ("Email", record.get("email", "")), ("Phone", record.get("phone", "")),
+                ("Mobile", record.get("mobile", "")), ("City", city),
+                ("Owner", record.get("owner", "")), ("Status", record.get("status", ""))]
+
+    def action_account(self) -> None:
+        record = self.record or {}
+        self.open_from(ACCOUNTS, record.get("account_id"))

@@ -1,0 +1,389 @@
+"""New and edit forms for accounts, contacts and activities.
+
+One modal does the work for all three: fields come from the store's specs, the store validates,
+errors appear next to their fields, and nothing typed is lost on an error or a conflict.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Footer, OptionList, Static
+from textual.widgets.option_list import Option
+
+from store.dates import DateParseError
+from store.model import (
+    ACCOUNTS,
+    ACTIVITIES,
+    ACTIVITY_LABELS,
+    CONTACTS,
+    FIELD_BY_NAME,
+    SINGULAR,
+    ActivityStatus,
+    ActivityType,
+    Direction,
+    Priority,
+    RecordStatus,
+    Relationship,
+    ValidationFailed,
+    display_name,
+)
+from store.queries import ListQuery
+from store.service import CRM, ConflictError, NotFoundError
+from store.storage import Record, StorageError
+from tui.literal import literal
+from tui.screens.dialogs import ConfirmScreen, ConflictScreen
+from tui.widgets.form_fields import (
+    CheckboxRow,
+    FieldRow,
+    RefRow,
+    SelectRow,
+    TextAreaRow,
+    WhenRow,
+    rows_of,
+)
+
+ACCOUNT_FORM = ["name", "account_number", "relationship", "industry", "phone", "email",
+                "website", "parent_account_id", "primary_contact_id", "address_line1",
+                "address_line2", "address_city", "address_state", "address_postal_code",
+                "address_country", "owner", "status", "description"]
+CONTACT_FORM = ["first_name", "last_name", "job_title", "account_id", "email", "phone",
+                "mobile", "address_line1", "address_line2", "address_city", "address_state",
+                "address_postal_code", "address_country", "owner", "status", "description"]
+ACTIVITY_FORM = {
+    ActivityType.NOTE: ["subject", "description"],
+    ActivityType.TASK: ["subject", "due_at", "priority", "status", "description"],
+    ActivityType.PHONE_CALL: ["subject", "direction", "phone_number", "status", "description"],
+    ActivityType.EMAIL: ["subject", "email_from", "email_to", "direction", "status",
+                         "description"],
+    ActivityType.APPOINTMENT: ["subject", "start_at", "end_at", "all_day", "location", "status",
+                               "description"],
+}
+REQUIRED = {"name", "subject"}
+
+
+def _options(values: Any) -> list[tuple[str, str]]:
+    return [(str(v.value).replace("_", " "), v.value) for v in values]
+
+
+class FormScreen(ModalScreen[Record | None]):
+    """Create or edit one record. Dismisses with the saved record, or None when cancelled."""
+
+    BINDINGS = [
+        # Priority: the move happens before the next key is routed, so a fast typist's
+        # `Alice<tab>Oslo` lands in two fields, never as `AliceOslo` in the first.
+        Binding("tab", "app.focus_next", "Next field", show=False, priority=True),
+        Binding("shift+tab", "app.focus_previous", "Previous field", show=False,
+                priority=True),
+        Binding("ctrl+s", "save", "Save", id="save", priority=True),
+        Binding("escape", "cancel", "Cancel", id="cancel"),
+    ]
+
+    def __init__(self, crm: CRM, table: str, fields: list[str], *, record: Record | None = None,
+                 fixed: dict[str, Any] | None = None, defaults: dict[str, Any] | None = None,
+                 title: str | None = None) -> None:
+        super().__init__(classes="form-screen")
+        self.crm = crm
+        self.table = table
+        self.field_names = fields
+        self.record = record
+        self.version = record.get("version") if record else None
+        self.fixed = fixed or {}
+        self.defaults = defaults or {}
+        self.title_text = title or (f"Edit {SINGULAR[table]}" if record
+                                    else f"New {SINGULAR[table]}")
+        self._initial: dict[str, Any] = {}
+        self._duplicates_confirmed = False
+        self._saving = False
+
+    # ------------------------------------------------------------ layout
+    def compose(self) -> ComposeResult:
+        with Vertical(id="form"):
+            yield Static(literal(self.title_text), id="form-title")
+            yield Static("", id="form-message")
+            with VerticalScroll(id="form-fields"):
+                for name in self.field_names:
+                    yield self.make_row(name)
+            with Horizontal(id="form-buttons"):
+                yield Button("Save (ctrl+s)", id="save", variant="primary", compact=True)
+                yield Button("Cancel (esc)", id="cancel", compact=True)
+        yield Footer()
+
+    def make_row(self, name: str) -> FieldRow:
+        spec = FIELD_BY_NAME[self.table][name]
+        label = spec.label + (" *" if name in REQUIRED else "")
+        if name == "first_name" or name == "last_name":
+            label = spec.label + " ¹"
+        if spec.kind == "ref":
+            target = ACCOUNTS if name in ("parent_account_id", "account_id") else CONTACTS
+            return RefRow(spec, self._candidates(target),
+                          lambda rid, t=target: self.crm.name_of(t, rid), label=label)
+        if spec.kind == "when":
+            return WhenRow(spec, label=label, date_only=self._all_day)
+        if spec.kind == "bool":
+            return CheckboxRow(spec, label=label)
+        if spec.multiline:
+            return TextAreaRow(spec, label=label)
+        if spec.kind == "enum":
+            choices = {"relationship": Relationship, "status": self._statuses(),
+                       "priority": Priority, "direction": Direction}[name]
+            blank = name in ("relationship", "direction")
+            return SelectRow(spec, _options(choices), allow_blank=blank, label=label)
+        return FieldRow(spec, label=label)
+
+    def _statuses(self) -> Any:
+        return ActivityStatus if self.table == ACTIVITIES else RecordStatus
+
+    def _all_day(self) -> bool:
+        row = self.query("#row-all_day")
+        return bool(row) and bool(row.first(CheckboxRow).get_value())
+
+    def _candidates(self, table: str):  # noqa: ANN202 - a closure over the store
+        def search(text: str) -> list[tuple[str, str]]:
+            ids = self.crm.search(table, ListQuery(text=text))[:12]
+            own = self.record["id"] if self.record else None
+            return [(rid, display_name(table, self.crm.get(table, rid) or {}))
+                    for rid in ids if rid != own]
+        return search
+
+    def on_mount(self) -> None:
+        rows = rows_of(self)
+        source = {**self.defaults, **(self.record or {})}
+        for name, row in rows.items():
+            if name in source:
+                row.set_value(source[name])
+        self._initial = self._snapshot()
+        if self.table in (ACCOUNTS, CONTACTS) and not self.record:
+            self._hint_required()
+        first = rows.get(self.field_names[0])
+        if first:
+            first.focus_input()
+
+    def _hint_required(self) -> None:
+        if self.table == CONTACTS:
+            self._message("¹ a first name or a last name is needed", "hint")
+
+    # ------------------------------------------------------------ values
+    def _snapshot(self) -> dict[str, Any]:
+        values = {}
+        for name, row in rows_of(self).items():
+            try:
+                values[name] = row.get_value()
+            except (ValueError, DateParseError):
+                values[name] = ("unreadable", row.query("Input").first().value
+                                if row.query("Input") else None)
+        return values
+
+    @property
+    def dirty(self) -> bool:
+        return self._snapshot() != self._initial
+
+    def _collect(self) -> dict[str, Any] | None:
+        """The typed values ready for the store, or None after showing field errors."""
+        rows = rows_of(self)
+        problems = {}
+        for name, row in rows.items():
+            problem = row.check()
+            row.show_error(problem)
+            if problem:
+                problems[name] = problem
+        if problems:
+            self._message("Some fields need attention (marked ✗).", "error")
+            rows[next(iter(problems))].focus_input()
+            return None
+        values = {name: row.get_value() for name, row in rows.items()}
+        if self.record:  # only what the user changed: a conflict merge keeps others' edits
+            values = {k: v for k, v in values.items() if v != self._initial.get(k)}
+        return {**values, **self.fixed}
+
+    def _message(self, text: str, kind: str = "error") -> None:
+        message = self.query_one("#form-message", Static)
+        message.update(literal(text, single_line=False))
+        message.set_classes(f"-{kind}" if text else "")
+
+    # ------------------------------------------------------------ saving
+    @on(Button.Pressed, "#save")
+    def action_save(self) -> None:
+        self._save()
+
+    @work(exclusive=True, group="form")
+    async def _save(self) -> None:
+        if self._saving:
+            return
+        values = self._collect()
+        if values is None:
+            return
+        if not self.record and not self._duplicates_confirmed:
+            duplicates = self.crm.duplicates(self.table, values)
+            if duplicates:
+                names = ", ".join(display_name(self.table, d) for d in duplicates[:3])
+                self._message(f"Possible duplicate of {names}. Press ctrl+s again to save "
+                              "anyway, or change the fields.", "warning")
+                self._duplicates_confirmed = True
+                return
+        await self._store(values)
+
+    async def _store(self, values: dict[str, Any], version: int | None = None) -> None:
+        self._saving = True
+        app = self.app
+        try:
+            if self.record:
+                result = await app.in_thread(self.crm.update, self.table, self.record["id"],
+                                             values, version or self.version)
+            else:
+                result = await app.in_thread(self.crm.create, self.table, values)
+        except ValidationFailed as failure:
+            self._show_failure(failure)
+            return
+        except ConflictError as conflict:
+            await self._resolve_conflict(conflict, values)
+            return
+        except (StorageError, NotFoundError) as error:
+            self._message(f"Not saved: {error}. Your changes are still here.", "error")
+            return
+        finally:
+            self._saving = False
+        for warning in result.warnings:
+            app.say(warning, severity="warning")
+        self.dismiss(result.record)
+
+    def _show_failure(self, failure: ValidationFailed) -> None:
+        rows = rows_of(self)
+        first = None
+        elsewhere = []
+        for error in failure.errors:
+            row = rows.get(error.field)
+            if row is None:
+                elsewhere.append(str(error))
+                continue
+            row.show_error(error.message)
+            first = first or row
+        self._message("Not saved: " + ("; ".join(elsewhere) if elsewhere
+                                       else "fix the fields marked ✗."), "error")
+        if first:
+            first.focus_input()
+
+    async def _resolve_conflict(self, conflict: ConflictError, values: dict[str, Any]) -> None:
+        theirs = conflict.theirs
+        if theirs is None:
+            self._message("Someone deleted this record meanwhile; it cannot be saved. "
+                          "Press escape to close.", "error")
+            return
+        fields = {k: FIELD_BY_NAME[self.table][k].label for k in values if k in self.field_names}
+        choice = await self.app.push_screen_wait(
+            ConflictScreen(fields, values, theirs, self.record or {}, self._display))
+        if choice == "mine":
+            await self._store(values, version=theirs["version"])
+        elif choice == "theirs":
+            self.app.say("Kept their version; your changes were discarded.")
+            self.dismiss(theirs)
+        else:  # back to editing: their values under my changes, ready to save again
+            self.record, self.version = theirs, theirs["version"]
+            rows = rows_of(self)
+            for name, row in rows.items():
+                if name not in values:
+                    row.set_value(theirs.get(name))
+            self._initial = {**self._snapshot(), **{k: theirs.get(k) for k in values}}
+            self._message("Their version is loaded; your changes are kept on top. "
+                          "ctrl+s saves.", "warning")
+
+    def _display(self, name: str, value: Any) -> str:
+        spec = FIELD_BY_NAME[self.table].get(name)
+        if spec is not None and spec.kind == "ref" and value:
+            target = CONTACTS if name == "primary_contact_id" else ACCOUNTS
+            return self.crm.name_of(target, value) or str(value)
+        return "" if value is None else str(value)
+
+    # ------------------------------------------------------------ cancelling
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self._cancel()
+
+    @work(exclusive=True, group="form")
+    async def _cancel(self) -> None:
+        if self.dirty:
+            discard = await self.app.push_screen_wait(
+                ConfirmScreen("Discard your changes?", yes="Discard", no="Keep editing"))
+            if not discard:
+                return
+        self.dismiss(None)
+
+
+class ActivityTypeScreen(ModalScreen[str | None]):
+    """First step of logging an activity: which kind (one key each)."""
+
+    KEYS = {"n": ActivityType.NOTE, "e": ActivityType.EMAIL, "c": ActivityType.PHONE_CALL,
+            "a": ActivityType.APPOINTMENT, "t": ActivityType.TASK}
+    BINDINGS = [
+        Binding("n", "choose('note')", "Note"),
+        Binding("e", "choose('email')", "Email"),
+        Binding("c", "choose('phone_call')", "Call"),
+        Binding("a", "choose('appointment')", "Appointment"),
+        Binding("t", "choose('task')", "Task"),
+        Binding("escape", "cancel", "Cancel"),
+    ]
+
+    def __init__(self, regarding_name: str) -> None:
+        super().__init__(classes="small-modal")
+        self.regarding_name = regarding_name
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(literal(f"Log an activity for {self.regarding_name}"),
+                         classes="dialog-title")
+            yield OptionList(*[Option(f"{key}  {ACTIVITY_LABELS[kind]}", id=kind.value)
+                               for key, kind in self.KEYS.items()], id="types")
+            yield Static("Press a letter or pick with ↑↓ and enter. Escape cancels.",
+                         classes="dialog-hint")
+        yield Footer()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
+    def action_choose(self, kind: str) -> None:
+        self.dismiss(kind)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+def account_form(crm: CRM, record: Record | None = None) -> FormScreen:
+    return FormScreen(crm, ACCOUNTS, ACCOUNT_FORM, record=record)
+
+
+def contact_form(crm: CRM, record: Record | None = None,
+                 account_id: str | None = None) -> FormScreen:
+    defaults = {"account_id": account_id} if account_id else {}
+    return FormScreen(crm, CONTACTS, CONTACT_FORM, record=record, defaults=defaults)
+
+
+def activity_form(crm: CRM, kind: str, regarding_table: str | None = None,
+                  regarding_id: str | None = None, record: Record | None = None) -> FormScreen:
+    """The quick-create (or edit) form for one activity type, prefilled from its record."""
+    if record is not None:
+        regarding_table = ACCOUNTS if record.get("regarding_type") == "account" else CONTACTS
+        regarding_id = record.get("regarding_id")
+    target = crm.get(regarding_table or ACCOUNTS, regarding_id or "") or {}
+    defaults: dict[str, Any] = {}
+    if kind == ActivityType.PHONE_CALL:
+        defaults = {"phone_number": target.get("phone") or target.get("mobile"),
+                    "direction": Direction.OUTGOING.value,
+                    "status": ActivityStatus.COMPLETED.value}
+    elif kind == ActivityType.EMAIL:
+        defaults = {"email_to": target.get("email"), "direction": Direction.OUTGOING.value,
+                    "status": ActivityStatus.COMPLETED.value}
+    elif kind in (ActivityType.TASK, ActivityType.APPOINTMENT):
+        defaults = {"status": ActivityStatus.OPEN.value, "priority": Priority.NORMAL.value}
+    fixed = {} if record else {
+        "type": kind, "regarding_id": regarding_id,
+        "regarding_type": "account" if regarding_table == ACCOUNTS else "contact"}
+    name = display_name(regarding_table or ACCOUNTS, target) if target else "?"
+    label = ACTIVITY_LABELS[ActivityType(kind)]
+    title = f"{'Edit' if record else 'New'} {label.lower()} · {name}"
+    return FormScreen(crm, ACTIVITIES, ACTIVITY_FORM[ActivityType(kind)], record=record,
+                      fixed=fixed, defaults=defaults, title=title)

@@ -1,0 +1,53 @@
+"""Help: every key of the screen underneath, and the keys that work everywhere."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Footer, Static
+
+from tui.literal import literal
+from tui.widgets.virtual_table import Column, VirtualTable
+
+ALWAYS = [
+    ("tab / shift+tab", "Move between fields and panes"),
+    ("↑ ↓ j k", "Move in lists; PgUp PgDn Home End jump"),
+    ("enter", "Open the highlighted record"),
+    ("ctrl+p", "Command palette: any action, jump to any account or contact"),
+    ("escape", "Cancel a form, leave a search box, go back"),
+]
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape,f1,q,question_mark", "close", "Close")]
+
+    def __init__(self, screen: Screen) -> None:
+        super().__init__(classes="small-modal")
+        self.rows: list[tuple[str, str]] = []
+        seen = set()
+        for key, active in screen.active_bindings.items():
+            binding = active.binding
+            if not binding.description or (binding.action, binding.description) in seen:
+                continue
+            seen.add((binding.action, binding.description))
+            keys = [k for k, a in screen.active_bindings.items()
+                    if a.binding.action == binding.action]
+            display = " / ".join(dict.fromkeys(screen.app.get_key_display(
+                screen.active_bindings[k].binding) for k in keys))
+            self.rows.append((display, binding.description))
+        self.rows.extend(ALWAYS)
+        self.title_text = f"Keys · {getattr(screen, 'help_title', type(screen).__name__)}"
+
+    def compose(self) -> ComposeResult:
+        yield Static(literal(self.title_text), classes="dialog-title")
+        yield VirtualTable([Column("key", "Key", 18), Column("does", "Does")], id="keys")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(VirtualTable)
+        table.set_rows(len(self.rows), lambda i: self.rows[i])
+        table.focus()
+
+    def action_close(self) -> None:
+        self.dismiss(None)

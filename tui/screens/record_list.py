@@ -1,0 +1,249 @@
+"""The Accounts and Contacts lists: search as you type, sort, filter, open, act on a record."""
+
+from __future__ import annotations
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.widgets import Footer, Input, Static
+from textual.worker import get_current_worker
+
+from store.model import ACCOUNTS, CONTACTS, Relationship, display_name
+from store.queries import ListQuery
+from store.storage import Record
+from tui.format import count
+from tui.literal import literal
+from tui.messages import DataChanged
+from tui.screens import actions
+from tui.screens.base import CrmScreen
+from tui.widgets.virtual_table import Column, VirtualTable
+
+STATUS_FILTERS = ("active", "inactive", None)
+
+
+class RecordListScreen(CrmScreen):
+    """A searchable list of one table. Subclasses say which table and how rows read."""
+
+    TABLE = ACCOUNTS
+    NOUN = "account"
+    COLUMNS: list[Column] = []
+    SORTS: tuple[str, ...] = ("name",)
+
+    BINDINGS = [
+        Binding("slash", "focus_search", "Search", id="search"),
+        Binding("n", "new", "New", id="new"),
+        Binding("e", "edit", "Edit", id="edit"),
+        Binding("l", "log_activity", "Log", id="log"),
+        Binding("d", "delete", "Delete", id="delete", show=False),
+        Binding("s", "cycle_sort", "Sort", id="sort"),
+        Binding("r", "reverse_sort", "Reverse sort", show=False, id="reverse"),
+        Binding("a", "cycle_status", "Active/all", show=False, id="status"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.query_state = ListQuery(status="active")
+        self.ids: list[str] = []
+        self._searching = False
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="title", classes="title")
+        with Horizontal(id="search-row"):
+            yield Static("/", id="search-label")
+            yield Input(placeholder=f"search {self.NOUN}s: name, email, phone, city…",
+                        id="search", compact=True)
+        yield Static(id="list-status", classes="status-line")
+        yield VirtualTable(self.COLUMNS, id="records", empty_text="Loading…")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(VirtualTable).focus()
+        self._seen_generation = self.crm_app.data_generation
+        self.run_search()
+
+    @property
+    def table(self) -> VirtualTable:
+        return self.query_one("#records", VirtualTable)
+
+    # ------------------------------------------------------------ search
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "search":
+            self.query_state.text = event.value
+            self.run_search()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "search":
+            self.table.focus()
+
+    def on_key(self, event) -> None:  # noqa: ANN001 - textual Key event
+        search = self.query_one("#search", Input)
+        if search.has_focus and event.key in ("down", "escape"):
+            if event.key == "escape" and search.value:
+                search.value = ""
+            self.table.focus()
+            event.stop()
+
+    def reload(self, changes: DataChanged | None = None) -> None:
+        self.run_search()
+
+    @work(thread=True, exclusive=True, group="search", exit_on_error=False)
+    def run_search(self) -> None:
+        """Search off the event loop: at 500k records a scan takes longer than a keystroke."""
+        query = ListQuery(**vars(self.query_state))
+        ids = self.crm.search(self.TABLE, query)
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._show, ids)
+
+    def _show(self, ids: list[str]) -> None:
+        current = self.current_id()
+        self.ids = ids
+        cursor = 0
+        if current is not None:
+            try:
+                cursor = ids.index(current)
+            except ValueError:
+                cursor = min(self.table.cursor, max(0, len(ids) - 1))
+        self.table.set_empty_text(self._empty_text())
+        self.table.set_rows(len(ids), self._row, cursor=cursor)
+        self._update_status()
+
+    def _row(self, index: int) -> list[str]:
+        record = self.crm.get(self.TABLE, self.ids[index])
+        return self.cells(record) if record else ["(deleted)"]
+
+    def cells(self, record: Record) -> list[str]:
+        raise NotImplementedError
+
+    def _empty_text(self) -> str:
+        if self.crm.count(self.TABLE) == 0:
+            return (f"No {self.NOUN}s yet. Press n to add the first one, or quit (ctrl+q) and "
+                    "run `crm --demo` to explore with demo data.")
+        return f"No {self.NOUN}s match. Press escape in the search box to clear it."
+
+    def _update_status(self) -> None:
+        total = self.crm.count(self.TABLE)
+        query = self.query_state
+        arrow = "↓" if query.descending else "↑"
+        parts = [f"{len(self.ids):,} of {count(total, self.NOUN)}",
+                 f"sort: {query.sort} {arrow}",
+                 f"status: {query.status or 'all'}"]
+        parts.extend(self.extra_status())
+        self.query_one("#list-status", Static).update(literal("  ·  ".join(parts)))
+        title = f"{self.NOUN.capitalize()}s"
+        self.query_one("#title", Static).update(literal(f"termcrm › {title}"))
+
+    def extra_status(self) -> list[str]:
+        return []
+
+    # ------------------------------------------------------------ the highlighted record
+    def current_id(self) -> str | None:
+        if not self.ids or self.table.row_count == 0:
+            return None
+        index = self.table.cursor
+        return self.ids[index] if 0 <= index < len(self.ids) else None
+
+    def on_virtual_table_selected(self, event: VirtualTable.Selected) -> None:
+        record_id = self.current_id()
+        if record_id:
+            self.crm_app.open_record(self.TABLE, record_id)
+
+    # ------------------------------------------------------------ actions
+    def action_focus_search(self) -> None:
+        self.query_one("#search", Input).focus()
+
+    def action_cycle_sort(self) -> None:
+        sorts = self.SORTS
+        self.query_state.sort = sorts[(sorts.index(self.query_state.sort) + 1) % len(sorts)]
+        self.run_search()
+
+    def action_reverse_sort(self) -> None:
+        self.query_state.descending = not self.query_state.descending
+        self.run_search()
+
+    def action_cycle_status(self) -> None:
+        index = STATUS_FILTERS.index(self.query_state.status)
+        self.query_state.status = STATUS_FILTERS[(index + 1) % len(STATUS_FILTERS)]
+        self.run_search()
+
+    def action_new(self) -> None:
+        actions.new_record(self, self.TABLE)
+
+    def action_edit(self) -> None:
+        record_id = self.current_id()
+        if record_id:
+            actions.edit_record(self, self.TABLE, record_id)
+
+    def action_log_activity(self) -> None:
+        record_id = self.current_id()
+        if record_id:
+            actions.log_activity(self, self.TABLE, record_id)
+
+    def action_delete(self) -> None:
+        record_id = self.current_id()
+        if record_id:
+            actions.delete_record(self, self.TABLE, record_id)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("edit", "log_activity", "delete") and self.current_id() is None:
+            return None  # shown dimmed: there is no highlighted record
+        return True
+
+
+class AccountsScreen(RecordListScreen):
+    TABLE = ACCOUNTS
+    NOUN = "account"
+    COLUMNS = [
+        Column("name", "Account", None, 16),
+        Column("relationship", "Type", 10),
+        Column("phone", "Phone", 16),
+        Column("email", "Email", None, 10),
+        Column("city", "City", 12),
+        Column("owner", "Owner", 8),
+    ]
+    SORTS = ("name", "relationship", "address_city", "owner", "modified_at")
+    BINDINGS = [
+        Binding("f", "cycle_relationship", "Type filter", id="relationship"),
+        Binding("h", "hierarchy", "Hierarchy", show=False, id="hierarchy"),
+    ]
+    RELATIONSHIPS: tuple[str | None, ...] = (None, *[r.value for r in Relationship])
+
+    def cells(self, record: Record) -> list[str]:
+        return [display_name(ACCOUNTS, record), record.get("relationship", ""),
+                record.get("phone", ""), record.get("email", ""),
+                record.get("address_city", ""), record.get("owner", "")]
+
+    def extra_status(self) -> list[str]:
+        return [f"type: {self.query_state.relationship or 'all'}"]
+
+    def action_cycle_relationship(self) -> None:
+        options = self.RELATIONSHIPS
+        index = options.index(self.query_state.relationship)
+        self.query_state.relationship = options[(index + 1) % len(options)]
+        self.run_search()
+
+    def action_hierarchy(self) -> None:
+        record_id = self.current_id()
+        if record_id:
+            actions.show_hierarchy(self, record_id)
+
+
+class ContactsScreen(RecordListScreen):
+    TABLE = CONTACTS
+    NOUN = "contact"
+    COLUMNS = [
+        Column("name", "Name", None, 14),
+        Column("account", "Account", None, 12),
+        Column("phone", "Phone", 16),
+        Column("email", "Email", None, 12),
+        Column("city", "City", 11),
+        Column("owner", "Owner", 8, hide_below=100),
+    ]
+    SORTS = ("name", "account", "address_city", "owner", "modified_at")
+
+    def cells(self, record: Record) -> list[str]:
+        phone = record.get("phone") or record.get("mobile") or ""
+        return [display_name(CONTACTS, record),
+                self.crm.name_of(ACCOUNTS, record.get("account_id")), phone,
+                record.get("email", ""), record.get("address_city", ""),
+                record.get("owner", "")]

@@ -1,0 +1,254 @@
+"""Form fields built from the store's field specs: one widget per kind, one error line each.
+
+Every field converts between what the user sees (names, local times) and what is stored
+(ids, UTC ISO strings), and says what is wrong inline instead of losing what was typed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.widget import Widget
+from textual.widgets import Checkbox, Input, Label, Select, Static, TextArea
+from textual_autocomplete import AutoComplete, DropdownItem, TargetState
+
+from store.dates import DateParseError, format_local, from_storage, parse_when, to_storage
+from store.model import FieldSpec
+from tui.literal import literal, visible
+
+# Choices shown for enum fields: (label, stored value).
+Options = list[tuple[str, str]]
+Candidates = Callable[[str], list[tuple[str, str]]]  # text -> [(record id, display name)]
+
+
+class FieldRow(Vertical):
+    """A label, an input of the right kind and an error line (hidden while there is none)."""
+
+    def __init__(self, spec: FieldSpec, *, label: str | None = None) -> None:
+        super().__init__(classes="field-row", id=f"row-{spec.name}")
+        self.spec = spec
+        self.label_text = label or spec.label
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(classes="field-line"):
+            yield Label(self.label_text, classes="field-label")
+            yield from self.compose_input()
+        yield Static("", classes="field-hint")
+        yield Static("", classes="field-error")
+
+    def compose_input(self) -> ComposeResult:
+        yield Input(id=f"field-{self.spec.name}", compact=True, select_on_focus=False,
+                    max_length=self.spec.max_len)
+
+    # The stored value <-> the widget.
+    def get_value(self) -> Any:
+        return self.query_one(Input).value.strip() or None
+
+    def set_value(self, value: Any) -> None:
+        self.query_one(Input).value = visible(value or "", single_line=True) if value else ""
+
+    def focus_input(self) -> None:
+        self.query(f"#field-{self.spec.name}").first().focus()
+
+    def show_error(self, message: str | None) -> None:
+        error = self.query_one(".field-error", Static)
+        error.update(literal(f"✗ {message}") if message else "")
+        self.set_class(bool(message), "-invalid")
+
+    def show_hint(self, text: str | Content) -> None:
+        self.query_one(".field-hint", Static).update(text)
+        self.set_class(bool(text), "-hinted")
+
+    def check(self) -> str | None:
+        """A problem the field can tell on its own (a date it cannot read), else None."""
+        return None
+
+
+class TextAreaRow(FieldRow):
+    def compose_input(self) -> ComposeResult:
+        yield TextArea(id=f"field-{self.spec.name}", soft_wrap=True, tab_behavior="focus",
+                       show_line_numbers=False, compact=True)
+
+    def get_value(self) -> Any:
+        return self.query_one(TextArea).text.strip("\n ") or None
+
+    def set_value(self, value: Any) -> None:
+        self.query_one(TextArea).load_text(value or "")
+
+
+class SelectRow(FieldRow):
+    def __init__(self, spec: FieldSpec, options: Options, *, allow_blank: bool = True,
+                 label: str | None = None) -> None:
+        super().__init__(spec, label=label)
+        self.options = options
+        self.allow_blank = allow_blank
+
+    def compose_input(self) -> ComposeResult:
+        yield Select([(Content(label), value) for label, value in self.options],
+                     id=f"field-{self.spec.name}", compact=True, allow_blank=self.allow_blank,
+                     prompt="(none)", value=self.options[0][1] if not self.allow_blank
+                     else Select.NULL)
+
+    def get_value(self) -> Any:
+        value = self.query_one(Select).value
+        return None if value is Select.NULL else value
+
+    def set_value(self, value: Any) -> None:
+        select = self.query_one(Select)
+        if value in {v for _, v in self.options}:
+            select.value = value
+        elif self.allow_blank:
+            select.clear()
+
+
+class CheckboxRow(FieldRow):
+    def compose_input(self) -> ComposeResult:
+        yield Checkbox(id=f"field-{self.spec.name}", compact=True)
+
+    def get_value(self) -> Any:
+        return True if self.query_one(Checkbox).value else None
+
+    def set_value(self, value: Any) -> None:
+        self.query_one(Checkbox).value = bool(value)
+
+
+class WhenRow(FieldRow):
+    """A date or date-time typed the way people say it: `tomorrow 9am`, `+2d`, `fri`."""
+
+    def __init__(self, spec: FieldSpec, *, date_only: Callable[[], bool] = lambda: False,
+                 label: str | None = None) -> None:
+        super().__init__(spec, label=label)
+        self.date_only = date_only
+
+    def compose_input(self) -> ComposeResult:
+        yield Input(id=f"field-{self.spec.name}", compact=True, select_on_focus=False,
+                    placeholder="2026-12-03 14:00 · tomorrow 9am · +2d · fri")
+
+    def set_value(self, value: Any) -> None:
+        if not value:
+            self.query_one(Input).value = ""
+            return
+        try:
+            moment = from_storage(value)
+        except DateParseError:
+            self.query_one(Input).value = str(value)
+            return
+        if hasattr(moment, "hour"):
+            text = moment.astimezone().strftime("%Y-%m-%d %H:%M")  # type: ignore[union-attr]
+        else:
+            text = moment.isoformat()
+        self.query_one(Input).value = text
+
+    def get_value(self) -> Any:
+        text = self.query_one(Input).value.strip()
+        if not text:
+            return None
+        moment = parse_when(text)
+        if self.date_only() and hasattr(moment, "date"):
+            moment = moment.date()  # type: ignore[union-attr]
+        return to_storage(moment)
+
+    def check(self) -> str | None:
+        try:
+            value = self.get_value()
+        except DateParseError as error:
+            self.show_hint("")
+            return str(error)
+        self.show_hint(literal(f"→ {format_local(value)}") if value else "")
+        return None
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        try:
+            value = self.get_value()
+        except DateParseError:
+            self.show_hint("")
+            return
+        self.show_hint(literal(f"→ {format_local(value)}") if value else "")
+        self.show_error(None)
+
+
+class RecordAutoComplete(AutoComplete):
+    """The dropdown under a reference field: candidates come from the store's search."""
+
+    def __init__(self, target: Input, candidates: Candidates, row: RefRow) -> None:
+        super().__init__(target, prevent_default_tab=False)
+        self.search = candidates
+        self.row = row
+
+    def get_candidates(self, target_state: TargetState) -> list[DropdownItem]:
+        text = target_state.text.strip()
+        if not text or text == self.row.picked_name:
+            return []
+        return [DropdownItem(Content(visible(name)), id=f"pick-{rid}")
+                for rid, name in self.search(text)]
+
+    def get_matches(self, target_state: TargetState, candidates: list[DropdownItem],
+                    search_string: str) -> list[DropdownItem]:
+        return candidates  # already matched, accent- and case-insensitively, by the store
+
+    def apply_completion(self, value: str, state: TargetState) -> None:
+        option = self.option_list.highlighted_option
+        if option is not None and option.id:
+            self.row.pick(option.id.removeprefix("pick-"), value)
+
+
+class RefRow(FieldRow):
+    """A reference picked by typing a few letters of a name; the id stays behind the scenes."""
+
+    def __init__(self, spec: FieldSpec, candidates: Candidates,
+                 name_of: Callable[[str], str], *, label: str | None = None) -> None:
+        super().__init__(spec, label=label)
+        self.candidates = candidates
+        self.name_of = name_of
+        self.picked_id: str | None = None
+        self.picked_name = ""
+
+    def compose_input(self) -> ComposeResult:
+        field = Input(id=f"field-{self.spec.name}", compact=True, select_on_focus=False,
+                      placeholder="type a few letters, then pick with ↓ and enter")
+        yield field
+        yield RecordAutoComplete(field, self.candidates, self)
+
+    def pick(self, record_id: str, name: str) -> None:
+        self.picked_id, self.picked_name = record_id, name
+        field = self.query_one(Input)
+        with field.prevent(Input.Changed):
+            field.value = name
+        self.show_error(None)
+
+    def set_value(self, value: Any) -> None:
+        self.picked_id = value or None
+        self.picked_name = visible(self.name_of(value)) if value else ""
+        field = self.query_one(Input)
+        with field.prevent(Input.Changed):
+            field.value = self.picked_name
+
+    def get_value(self) -> Any:
+        text = self.query_one(Input).value.strip()
+        if not text:
+            return None
+        if self.picked_id and text == self.picked_name:
+            return self.picked_id
+        matches = self.candidates(text)
+        exact = [rid for rid, name in matches if name.casefold() == text.casefold()]
+        if len(exact) == 1:
+            return exact[0]
+        if len(matches) == 1:
+            return matches[0][0]
+        raise ValueError("pick one from the list (type a few letters, then ↓ and enter)")
+
+    def check(self) -> str | None:
+        try:
+            self.get_value()
+        except ValueError as error:
+            return str(error)
+        return None
+
+
+def rows_of(container: Widget) -> dict[str, FieldRow]:
+    return {row.spec.name: row for row in container.query(FieldRow)}

@@ -1,0 +1,183 @@
+"""A record's timeline: its activities newest first, filterable, searchable, actionable."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import Input, Static
+
+from store.model import ActivityStatus, ActivityType
+from store.queries import TimelineQuery
+from store.service import CRM
+from store.storage import Record
+from tui.format import activity_moment, is_overdue, status_label, type_label, when_text
+from tui.literal import literal
+from tui.widgets.virtual_table import Column, VirtualTable
+
+TYPE_FILTERS: tuple[str | None, ...] = (None, *[t.value for t in ActivityType])
+STATUS_FILTERS: tuple[str | None, ...] = (None, *[s.value for s in ActivityStatus])
+OVERDUE_MARK = "!"
+
+
+class Timeline(Vertical):
+    """Filter line, search box and the activities table of one account or contact."""
+
+    BINDINGS = [
+        Binding("x", "set_status('completed')", "Done", id="complete"),
+        Binding("C", "set_status('canceled')", "Cancel activity", show=False, id="cancel"),
+        Binding("o", "set_status('open')", "Reopen", show=False, id="reopen"),
+        Binding("f", "cycle_type", "Type filter", show=False, id="type-filter"),
+        Binding("v", "cycle_status", "Status filter", show=False, id="status-filter"),
+        Binding("slash", "search", "Search", show=False, id="timeline-search"),
+    ]
+
+    class OpenActivity(Message):
+        def __init__(self, activity: Record) -> None:
+            super().__init__()
+            self.activity = activity
+
+    class StatusRequested(Message):
+        def __init__(self, activity: Record, status: str) -> None:
+            super().__init__()
+            self.activity, self.status = activity, status
+
+    def __init__(self, *, rollup_possible: bool = False, id: str | None = None) -> None:
+        super().__init__(id=id, classes="timeline")
+        self.crm: CRM | None = None
+        self.record_id = ""
+        self.query_state = TimelineQuery(include_contacts=rollup_possible)
+        self.rollup_possible = rollup_possible
+        self.items: list[Record] = []
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="timeline-status", classes="status-line")
+        yield Input(placeholder="/ search subject and description", id="timeline-search",
+                    compact=True)
+        yield VirtualTable([
+            Column("mark", " ", 1, 1),
+            Column("when", "When", 14),
+            Column("type", "Type", 7),
+            Column("subject", "Subject", None, 12),
+            Column("regarding", "Regarding", None, 10, hide_below=0),
+            Column("status", "Status", 8),
+            Column("owner", "Owner", 8, hide_below=90),
+        ], id="timeline-table", empty_text="No activities yet: press l to log one.")
+
+    @property
+    def table(self) -> VirtualTable:
+        return self.query_one("#timeline-table", VirtualTable)
+
+    def show(self, crm: CRM, record_id: str) -> None:
+        self.crm, self.record_id = crm, record_id
+        self.refresh_items()
+
+    def refresh_items(self) -> None:
+        if self.crm is None:
+            return
+        if not self.crm.ready:
+            self.table.set_empty_text("Loading activities…")
+            self.table.set_rows(0, lambda i: ())
+            self._status("loading…")
+            return
+        current = self.current()
+        self.items = self.crm.timeline(self.record_id, self.query_state)
+        cursor = 0
+        if current is not None:
+            cursor = next((i for i, a in enumerate(self.items) if a["id"] == current["id"]),
+                          min(self.table.cursor, max(0, len(self.items) - 1)))
+        now_iso = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        self._now_iso = now_iso
+        query = self.query_state
+        self.table.set_empty_text("No activities match the filters."
+                                  if query.types or query.statuses or query.text
+                                  else "No activities yet: press l to log one.")
+        self.table.set_rows(len(self.items), self._row, mark=self._mark, cursor=cursor)
+        overdue = sum(1 for a in self.items if is_overdue(a, now_iso))
+        self._status(f"{len(self.items):,} activities" + (f" · {overdue} overdue (!)"
+                                                           if overdue else ""))
+
+    def _status(self, counted: str) -> None:
+        query = self.query_state
+        parts = [counted, f"type: {type_label(next(iter(query.types))) if query.types else 'all'}",
+                 f"status: {next(iter(query.statuses)) if query.statuses else 'all'}"]
+        if self.rollup_possible:
+            parts.append("with contacts (r)" if query.include_contacts else "own only (r)")
+        self.query_one("#timeline-status", Static).update(literal("  ·  ".join(parts)))
+
+    def _row(self, index: int) -> list[str]:
+        activity = self.items[index]
+        regarding = ""
+        if activity.get("regarding_id") != self.record_id and self.crm is not None:
+            regarding = self.crm.regarding_name(activity)
+        return [OVERDUE_MARK if is_overdue(activity, self._now_iso) else "",
+                when_text(activity_moment(activity)),
+                type_label(activity.get("type")),
+                activity.get("subject") or (activity.get("description") or "").split("\n")[0],
+                regarding, status_label(activity.get("status")), activity.get("owner", "")]
+
+    def _mark(self, index: int) -> str | None:
+        activity = self.items[index]
+        if is_overdue(activity, self._now_iso):
+            return "warning"
+        if activity.get("status") in (ActivityStatus.COMPLETED, ActivityStatus.CANCELED):
+            return "muted"
+        return None
+
+    def current(self) -> Record | None:
+        if not self.items or self.table.row_count == 0:
+            return None
+        index = self.table.cursor
+        return self.items[index] if 0 <= index < len(self.items) else None
+
+    # ------------------------------------------------------------ events and actions
+    def on_virtual_table_selected(self, event: VirtualTable.Selected) -> None:
+        event.stop()
+        activity = self.current()
+        if activity:
+            self.post_message(self.OpenActivity(activity))
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self.query_state.text = event.value
+        self.refresh_items()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.table.focus()
+
+    def on_key(self, event) -> None:  # noqa: ANN001 - textual Key event
+        search = self.query_one("#timeline-search", Input)
+        if search.has_focus and event.key in ("down", "escape"):
+            if event.key == "escape" and search.value:
+                search.value = ""
+            self.table.focus()
+            event.stop()
+
+    def action_search(self) -> None:
+        self.query_one("#timeline-search", Input).focus()
+
+    def action_set_status(self, status: str) -> None:
+        activity = self.current()
+        if activity and activity.get("status", "open") != status:
+            self.post_message(self.StatusRequested(activity, status))
+
+    def action_cycle_type(self) -> None:
+        current = next(iter(self.query_state.types)) if self.query_state.types else None
+        chosen = TYPE_FILTERS[(TYPE_FILTERS.index(current) + 1) % len(TYPE_FILTERS)]
+        self.query_state.types = frozenset({chosen}) if chosen else None
+        self.refresh_items()
+
+    def action_cycle_status(self) -> None:
+        current = next(iter(self.query_state.statuses)) if self.query_state.statuses else None
+        chosen = STATUS_FILTERS[(STATUS_FILTERS.index(current) + 1) % len(STATUS_FILTERS)]
+        self.query_state.statuses = frozenset({chosen}) if chosen else None
+        self.refresh_items()
+
+    def toggle_rollup(self) -> None:
+        if self.rollup_possible:
+            self.query_state.include_contacts = not self.query_state.include_contacts
+            self.refresh_items()
