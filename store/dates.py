@@ -1,6 +1,6 @@
 """Parse the dates and times people type into the CRM, and format them back.
 
-Standard library only (``datetime`` / ``zoneinfo``); never imports textual.
+Standard library only (``datetime``; time zones come from ``now``); never imports textual.
 
 Three representations are involved:
 
@@ -352,10 +352,7 @@ def to_storage(value: datetime | date) -> str:
         if value.tzinfo is None or value.utcoffset() is None:
             raise ValueError("to_storage needs a timezone-aware datetime")
         u = value.astimezone(UTC)
-        return (
-            f"{u.year:04d}-{u.month:02d}-{u.day:02d}"
-            f"T{u.hour:02d}:{u.minute:02d}:{u.second:02d}Z"
-        )
+        return f"{u.year:04d}-{u.month:02d}-{u.day:02d}T{u.hour:02d}:{u.minute:02d}:{u.second:02d}Z"
     if isinstance(value, date):
         return value.isoformat()
     raise TypeError(f"to_storage expects a date or datetime, got {type(value).__name__}")

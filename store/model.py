@@ -198,7 +198,9 @@ class ValidationFailed(Exception):
 
 
 _EMAIL = re.compile(r"^[^@\s<>(),;:\"\[\]]+@[^@\s<>(),;:\"\[\]]+\.[^@\s<>(),;:\"\[\]]+$")
-_PHONE = re.compile(r"^\+?[0-9 ()./\-]{3,}(\s*(x|ext\.?)\s*[0-9]{1,6})?$", re.IGNORECASE)
+# At least three digits: "---" or "( ) ." is not a phone number.
+_PHONE = re.compile(r"^(?=(?:[^0-9]*[0-9]){3})\+?[0-9 ()./\-]{3,}(\s*(x|ext\.?)\s*[0-9]{1,6})?$",
+                    re.IGNORECASE)
 _URL = re.compile(r"^(https?://)?[a-z0-9-]+(\.[a-z0-9-]+)+(:[0-9]{1,5})?(/\S*)?$", re.IGNORECASE)
 
 

@@ -24,12 +24,12 @@ from store.model import (
     display_name,
 )
 from store.storage import Change, Database, Record
-from store.text import fold, name_key, tokens
+from store.text import fold, key_of_folded, name_key, tokens
 
-# The fields a list search looks in, per table (the contact's account name is added too).
+# The fields a list search looks in besides the name (a contact's account name is added too).
 SEARCH_FIELDS = {
-    ACCOUNTS: ("name", "account_number", "email", "phone", "address_city", "website"),
-    CONTACTS: ("first_name", "last_name", "email", "phone", "mobile", "address_city"),
+    ACCOUNTS: ("account_number", "email", "phone", "address_city", "website"),
+    CONTACTS: ("email", "phone", "mobile", "address_city"),
 }
 SORTABLE = {
     ACCOUNTS: ("name", "relationship", "phone", "email", "address_city", "owner", "modified_at"),
@@ -84,6 +84,7 @@ class Indexes:
         self.haystack: dict[str, dict[str, str]] = {ACCOUNTS: {}, CONTACTS: {}}
         self.order: dict[str, list[tuple[str, str]]] = {ACCOUNTS: [], CONTACTS: []}
         self.sort_key: dict[str, dict[str, str]] = {ACCOUNTS: {}, CONTACTS: {}}
+        self.folded_name: dict[str, dict[str, str]] = {ACCOUNTS: {}, CONTACTS: {}}
         self.by_name: dict[str, defaultdict[str, set[str]]] = {
             ACCOUNTS: defaultdict(set), CONTACTS: defaultdict(set)}
         self.by_email: dict[str, defaultdict[str, set[str]]] = {
@@ -104,9 +105,9 @@ class Indexes:
                 self._add(table, record, bulk=True)
             if table in self.order:
                 self.order[table] = sorted((k, rid) for rid, k in self.sort_key[table].items())
-                if table == ACCOUNTS:  # contacts search by their account's name
-                    for rid in self.tables.get(CONTACTS, {}):
-                        self._index_contact_text(rid)
+            if table == ACCOUNTS and self.haystack[CONTACTS]:
+                for rid in self.haystack[CONTACTS]:  # contacts search by their account's name
+                    self._index_contact_text(rid)
             self.generation += 1
 
     def __call__(self, change: Change) -> None:
@@ -132,6 +133,7 @@ class Indexes:
             self.haystack[table].clear()
             self.order[table] = []
             self.sort_key[table].clear()
+            self.folded_name[table].clear()
             self.by_name[table].clear()
             self.by_email[table].clear()
         self.by_source_id[table].clear()
@@ -152,16 +154,17 @@ class Indexes:
             self.children[record["parent_account_id"]].add(rid)
         if table == CONTACTS and record.get("account_id"):
             self.contacts_of[record["account_id"]].add(rid)
-        name = display_name(table, record)
-        self.by_name[table][name_key(name)].add(rid)
+        folded = fold(display_name(table, record))
+        self.folded_name[table][rid] = folded
+        self.by_name[table][key_of_folded(folded)].add(rid)
         if record.get("email"):
             self.by_email[table][record["email"].casefold()].add(rid)
-        key = fold(name) + "\x00" + rid
+        key = folded + "\x00" + rid
         self.sort_key[table][rid] = key
         if table == CONTACTS:
             self._index_contact_text(rid)
         else:
-            self.haystack[table][rid] = _haystack(record, SEARCH_FIELDS[table])
+            self.haystack[table][rid] = folded + " " + _haystack(record, SEARCH_FIELDS[table])
         if not bulk:
             bisect.insort(self.order[table], (key, rid))
 
@@ -177,7 +180,9 @@ class Indexes:
             _discard(self.children, record.get("parent_account_id"), rid)
         if table == CONTACTS:
             _discard(self.contacts_of, record.get("account_id"), rid)
-        _discard(self.by_name[table], name_key(display_name(table, record)), rid)
+        folded = self.folded_name[table].pop(rid, None)
+        if folded is not None:
+            _discard(self.by_name[table], key_of_folded(folded), rid)
         if record.get("email"):
             _discard(self.by_email[table], record["email"].casefold(), rid)
         key = self.sort_key[table].pop(rid, None)
@@ -192,10 +197,11 @@ class Indexes:
         contact = self.tables[CONTACTS].get(rid)
         if contact is None:
             return
-        text = _haystack(contact, SEARCH_FIELDS[CONTACTS])
-        account = self.tables[ACCOUNTS].get(contact.get("account_id") or "")
-        if account is not None:
-            text += " " + fold(account.get("name", ""))
+        text = self.folded_name[CONTACTS].get(rid, "") + " " + _haystack(
+            contact, SEARCH_FIELDS[CONTACTS])
+        account_name = self.folded_name[ACCOUNTS].get(contact.get("account_id") or "")
+        if account_name:
+            text += " " + account_name
         self.haystack[CONTACTS][rid] = text
 
     def _reindex_contact(self, rid: str) -> None:
@@ -266,9 +272,13 @@ class Indexes:
         return items
 
     def agenda(self, owner: str | None, now_iso: str, today_end_iso: str,
-               today_start_iso: str) -> AgendaBuckets:
-        """Open tasks and appointments by when they fall: overdue, today, upcoming."""
+               today_start_iso: str, today: str | None = None) -> AgendaBuckets:
+        """Open tasks and appointments by when they fall: overdue, today, upcoming.
+
+        `today` is the local date (YYYY-MM-DD) that date-only values are compared with; the
+        UTC date of local midnight is another day east of UTC."""
         buckets = AgendaBuckets()
+        day = today or today_start_iso[:10]
         with self.lock:
             activities = self.tables[ACTIVITIES]
             items = [activities[a] for a in self.open_agenda if a in activities]
@@ -280,9 +290,9 @@ class Indexes:
             if not when:
                 buckets.no_date.append(item)
             elif len(when) == 10:  # a date without time: due some time that day
-                if when < today_start_iso[:10]:
+                if when < day:
                     buckets.overdue.append(item)
-                elif when == today_start_iso[:10]:
+                elif when == day:
                     buckets.today.append(item)
                 else:
                     buckets.upcoming.append(item)
@@ -365,7 +375,7 @@ class Indexes:
 
 
 def _haystack(record: Record, fields: Iterable[str]) -> str:
-    return fold(" ".join(str(record.get(f) or "") for f in fields))
+    return fold(" ".join([record[f] for f in fields if f in record]))
 
 
 def _matches(activity: Record, words: list[str]) -> bool:

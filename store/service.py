@@ -85,6 +85,10 @@ class Problem:
         return f"{SINGULAR[self.table]} {self.record_id}: {self.message}"
 
 
+def _plural(count: int, one: str, many: str | None = None) -> str:
+    return f"{count} {one if count == 1 else (many or one + 's')}"
+
+
 def now_iso(moment: datetime | None = None) -> str:
     return (moment or datetime.now(UTC)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -167,7 +171,8 @@ class CRM:
         local_now = (now or datetime.now().astimezone()).astimezone()
         start = local_now.replace(hour=0, minute=0, second=0, microsecond=0)
         end = start + timedelta(days=1) - timedelta(seconds=1)
-        return self.indexes.agenda(owner, now_iso(local_now), now_iso(end), now_iso(start))
+        return self.indexes.agenda(owner, now_iso(local_now), now_iso(end), now_iso(start),
+                                   start.date().isoformat())
 
     def subsidiaries(self, account_id: str) -> list[Record]:
         return self.indexes.subsidiaries(account_id)
@@ -442,10 +447,16 @@ class CRM:
                 for owner_id in doomed:
                     for activity_id in self.indexes.activities_of.get(owner_id, ()):
                         ops.append(("del", ACTIVITIES, activity_id))
+                # A subsidiary put above may name a doomed contact too: amend that put, or
+                # the second put would bring back its old parent.
+                puts = {op[2]["id"]: op[2] for op in ops if op[:2] == ("put", ACCOUNTS)}
                 for account in tables[ACCOUNTS].values() if table != ACTIVITIES else ():
                     if account.get("primary_contact_id") in doomed and account["id"] not in doomed:
-                        ops.append(("put", ACCOUNTS, self._merged(
-                            ACCOUNTS, account, {"primary_contact_id": None})))
+                        if account["id"] in puts:
+                            puts[account["id"]].pop("primary_contact_id", None)
+                        else:
+                            ops.append(("put", ACCOUNTS, self._merged(
+                                ACCOUNTS, account, {"primary_contact_id": None})))
             removed = sum(1 for op in ops if op[0] == "del")
             return ops
 
@@ -457,14 +468,16 @@ class CRM:
         counts = self.dependants(table, record_id)
         missing = []
         if counts.get("contacts") and contacts not in ("detach", "delete"):
-            missing.append(f"{counts['contacts']} contacts (detach or delete)")
+            missing.append(f"{_plural(counts['contacts'], 'contact')} (detach or delete)")
         if counts.get("subsidiaries") and subsidiaries not in ("detach", "reparent"):
-            missing.append(f"{counts['subsidiaries']} subsidiaries (detach or reparent)")
-        needs_activities = counts.get("activities") or (
-            contacts == "delete" and any(self.indexes.activities_of.get(c["id"])
-                                         for c in self.contacts_of(record_id)))
-        if needs_activities and activities != "delete":
-            missing.append(f"{counts.get('activities', 0)} activities (delete)")
+            missing.append(f"{_plural(counts['subsidiaries'], 'subsidiary', 'subsidiaries')} "
+                           "(detach or reparent)")
+        doomed_activities = counts.get("activities", 0)
+        if contacts == "delete":
+            doomed_activities += sum(len(self.indexes.activities_of.get(c["id"], ()))
+                                     for c in self.contacts_of(record_id))
+        if doomed_activities and activities != "delete":
+            missing.append(f"{_plural(doomed_activities, 'activity', 'activities')} (delete)")
         if missing:
             raise DependentsError(
                 f"this {SINGULAR[table]} has " + ", ".join(missing)

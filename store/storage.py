@@ -56,6 +56,10 @@ class LockTimeoutError(StorageError):
     pass
 
 
+class _BaseReplaced(Exception):
+    """The base was compacted or replaced between the two steps of a deferred open."""
+
+
 @dataclass(frozen=True)
 class Change:
     table: str
@@ -69,6 +73,18 @@ ChangeListener = Callable[[Change], None]
 
 def _journal_path(base: Path, generation: int) -> Path:
     return base.with_name(f"{base.name}.journal-{generation}")
+
+
+def _open_journal(path: Path, flags: int, mode: int) -> int:
+    """Open a journal, creating it with exactly `mode`: the umask must not narrow a group-writable
+    database (another member of the group could not append)."""
+    try:
+        fd = os.open(path, flags | os.O_CREAT | os.O_EXCL, mode)
+    except FileExistsError:
+        return os.open(path, flags)
+    with suppress(OSError):
+        os.fchmod(fd, mode)
+    return fd
 
 
 def _fsync_dir(path: Path) -> None:
@@ -113,32 +129,45 @@ class Database:
         self._listeners: list[ChangeListener] = []
         self.activities_loaded = threading.Event()
         self._pending_activity_lines: Callable[[], Iterator[list[bytes]]] | None = None
+        # Journal ops on activities met before the deferred activities are read: applied after.
+        self._deferred_ops: list[Op] = []
 
     # ---------------------------------------------------------------- opening
     def open(self, *, defer_activities: bool = False) -> None:
         """Load the base and replay the journals. With `defer_activities`, activities are read
-        later by `load_deferred()` (call it from a worker thread)."""
+        later by `load_deferred()` (call it from a worker thread); accounts and contacts are
+        complete and current at once."""
         with self._mutex:
             if not self.path.exists():
                 self._create()
             self._load_base(defer_activities)
-            if not defer_activities:
-                self._replay_journals()
+            self._replay_journals()
 
     def load_deferred(self) -> None:
         """Finish an `open(defer_activities=True)`: read activities, then replay the journals."""
         source = self._pending_activity_lines
         if source is not None:
             activities: dict[str, Record] = {}
-            for chunk in source():
-                docs = _parse_chunk(chunk)
-                for doc in docs.values():
-                    activities[doc["id"]] = doc
-            with self._mutex:
-                self.tables[ACTIVITIES] = activities
-                self._pending_activity_lines = None
-                for listener in self._listeners:
-                    _notify_bulk(listener, ACTIVITIES, activities)
+            try:
+                with _gc_paused():
+                    for chunk in source():
+                        docs = _parse_chunk(chunk)
+                        for doc in docs.values():
+                            activities[doc["id"]] = doc
+            except _BaseReplaced:
+                with self._mutex:  # read the new base whole (this sets activities_loaded)
+                    self._pending_activity_lines = None
+                    self._deferred_ops = []
+                    self._reload()
+                return
+            with self._mutex, _gc_paused():
+                if self._pending_activity_lines is source:  # not reloaded meanwhile
+                    self.tables[ACTIVITIES] = activities
+                    self._pending_activity_lines = None
+                    for listener in self._listeners:
+                        _notify_bulk(listener, ACTIVITIES, activities)
+                    deferred, self._deferred_ops = self._deferred_ops, []
+                    self._apply(deferred)
         with self._mutex:
             self._replay_journals()
             self.activities_loaded.set()
@@ -148,7 +177,10 @@ class Database:
         self._listeners.append(listener)
 
     def _create(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise StorageError(f"cannot create {self.path.parent}: {error.strerror}") from error
         with self._locked():
             if self.path.exists():  # another process won the race
                 return
@@ -161,6 +193,7 @@ class Database:
         except OSError as error:
             raise StorageError(f"cannot open {self.path}: {error.strerror}") from error
         with handle, _gc_paused():
+            identity = os.fstat(handle.fileno())
             first = handle.readline()
             if first.startswith(b'{"meta":') and first.endswith(b",\n"):
                 tables, meta, activity_offset = self._load_line_layout(handle, first,
@@ -176,21 +209,22 @@ class Database:
             path = self.path
             # A base is replaced by rename, never rewritten, so reopening it later by its
             # inode would be ideal; instead remember its identity and check it before reading.
-            identity = os.stat(path)
-
             def lines() -> Iterator[list[bytes]]:
                 with open(path, "rb") as again:
                     if os.fstat(again.fileno()).st_ino != identity.st_ino:
-                        raise StorageError("the database was compacted while loading; reopen")
+                        raise _BaseReplaced()
                     again.seek(activity_offset)
-                    yield from _table_chunks(again)
+                    yield from _table_chunks(again, path)
 
             self._pending_activity_lines = lines
         else:
+            self._pending_activity_lines = None
             self.activities_loaded.set()
-        for listener in self._listeners:
-            for table in RECORD_TABLES:
-                _notify_bulk(listener, table, self.tables[table])
+        self._deferred_ops = []
+        with _gc_paused():  # index building allocates as much as parsing
+            for listener in self._listeners:
+                for table in RECORD_TABLES:
+                    _notify_bulk(listener, table, self.tables[table])
 
     def _load_line_layout(self, handle: Any, first: bytes, defer_activities: bool
                           ) -> tuple[Tables, Record, int | None]:
@@ -199,15 +233,17 @@ class Database:
         activity_offset = None
         while True:
             header = handle.readline()
-            if not header or header == b"}\n" or header == b"}":
+            if header == b"}\n" or header == b"}":
                 break
+            if not header:
+                raise CorruptDatabaseError(_truncated(self.path))
             name = _table_header(header, self.path)
             if name == ACTIVITIES and defer_activities:
                 activity_offset = handle.tell()
-                _skip_table(handle)
+                _skip_table(handle, self.path)
                 continue
             target = tables.setdefault(name, {}) if name in RECORD_TABLES else {}
-            for chunk in _table_chunks(handle):
+            for chunk in _table_chunks(handle, self.path):
                 for doc in _parse_chunk(chunk, self.path).values():
                     target[doc["id"]] = doc
         return tables, meta, activity_offset
@@ -248,11 +284,9 @@ class Database:
     def refresh(self) -> list[Change]:
         """Apply what other processes committed since we last looked. Cheap when nothing did."""
         with self._mutex:
-            if not self.activities_loaded.is_set():
-                return []
-            return self._replay_journals()
+            return self._replay_journals(wait=False)
 
-    def _replay_journals(self) -> list[Change]:
+    def _replay_journals(self, wait: bool = True) -> list[Change]:
         changes: list[Change] = []
         while True:
             journal = _journal_path(self.path, self.generation)
@@ -277,6 +311,25 @@ class Database:
             self._offset += end
             if not _journal_path(self.path, self.generation + 1).exists():
                 return changes
+            if not self._file_lock.is_locked:
+                # Move on only under the lock: a write appended after our read, just before a
+                # compaction, or the `reset` that replace_all appends once its base is written,
+                # would be skipped. Without `wait` (refresh), a busy lock means: next time.
+                try:
+                    self._file_lock.acquire(timeout=None if wait else 0)
+                except Timeout as error:
+                    if not wait:
+                        return changes
+                    raise LockTimeoutError(
+                        f"the database is locked by another process for more than "
+                        f"{self._file_lock.timeout:.0f} s; try again") from error
+                except OSError:
+                    pass  # cannot lock (read-only access): follow as before
+                else:
+                    try:
+                        return changes + self._replay_journals(wait)
+                    finally:
+                        self._file_lock.release()
             self.generation += 1
             self._offset = 0
 
@@ -294,7 +347,11 @@ class Database:
 
     def _apply(self, ops: list[Op]) -> list[Change]:
         changes = []
-        for kind, table, payload in ops:
+        for op in ops:
+            kind, table, payload = op
+            if table == ACTIVITIES and self._pending_activity_lines is not None:
+                self._deferred_ops.append(op)
+                continue
             records = self.tables.setdefault(table, {})
             if kind == "put":
                 change = Change(table, payload["id"], records.get(payload["id"]), payload)
@@ -343,7 +400,7 @@ class Database:
         line = orjson.dumps({"ops": ops}) + b"\n"
         journal = _journal_path(self.path, self.generation)
         try:
-            fd = os.open(journal, os.O_WRONLY | os.O_CREAT | os.O_APPEND, self.mode)
+            fd = _open_journal(journal, os.O_WRONLY | os.O_APPEND, self.mode)
         except OSError as error:
             raise StorageError(f"cannot write {journal}: {error.strerror}") from error
         try:
@@ -385,18 +442,22 @@ class Database:
                 # The next journal exists before the new base does: a crash in between leaves
                 # a valid chain (old base -> journal G -> journal G+1).
                 next_journal = _journal_path(self.path, new_generation)
-                fd = os.open(next_journal, os.O_WRONLY | os.O_CREAT, self.mode)
-                os.close(fd)
+                os.close(_open_journal(next_journal, os.O_WRONLY, self.mode))
                 meta = {**self.meta, "generation": new_generation}
                 self._write_base(self.tables, meta)
                 self.meta = meta
                 self.generation = new_generation
                 self._offset = 0
-                for stale in self.path.parent.glob(self.path.name + ".journal-*"):
-                    number = stale.name.rsplit("-", 1)[-1]
-                    if number.isdigit() and int(number) < old_generation:
-                        with suppress(OSError):
-                            stale.unlink()
+                self._remove_journals_before(old_generation)
+
+    def _remove_journals_before(self, generation: int) -> None:
+        """Journals older than the one before the current base: no reader still needs them
+        (a process that slept through two compactions reloads the base)."""
+        for stale in self.path.parent.glob(self.path.name + ".journal-*"):
+            number = stale.name.rsplit("-", 1)[-1]
+            if number.isdigit() and int(number) < generation:
+                with suppress(OSError):
+                    stale.unlink()
 
     def replace_all(self, tables: Tables) -> None:
         """Write `tables` as the whole database (bulk generation, restore).
@@ -408,11 +469,12 @@ class Database:
                 self._replay_journals()
                 old_generation = self.generation
                 new_generation = old_generation + 1
-                os.close(os.open(_journal_path(self.path, new_generation),
-                                 os.O_WRONLY | os.O_CREAT, self.mode))
+                os.close(_open_journal(_journal_path(self.path, new_generation), os.O_WRONLY,
+                                       self.mode))
                 meta = {**self.meta, "generation": new_generation}
                 self._write_base(tables, meta)
                 self._append([("reset", "*", new_generation)])
+                self._remove_journals_before(old_generation)
                 self.tables = {t: dict(tables.get(t, {})) for t in RECORD_TABLES}
                 self.meta, self.generation, self._offset = meta, new_generation, 0
                 for listener in self._listeners:
@@ -472,7 +534,12 @@ def _table_header(line: bytes, path: Path) -> str:
     return line[1:-4].decode()
 
 
-def _table_chunks(handle: Any) -> Iterator[list[bytes]]:
+def _truncated(path: Path | None) -> str:
+    return (f"{path} is damaged (it ends too early). It was left as it was; "
+            "restore a backup or move it away.")
+
+
+def _table_chunks(handle: Any, path: Path | None = None) -> Iterator[list[bytes]]:
     chunk: list[bytes] = []
     for line in handle:
         if line.startswith(b"}"):
@@ -481,14 +548,17 @@ def _table_chunks(handle: Any) -> Iterator[list[bytes]]:
         if len(chunk) >= _CHUNK_LINES:
             yield chunk
             chunk = []
+    else:  # no closing brace: the file was cut short at a line end
+        raise CorruptDatabaseError(_truncated(path))
     if chunk:
         yield chunk
 
 
-def _skip_table(handle: Any) -> None:
+def _skip_table(handle: Any, path: Path | None = None) -> None:
     for line in handle:
         if line.startswith(b"}"):
             return
+    raise CorruptDatabaseError(_truncated(path))
 
 
 def _parse_chunk(lines: list[bytes], path: Path | None = None) -> dict[str, Record]:

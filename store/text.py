@@ -5,28 +5,39 @@ from __future__ import annotations
 import re
 import unicodedata
 
-_COMBINING = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
-_SPACES = re.compile(r"\s+")
+_COMBINING = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+")
 # Letters that NFKD does not decompose but people type without the accent.
-_FOLD = str.maketrans({"ø": "o", "đ": "d", "ł": "l", "ß": "ss", "æ": "ae", "œ": "oe", "þ": "th",
-                       "ı": "i", "ħ": "h"})
+_FOLD = {"ø": "o", "đ": "d", "ł": "l", "ß": "ss", "æ": "ae", "œ": "oe", "þ": "th", "ı": "i",
+         "ħ": "h"}
+_SPECIAL = re.compile("[" + "".join(_FOLD) + "]")
+_NOT_WORD = re.compile(r"[^\w ]+|_+")
 
 
 def fold(text: str) -> str:
-    """Lower-case, strip accents and collapse white space: `São  Paulo` -> `sao paulo`."""
+    """Lower-case, strip accents and collapse white space: `São  Paulo` -> `sao paulo`.
+
+    Runs once per record when indexes are built, so the common ASCII case takes a fast path."""
     if not text:
         return ""
+    if text.isascii():
+        return " ".join(text.lower().split())
     decomposed = unicodedata.normalize("NFKD", text.casefold())
-    stripped = _COMBINING.sub("", decomposed).translate(_FOLD)
-    return _SPACES.sub(" ", stripped).strip()
+    stripped = _COMBINING.sub("", decomposed)
+    if _SPECIAL.search(stripped):
+        stripped = _SPECIAL.sub(lambda m: _FOLD[m.group()], stripped)
+    return " ".join(stripped.split())
 
 
 def tokens(query: str) -> list[str]:
     """The folded words of a search query; every one must match for a record to match."""
-    return [t for t in fold(query).split(" ") if t]
+    return fold(query).split(" ") if query.strip() else []
+
+
+def key_of_folded(folded: str) -> str:
+    """`name_key` for text that is already folded."""
+    return " ".join(_NOT_WORD.sub("", folded).split())
 
 
 def name_key(text: str) -> str:
     """A key for 'the same name': folded, punctuation dropped (`ACME, Inc.` == `Acme Inc`)."""
-    words = ("".join(ch for ch in word if ch.isalnum()) for word in fold(text).split())
-    return " ".join(w for w in words if w)
+    return key_of_folded(fold(text))

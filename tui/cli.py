@@ -151,8 +151,8 @@ def terminal_width() -> int:
 
 
 def render_table(columns: list[Column], width: int | None = None, gap: int = 2) -> list[str]:
-    """Aligned rows (header first) that fit `width` columns: optional columns are left out and
-    flexible ones shortened with an ellipsis. Values must already be `visible()`."""
+    """Aligned rows (header first) that fit `width` columns: empty and then optional columns
+    are left out, flexible ones shortened with an ellipsis. Values are shown `visible()`."""
     width = width or terminal_width()
     columns = [Column(c.header, [visible(v) for v in c.values], c.flex, c.min_width, c.drop)
                for c in columns if c.drop == 99 or any(c.values)]  # leave out empty columns
@@ -264,7 +264,7 @@ def ensure_demo_database(path: Path, *, user: str | None = None, size: str = DEM
         if not any(crm.count(table) for table in RECORD_TABLES):
             from store.demo import fill
 
-            fill(crm, size, seed)
+            fill(crm, size, **({} if seed is None else {"seed": seed}))
     finally:
         crm.close()
     return path
@@ -547,7 +547,8 @@ def cli(ctx: click.Context, demo: bool) -> None:
 @cli.command()
 @click.option("--size", type=click.Choice(SIZES, case_sensitive=False), default=DEMO_SIZE,
               show_default=True, help="How much data: S, M or L.")
-@click.option("--seed", type=int, default=None, help="Random seed (same seed, same data).")
+@click.option("--seed", type=int, default=None,
+              help="Random seed: the same seed gives the same data.")
 @click.option("--force", is_flag=True, help="Replace the records already in the database.")
 @db_options
 @handle_errors
@@ -560,7 +561,7 @@ def demo(ctx: click.Context, size: str, seed: int | None, force: bool) -> None:
                        "use --force to replace them all with demo data")
     from store.demo import fill
 
-    fill(crm, size.upper(), seed)
+    fill(crm, size.upper(), **({} if seed is None else {"seed": seed}))
     counts = ", ".join(f"{crm.count(t)} {t}" for t in RECORD_TABLES)
     click.echo(f"{counts} in {visible(crm.path)}", err=True)
 

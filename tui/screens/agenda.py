@@ -21,6 +21,7 @@ Row = tuple[str, Record | str]  # ("section", label) or ("item", activity)
 
 
 class AgendaScreen(CrmScreen):
+    help_title = "My activities"
     BINDINGS = [
         Binding("x", "set_status('completed')", "Done", id="complete"),
         Binding("C", "set_status('canceled')", "Cancel activity", show=False, id="cancel"),
@@ -79,12 +80,12 @@ class AgendaScreen(CrmScreen):
         self.table.set_rows(len(rows), self._row, mark=self._mark, cursor=cursor)
         self.query_one("#agenda-status", Static).update(literal(
             f"{len(buckets.overdue)} overdue (!) · {len(buckets.today)} today · "
-            f"{len(buckets.upcoming)} upcoming · m: {'only mine' if self.everyone else 'all'}"))
+            f"{len(buckets.upcoming)} upcoming · m: {'only mine' if self.everyone else 'everyone'}"))
 
-    def _row(self, index: int) -> list[str]:
+    def _row(self, index: int) -> list[str] | str:
         kind, value = self.rows[index]
         if kind == "section":
-            return ["", f"── {value}", "", "", "", ""]
+            return f"── {value}"
         activity: Record = value  # type: ignore[assignment]
         return ["!" if is_overdue(activity, self._now_iso) else "",
                 when_text(activity_moment(activity)), type_label(activity.get("type")),

@@ -152,6 +152,7 @@ class DetailScreen(CrmScreen):
 
 
 class AccountScreen(DetailScreen):
+    help_title = "Account"
     TABLE = ACCOUNTS
     BINDINGS = [
         Binding("p", "parent", "Parent", show=False, id="parent"),
@@ -239,6 +240,7 @@ class AccountScreen(DetailScreen):
 
 
 class ContactScreen(DetailScreen):
+    help_title = "Contact"
     TABLE = CONTACTS
     BINDINGS = [Binding("p", "account", "Account", id="account")]
 

@@ -95,6 +95,8 @@ class FormScreen(ModalScreen[Record | None]):
         self.version = record.get("version") if record else None
         self.fixed = fixed or {}
         self.defaults = defaults or {}
+        if record is None and "owner" in fields:
+            self.defaults.setdefault("owner", crm.user)
         self.title_text = title or (f"Edit {SINGULAR[table]}" if record
                                     else f"New {SINGULAR[table]}")
         self._initial: dict[str, Any] = {}

@@ -28,7 +28,8 @@ class HelpScreen(ModalScreen[None]):
         seen = set()
         for key, active in screen.active_bindings.items():
             binding = active.binding
-            if not binding.description or (binding.action, binding.description) in seen:
+            ours = type(active.node).__module__.startswith("tui.") and binding.id
+            if not ours or (binding.action, binding.description) in seen:
                 continue
             seen.add((binding.action, binding.description))
             keys = [k for k, a in screen.active_bindings.items()

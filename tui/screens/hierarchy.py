@@ -16,6 +16,7 @@ from tui.screens.base import CrmScreen
 
 
 class HierarchyScreen(CrmScreen):
+    help_title = "Account hierarchy"
     BINDINGS = [
         Binding("escape,backspace", "back", "Back", id="back"),
         Binding("o", "open", "Open account", id="open"),

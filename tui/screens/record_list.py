@@ -191,6 +191,7 @@ class RecordListScreen(CrmScreen):
 
 
 class AccountsScreen(RecordListScreen):
+    help_title = "Accounts"
     TABLE = ACCOUNTS
     NOUN = "account"
     COLUMNS = [
@@ -229,6 +230,7 @@ class AccountsScreen(RecordListScreen):
 
 
 class ContactsScreen(RecordListScreen):
+    help_title = "Contacts"
     TABLE = CONTACTS
     NOUN = "contact"
     COLUMNS = [

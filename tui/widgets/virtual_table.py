@@ -35,7 +35,8 @@ class Column:
     hide_below: int = 0  # terminal width under which the column is left out
 
 
-RowSource = Callable[[int], Sequence[str]]
+# A row is its cells, or one string that spans the whole width (a section heading).
+RowSource = Callable[[int], Sequence[str] | str]
 RowMark = Callable[[int], str | None]
 
 
@@ -203,7 +204,7 @@ class VirtualTable(ScrollView, can_focus=True):
         return Strip([Segment(parts[0] + " " + line, style)])
 
     def render_line(self, y: int) -> Strip:
-        width = self.size.width
+        width = self.scrollable_content_region.width
         base = self.rich_style
         shown = self.shown_columns(width)
         widths = self.column_widths(width, shown)
@@ -222,6 +223,11 @@ class VirtualTable(ScrollView, can_focus=True):
             return Strip.blank(width, base)
         cells = self.row_source(index)
         style = base
+        if isinstance(cells, str):
+            style = base + self.get_component_rich_style("virtual-table--header")
+            gutter = CURSOR_MARK if index == self.cursor else " "
+            return Strip([Segment(f"{gutter} {visible(cells)}", style)]
+                         ).adjust_cell_length(width, style)
         mark = self.row_mark(index)
         if mark:
             style = style + self.get_component_rich_style(f"virtual-table--{mark}")

@@ -1,0 +1,68 @@
+"""Write records as CSV (spreadsheet-safe) or JSON."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable
+from typing import Any
+
+import orjson
+
+from store.io.fields import EXPORT_FIELDS, check_kind
+
+__all__ = ["export_csv", "export_json", "neutralise"]
+
+# A cell a spreadsheet would run as a formula (=, +, -, @, tab, CR), possibly already guarded.
+_FORMULA = re.compile(r"'*[=+\-@\t\r]")
+
+
+def neutralise(value: str) -> str:
+    """Prefix `'` to a cell a spreadsheet would take for a formula (CSV injection).
+
+    Cells that already start with quotes before such a character get one more, so that the
+    importer's `unneutralise` (which removes exactly one) gives back the original text.
+    """
+    return "'" + value if _FORMULA.match(value) else value
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple)):
+        value = "; ".join(str(v) for v in value)
+    return neutralise(str(value))
+
+
+def export_csv(kind: str, records: Iterable[dict[str, Any]], fields: list[str]) -> str:
+    """CSV text: a header of CRM field names, then one row per record.
+
+    `fields` are CRM field names of `kind` (see fields.EXPORT_FIELDS: the record fields plus id,
+    source_id, created_at, modified_at). Missing values are empty cells, booleans true/false.
+    Formula-like cells are guarded with a leading `'`. Rows end with CRLF (RFC 4180); write the
+    text as UTF-8 with a BOM ("utf-8-sig") so that Excel shows accents correctly.
+    """
+    check_kind(kind)
+    allowed = EXPORT_FIELDS[kind]
+    wrong = [f for f in fields if f not in allowed]
+    if wrong:
+        raise ValueError(f"not a field of {kind}: {', '.join(wrong)}; "
+                         f"use: {', '.join(allowed)}")
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+    writer.writerow(fields)
+    for record in records:
+        writer.writerow([_cell(record.get(f)) for f in fields])
+    return buffer.getvalue()
+
+
+def export_json(records: Iterable[dict[str, Any]]) -> bytes:
+    """The records as an indented JSON array (UTF-8, trailing newline)."""
+    return orjson.dumps(
+        list(records),
+        option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE | orjson.OPT_NON_STR_KEYS,
+        default=str,
+    )

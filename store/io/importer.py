@@ -1,0 +1,386 @@
+"""Bringing parsed rows into the database: resolve references, validate, report, then apply.
+
+The parsers (csv_import, vcard, ics) turn files into ParsedRows; this module decides, for every
+row, whether it creates or updates a record (a second import of the same file updates by source
+id instead of duplicating), resolves references after every row has been read (a parent later in
+the file, by id, source id or name), and reports each problem with its line. Nothing is written
+on a dry run; with all-or-nothing, one bad row stops the whole import.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ulid import ULID
+
+from store.io.common import ParsedRow
+from store.model import (
+    ACCOUNTS,
+    ACTIVITIES,
+    CONTACTS,
+    SINGULAR,
+    ValidationFailed,
+    clean,
+    display_name,
+    validate_fields,
+)
+from store.service import CRM, REGARDING_TABLE, TABLE_REGARDING, now_iso
+from store.storage import Op, Record, Tables
+from store.text import name_key
+
+Progress = Callable[[int, int], None]  # (rows done, rows in all)
+_LINE_PREFIX = re.compile(r"^line \d+: ")
+_ULID = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
+REF_TARGETS = {"parent_account_id": ACCOUNTS, "account_id": ACCOUNTS,
+               "primary_contact_id": CONTACTS}
+
+
+@dataclass
+class RowIssue:
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.message}"
+
+
+@dataclass
+class ImportReport:
+    kind: str
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    accounts_created: int = 0  # vCard organisations that did not exist yet
+    errors: list[RowIssue] = field(default_factory=list)  # rows that will not be imported
+    warnings: list[RowIssue] = field(default_factory=list)  # imported, but look at them
+    notes: list[str] = field(default_factory=list)  # file-level remarks
+    applied: bool = False
+    dry_run: bool = False
+
+    @property
+    def valid(self) -> int:
+        return self.created + self.updated
+
+    def summary(self) -> str:
+        verb = "would" if self.dry_run or not self.applied else "did"
+        what = (f"{self.rows} rows: {self.created} new, {self.updated} updated, "
+                f"{len(self.errors)} with errors, {len(self.warnings)} warnings")
+        if self.accounts_created:
+            what += f", {self.accounts_created} new accounts from organisations"
+        if self.dry_run:
+            return f"Dry run, nothing written. {what} ({verb} import)."
+        if not self.applied and not self.valid:
+            return f"Nothing imported: no row could be. {what}."
+        if not self.applied:
+            return f"Nothing imported (all-or-nothing, errors found). {what}."
+        return f"Imported. {what}."
+
+
+@dataclass
+class _Planned:
+    line: int
+    table: str
+    record: Record
+    existing: Record | None
+    refs: dict[str, str]
+
+
+class _Resolver:
+    """Finds a record id for the text a file gives: an id, a source id, or a unique name,
+    among existing records and the rows of this import."""
+
+    def __init__(self, crm: CRM) -> None:
+        self.crm = crm
+        self.batch_ids: dict[str, set[str]] = {ACCOUNTS: set(), CONTACTS: set()}
+        self.batch_source: dict[str, dict[str, str]] = {ACCOUNTS: {}, CONTACTS: {}}
+        self.batch_names: dict[str, dict[str, set[str]]] = {ACCOUNTS: {}, CONTACTS: {}}
+
+    def add(self, table: str, record: Record) -> None:
+        if table not in self.batch_ids:
+            return
+        self.batch_ids[table].add(record["id"])
+        if record.get("source_id"):
+            self.batch_source[table][record["source_id"]] = record["id"]
+        key = name_key(display_name(table, record))
+        self.batch_names[table].setdefault(key, set()).add(record["id"])
+
+    def resolve(self, table: str, text: str) -> str:
+        """The id, or raises LookupError with a message for the report."""
+        text = text.strip()
+        if text in self.batch_ids[table] or self.crm.get(table, text):
+            return text
+        found = self.batch_source[table].get(text) or \
+            self.crm.indexes.by_source_id[table].get(text)
+        if found:
+            return found
+        key = name_key(text)
+        ids = set(self.batch_names[table].get(key, set())) | self.crm.indexes.same_name(table,
+                                                                                         text)
+        if len(ids) == 1:
+            return next(iter(ids))
+        if len(ids) > 1:
+            raise LookupError(f"'{text}' names {len(ids)} {table}; give an id")
+        raise LookupError(f"no {SINGULAR[table]} '{text}' in the database or the file")
+
+
+def import_rows(crm: CRM, kind: str, rows: list[ParsedRow], *, dry_run: bool = False,
+                all_or_nothing: bool = False, regarding: str | None = None,
+                create_missing_accounts: bool = False, progress: Progress | None = None,
+                extra_accounts: list[ParsedRow] | None = None) -> ImportReport:
+    """Plan and (unless dry run) apply an import of `kind` records.
+
+    `regarding`: for activities without their own, the account or contact they are about.
+    `create_missing_accounts`: a contact's account given by a name that does not exist yet is
+    created (vCard ORG). `extra_accounts`: organisation records to import first (vCard KIND:org).
+    """
+    report = ImportReport(kind, rows=len(rows), dry_run=dry_run)
+    resolver = _Resolver(crm)
+    planned: list[_Planned] = []
+    default_regarding = crm.resolve_regarding(regarding) if regarding else None
+
+    for group_kind, group in ((ACCOUNTS, extra_accounts or []), (kind, rows)):
+        for row in group:
+            for problem in row.problems:
+                report.warnings.append(RowIssue(row.line, _LINE_PREFIX.sub("", problem)))
+            plan = _plan_row(crm, group_kind, row, report)
+            if plan is not None:
+                planned.append(plan)
+                resolver.add(group_kind, plan.record)
+
+    new_accounts: dict[str, Record] = {}
+    accepted: list[_Planned] = []
+    total = len(planned)
+    for done, plan in enumerate(planned, start=1):
+        if progress and done % 500 == 0:
+            progress(done, total)
+        if _resolve_refs(crm, plan, resolver, report, default_regarding,
+                         new_accounts if create_missing_accounts else None):
+            accepted.append(plan)
+    if progress:
+        progress(total, total)
+
+    batch = {ACCOUNTS: {p.record["id"]: p.record for p in accepted if p.table == ACCOUNTS},
+             CONTACTS: {p.record["id"]: p.record for p in accepted if p.table == CONTACTS}}
+    for account in new_accounts.values():
+        batch[ACCOUNTS][account["id"]] = account
+    accepted = [p for p in accepted if _check_rules(crm, p, batch, report)]
+    _warn_duplicates(crm, accepted, report)
+
+    for plan in accepted:
+        if plan.table != kind:
+            continue
+        if plan.existing is None:
+            report.created += 1
+        else:
+            report.updated += 1
+    report.accounts_created = len(new_accounts) + sum(
+        1 for p in accepted if p.table == ACCOUNTS and kind != ACCOUNTS and p.existing is None)
+
+    if dry_run or (all_or_nothing and report.errors) or not (accepted or new_accounts):
+        report.applied = False
+        return report
+    _apply(crm, accepted, list(new_accounts.values()))
+    report.applied = True
+    return report
+
+
+def _plan_row(crm: CRM, table: str, row: ParsedRow, report: ImportReport) -> _Planned | None:
+    fields = clean(table, dict(row.record))
+    if not fields and not row.refs:
+        report.errors.append(RowIssue(row.line, "empty row"))
+        return None
+    source_id = fields.get("source_id")
+    existing_id = crm.indexes.by_source_id[table].get(source_id) if source_id else None
+    if existing_id is None and source_id and crm.get(table, source_id):
+        existing_id = source_id  # a file exported from this CRM: the id itself
+    existing = crm.get(table, existing_id) if existing_id else None
+    stamp = now_iso()
+    if existing is not None:
+        record = dict(existing)
+        for name, value in fields.items():
+            if value is None:
+                continue
+            record[name] = value
+        record.update(modified_at=stamp, modified_by=crm.user,
+                      version=int(existing.get("version", 0)) + 1)
+    else:
+        reuse = source_id if source_id and _ULID.match(source_id) and not crm.find(source_id) \
+            else None
+        record = {k: v for k, v in fields.items() if v is not None}
+        record.setdefault("owner", crm.user)
+        if table in (ACCOUNTS, CONTACTS):
+            record.setdefault("status", "active")
+        if table == ACTIVITIES:
+            _activity_defaults(record)
+        record.update(id=reuse or str(ULID()), created_at=record.get("created_at") or stamp,
+                      created_by=crm.user, modified_at=stamp, modified_by=crm.user, version=1)
+    return _Planned(row.line, table, record, existing, dict(row.refs))
+
+
+def _activity_defaults(record: Record) -> None:
+    kind = record.get("type")
+    if not record.get("status"):
+        record["status"] = "open" if kind in ("task", "appointment") else "completed"
+    if kind != "note":
+        record.setdefault("priority", "normal")
+    if record["status"] == "completed" and not record.get("completed_at"):
+        record["completed_at"] = record.get("end_at") or record.get("due_at") or now_iso()
+    if record["status"] != "completed":
+        record.pop("completed_at", None)
+
+
+def _resolve_refs(crm: CRM, plan: _Planned, resolver: _Resolver, report: ImportReport,
+                  default_regarding: tuple[str, str] | None,
+                  new_accounts: dict[str, Record] | None) -> bool:
+    record = plan.record
+    for name, text in plan.refs.items():
+        if not text.strip():
+            continue
+        try:
+            if name == "regarding_id":
+                table = REGARDING_TABLE.get(record.get("regarding_type", ""))
+                tables = [table] if table else [ACCOUNTS, CONTACTS]
+                found = [(t, _try(resolver, t, text)) for t in tables]
+                found = [(t, rid) for t, rid in found if rid]
+                if len(found) != 1:
+                    raise LookupError(f"no single account or contact '{text}'")
+                record["regarding_type"] = TABLE_REGARDING[found[0][0]]
+                record["regarding_id"] = found[0][1]
+                continue
+            target = REF_TARGETS[name]
+            try:
+                record[name] = resolver.resolve(target, text)
+            except LookupError as error:
+                if new_accounts is None or target != ACCOUNTS or name != "account_id":
+                    if target == ACCOUNTS and name == "account_id":
+                        raise LookupError(f"{error} (import with --create-accounts to "
+                                          "create missing accounts)") from error
+                    raise
+                record[name] = _new_account(crm, text, new_accounts, resolver)["id"]
+        except LookupError as error:
+            if name == "primary_contact_id":  # often exported before its contacts exist
+                report.warnings.append(RowIssue(plan.line, f"{name}: {error}; left empty"))
+                continue
+            report.errors.append(RowIssue(plan.line, f"{name}: {error}"))
+            return False
+    if plan.table == ACTIVITIES and not record.get("regarding_id"):
+        if default_regarding is None:
+            report.errors.append(RowIssue(plan.line, "regarding_id: no account or contact "
+                                                     "given (use --regarding)"))
+            return False
+        record["regarding_type"], record["regarding_id"] = default_regarding
+    return True
+
+
+def _try(resolver: _Resolver, table: str, text: str) -> str | None:
+    try:
+        return resolver.resolve(table, text)
+    except LookupError:
+        return None
+
+
+def _new_account(crm: CRM, name: str, new_accounts: dict[str, Record],
+                 resolver: _Resolver) -> Record:
+    key = name_key(name)
+    if key not in new_accounts:
+        stamp = now_iso()
+        account = {"name": name.strip()[:160], "status": "active", "owner": crm.user,
+                   "id": str(ULID()), "created_at": stamp, "created_by": crm.user,
+                   "modified_at": stamp, "modified_by": crm.user, "version": 1}
+        new_accounts[key] = account
+        resolver.add(ACCOUNTS, account)
+    return new_accounts[key]
+
+
+def _check_rules(crm: CRM, plan: _Planned, batch: dict[str, dict[str, Record]],
+                 report: ImportReport) -> bool:
+    errors = validate_fields(plan.table, plan.record)
+    if plan.table == ACCOUNTS:
+        errors.extend(_hierarchy_errors(crm, plan.record, batch))
+    if errors:
+        report.errors.append(RowIssue(plan.line, str(ValidationFailed(errors))))
+        return False
+    return True
+
+
+def _hierarchy_errors(crm: CRM, record: Record, batch: dict[str, dict[str, Record]]) -> list:
+    from store.model import FieldError
+
+    def parent_of(account_id: str) -> str | None:
+        account = batch[ACCOUNTS].get(account_id) or crm.get(ACCOUNTS, account_id)
+        return account.get("parent_account_id") if account else None
+
+    seen = {record["id"]}
+    current = record.get("parent_account_id")
+    while current:
+        if current in seen:
+            return [FieldError("parent_account_id", "the hierarchy would make a loop")]
+        seen.add(current)
+        current = parent_of(current)
+    return []
+
+
+def _warn_duplicates(crm: CRM, accepted: list[_Planned], report: ImportReport) -> None:
+    seen_email: dict[str, int] = {}
+    seen_name: dict[str, int] = {}
+    for plan in accepted:
+        if plan.table not in (ACCOUNTS, CONTACTS) or plan.existing is not None:
+            continue
+        for duplicate in crm.duplicates(plan.table, plan.record)[:1]:
+            report.warnings.append(RowIssue(
+                plan.line, f"possible duplicate of existing {SINGULAR[plan.table]} "
+                           f"{display_name(plan.table, duplicate)} ({duplicate['id']})"))
+        email = (plan.record.get("email") or "").casefold()
+        name = name_key(display_name(plan.table, plan.record))
+        earlier = (seen_email.get(email) if email else None) or seen_name.get(name)
+        if earlier:
+            report.warnings.append(RowIssue(plan.line, f"looks like line {earlier} of this "
+                                                       "file (same email or name)"))
+        if email:
+            seen_email.setdefault(email, plan.line)
+        seen_name.setdefault(name, plan.line)
+
+
+def _apply(crm: CRM, accepted: list[_Planned], new_accounts: list[Record]) -> None:
+    """One transaction: every accepted record or none. References are re-checked against the
+    latest data under the write lock (another user may have deleted a target meanwhile)."""
+    ops: list[Op] = [("put", ACCOUNTS, a) for a in new_accounts]
+    order = {ACCOUNTS: 0, CONTACTS: 1, ACTIVITIES: 2}
+    ops.extend(("put", p.table, p.record) for p in sorted(accepted, key=lambda p: order[p.table]))
+
+    def build(tables: Tables) -> list[Op]:
+        ids = {t: set(tables[t]) for t in tables}
+        for _kind, table, record in ops:
+            ids[table].add(record["id"])
+        for _kind, table, record in ops:
+            _check_exists(table, record, ids)
+        return ops
+
+    crm.database.transact(build)
+
+
+def _check_exists(table: str, record: Record, ids: dict[str, set[str]]) -> None:
+    from store.model import FieldError
+
+    checks: list[tuple[str, str]] = []
+    if table == ACCOUNTS:
+        checks = [("parent_account_id", ACCOUNTS), ("primary_contact_id", CONTACTS)]
+    elif table == CONTACTS:
+        checks = [("account_id", ACCOUNTS)]
+    else:
+        target = REGARDING_TABLE.get(record.get("regarding_type", ""), ACCOUNTS)
+        checks = [("regarding_id", target)]
+    for name, target in checks:
+        value = record.get(name)
+        if value and value not in ids[target]:
+            raise ValidationFailed([FieldError(name, f"'{value}' was deleted meanwhile")])
+
+
+def export_records(crm: CRM, table: str, ids: list[str] | None = None) -> list[dict[str, Any]]:
+    """Records for export, references as ids (names are added by the writers that want them)."""
+    records = crm.database.tables[table]
+    chosen = ids if ids is not None else list(records)
+    return [records[i] for i in chosen if i in records]

@@ -1,0 +1,129 @@
+"""Import and export as the command line and the TUI ask for them: read a file, show its
+mapping, import it (or dry-run it), and write any table out as CSV, JSON, vCard or iCalendar."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from store.io.common import ParsedRow
+from store.io.csv_export import export_csv, export_json
+from store.io.csv_import import (
+    ColumnMapping,
+    apply_overrides,
+    guess_mapping,
+    read_csv,
+    rows_to_records,
+)
+from store.io.fields import EXPORT_FIELDS
+from store.io.importer import ImportReport, Progress, import_rows
+from store.model import ACCOUNTS, ACTIVITIES, CONTACTS, display_name
+from store.service import CRM
+
+CSV_KINDS = (ACCOUNTS, CONTACTS, ACTIVITIES)
+IMPORT_KINDS = (*CSV_KINDS, "vcard", "ics")
+EXPORT_KINDS = (*CSV_KINDS, "vcard", "ics")
+
+
+@dataclass
+class PreparedImport:
+    """A file read and mapped, ready to dry-run or import."""
+
+    kind: str  # accounts | contacts | activities | vcard | ics
+    table: str  # the table the rows go to
+    rows: list[ParsedRow]
+    mapping: ColumnMapping | None = None
+    extra_accounts: list[ParsedRow] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # file-level: encoding, broken cards
+    encoding: str = ""
+    delimiter: str = ""
+
+    def mapping_lines(self) -> list[str]:
+        if self.mapping is None:
+            return []
+        lines = [f"{column} -> {name}" for column, name in
+                 self.mapping.field_for_column.items()]
+        lines += [f"{column} -> (unknown: {'kept in description' if self.keep_unknown else 'skipped'})"
+                  for column in self.mapping.unknown]
+        return lines
+
+    keep_unknown: bool = True
+
+
+def kind_of_path(path: Path) -> str | None:
+    """vcard or ics from a file's ending (CSV needs the table named)."""
+    suffix = path.suffix.lower()
+    return {".vcf": "vcard", ".vcard": "vcard", ".ics": "ics", ".ical": "ics"}.get(suffix)
+
+
+def prepare_import(kind: str, data: bytes, *, maps: list[str] | None = None,
+                   keep_unknown: bool = True) -> PreparedImport:
+    """Parse `data`. Raises ValueError (CsvError, MappingError) for a file that cannot be read
+    as a whole; problems with single rows are kept on the rows."""
+    if kind == "vcard":
+        from store.io.vcard import parse_vcards
+
+        cards = parse_vcards(data)
+        return PreparedImport(kind, CONTACTS, cards.contacts, extra_accounts=cards.accounts,
+                              notes=[*cards.errors, *cards.skipped])
+    if kind == "ics":
+        from store.io.ics import parse_ics
+
+        calendar = parse_ics(data)
+        return PreparedImport(kind, ACTIVITIES, calendar.activities,
+                              notes=[*calendar.errors, *calendar.skipped])
+    if kind not in CSV_KINDS:
+        raise ValueError(f"cannot import '{kind}': choose one of {', '.join(IMPORT_KINDS)}")
+    table = read_csv(data)
+    mapping = guess_mapping(kind, table.header)
+    if maps:
+        mapping = apply_overrides(mapping, maps)
+    rows = rows_to_records(kind, table, mapping, keep_unknown)
+    return PreparedImport(kind, kind, rows, mapping=mapping, notes=list(table.problems),
+                          encoding=table.encoding, delimiter=table.delimiter,
+                          keep_unknown=keep_unknown)
+
+
+def run_import(crm: CRM, prepared: PreparedImport, *, dry_run: bool = False,
+               all_or_nothing: bool = False, regarding: str | None = None,
+               create_accounts: bool = False, progress: Progress | None = None
+               ) -> ImportReport:
+    report = import_rows(crm, prepared.table, prepared.rows, dry_run=dry_run,
+                         all_or_nothing=all_or_nothing, regarding=regarding,
+                         create_missing_accounts=create_accounts or prepared.kind == "vcard",
+                         progress=progress, extra_accounts=prepared.extra_accounts)
+    report.notes = list(prepared.notes)
+    return report
+
+
+def export_data(crm: CRM, kind: str, fmt: str = "csv", ids: list[str] | None = None) -> bytes:
+    """The records of `kind` (all, or `ids` of that table) in a file format."""
+    if kind == "vcard":
+        from store.io.vcard import export_vcards
+
+        contacts = _records(crm, CONTACTS, ids)
+        accounts = _records(crm, ACCOUNTS, None if ids is None else [])
+        names = {a["id"]: display_name(ACCOUNTS, a) for a in crm.database.tables[ACCOUNTS].values()}
+        return export_vcards(contacts, accounts, names).encode("utf-8")
+    if kind == "ics":
+        from store.io.ics import export_ics
+
+        activities = [a for a in _records(crm, ACTIVITIES, ids)
+                      if a.get("type") in ("appointment", "task")]
+        names = {a["regarding_id"]: crm.regarding_name(a) for a in activities
+                 if a.get("regarding_id")}
+        return export_ics(activities, names)
+    if kind not in CSV_KINDS:
+        raise ValueError(f"cannot export '{kind}': choose one of {', '.join(EXPORT_KINDS)}")
+    records = _records(crm, kind, ids)
+    if fmt == "json":
+        return export_json(records)
+    if fmt != "csv":
+        raise ValueError(f"unknown format '{fmt}': csv or json")
+    return export_csv(kind, records, list(EXPORT_FIELDS[kind])).encode("utf-8-sig")
+
+
+def _records(crm: CRM, table: str, ids: list[str] | None) -> list[dict]:
+    records = crm.database.tables[table]
+    chosen = ids if ids is not None else sorted(records)
+    return [records[i] for i in chosen if i in records]

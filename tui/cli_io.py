@@ -1,0 +1,111 @@
+"""`crm import` and `crm export`: bring CSV, vCard and iCalendar data in, and take it out."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from store.io.jobs import EXPORT_KINDS, IMPORT_KINDS, prepare_import, run_import
+from store.queries import ListQuery
+from tui.cli import CLIError, cli, db_options, handle_errors, open_crm, visible
+
+MAX_LISTED = 50
+
+
+@cli.command("import")
+@click.argument("kind", type=click.Choice(IMPORT_KINDS, case_sensitive=False))
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Check the file and report; write nothing.")
+@click.option("--map", "maps", multiple=True, metavar="COLUMN=field",
+              help="CSV: feed a column into a field (repeatable); `COLUMN=` skips a column.")
+@click.option("--unknown", type=click.Choice(("keep", "skip")), default="keep",
+              show_default=True,
+              help="CSV: columns that are not recognised go into the description, or nowhere.")
+@click.option("--all-or-nothing", is_flag=True,
+              help="Import nothing if any row has an error (default: the valid rows).")
+@click.option("--create-accounts", is_flag=True,
+              help="Contacts: create the accounts they name that do not exist yet.")
+@click.option("--regarding", metavar="REF",
+              help="Activities and .ics: the account or contact they are about "
+                   "(for rows that do not say).")
+@db_options
+@handle_errors
+def import_command(ctx: click.Context, kind: str, file: Path, dry_run: bool,
+                   maps: tuple[str, ...], unknown: str, all_or_nothing: bool,
+                   create_accounts: bool, regarding: str | None) -> None:
+    """Import FILE: accounts|contacts|activities (CSV), vcard (.vcf) or ics (.ics).
+
+    CSV columns are recognised by name (Dynamics 365, Salesforce and common names, any case);
+    references (parent account, account, primary contact, regarding) may be ids, the source
+    system's ids or names, and are resolved after the whole file is read. Importing the same
+    file again updates the records it created instead of duplicating them.
+    """
+    kind = kind.lower()
+    try:
+        prepared = prepare_import(kind, file.read_bytes(), maps=list(maps),
+                                  keep_unknown=unknown == "keep")
+    except ValueError as error:
+        raise CLIError(f"{file}: {error}") from None
+    crm = open_crm(ctx)
+    if prepared.mapping is not None:
+        click.echo(f"{file.name}: {len(prepared.rows)} rows, {prepared.encoding}, "
+                   f"delimiter {prepared.delimiter!r}")
+        for line in prepared.mapping_lines():
+            click.echo("  " + visible(line))
+    show_progress = sys.stderr.isatty() or len(prepared.rows) >= 10_000
+
+    def progress(done: int, total: int) -> None:
+        if show_progress:
+            click.echo(f"\rchecking {done:,}/{total:,} rows", err=True, nl=done >= total)
+
+    report = run_import(crm, prepared, dry_run=dry_run, all_or_nothing=all_or_nothing,
+                        regarding=regarding, create_accounts=create_accounts,
+                        progress=progress)
+    for note in report.notes:
+        click.echo("note: " + visible(note), err=True)
+    for issue in report.errors[:MAX_LISTED]:
+        click.echo("error: " + visible(str(issue)), err=True)
+    for issue in report.warnings[:MAX_LISTED]:
+        click.echo("warning: " + visible(str(issue)), err=True)
+    hidden = max(0, len(report.errors) - MAX_LISTED) + max(0, len(report.warnings) - MAX_LISTED)
+    if hidden:
+        click.echo(f"({hidden} more not shown)", err=True)
+    click.echo(report.summary())
+    if report.errors:
+        ctx.exit(1)
+
+
+@cli.command("export")
+@click.argument("kind", type=click.Choice(EXPORT_KINDS, case_sensitive=False))
+@click.option("--format", "fmt", type=click.Choice(("csv", "json")), default="csv",
+              show_default=True, help="For accounts, contacts and activities.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to this file (default: standard output).")
+@click.option("--search", metavar="TEXT", help="Only the accounts or contacts that match.")
+@click.option("--regarding", metavar="REF", help="Activities or ics: only this record's.")
+@db_options
+@handle_errors
+def export_command(ctx: click.Context, kind: str, fmt: str, output: Path | None,
+                   search: str | None, regarding: str | None) -> None:
+    """Export accounts|contacts|activities (CSV with the documented field names, or JSON),
+    vcard (contacts, and accounts as KIND:org) or ics (appointments and tasks)."""
+    from store.io.jobs import export_data
+
+    kind = kind.lower()
+    crm = open_crm(ctx)
+    ids = None
+    if search and kind in ("accounts", "contacts", "vcard"):
+        table = "contacts" if kind == "vcard" else kind
+        ids = crm.search(table, ListQuery(text=search, status=None))
+    if regarding and kind in ("activities", "ics"):
+        _type, record_id = crm.resolve_regarding(regarding)
+        ids = [a["id"] for a in crm.timeline(record_id)]
+    data = export_data(crm, kind, fmt, ids)
+    if output is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    else:
+        output.write_bytes(data)
+        click.echo(f"wrote {output}", err=True)
