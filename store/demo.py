@@ -635,7 +635,9 @@ def _ascii_words(text: str) -> str:
 
 
 def _entry(text: str) -> tuple[str, str]:
-    native, _, roman = text.partition("/")
+    native, slash, roman = text.partition("/")
+    if slash and native.isascii():  # "A/S" is a name, not a romanisation
+        native, roman = text, ""
     words = _ascii_words(roman or native)
     if not words:
         raise ValueError(f"demo pool entry {text!r} needs a romanisation")
@@ -826,7 +828,7 @@ class _Generator:
             if candidate not in used:
                 used.add(candidate)
                 return candidate
-        number = self.repeats.get(value, 1)
+        number = self.repeats.get(value, 2)
         while f"{value} ({number})" in used:
             number += 1
         self.repeats[value] = number + 1
@@ -855,25 +857,27 @@ class _Generator:
         """(name, core name without the legal form, ascii words for the web domain, industry)
         of a new company in `city`."""
         rng = self.rng
-        surname, surname2 = rng.choice(country.last_m), rng.choice(country.last_m)
-        word = rng.choice(country.words)
-        brand = rng.choice(country.brands) if country.brands else surname
-        core_tpl = rng.choice(country.cores)
+        for attempt in range(12):
+            surname, surname2 = rng.choice(country.last_m), rng.choice(country.last_m)
+            word = rng.choice(country.words)
+            brand = rng.choice(country.brands) if country.brands else surname
+            core_tpl = rng.choice(country.cores)
+            values = {"s": surname, "s2": surname2, "w": word, "b": brand,
+                      "p": (city.name, city.roman), "f": rng.choice(country.first_m)}
+            spaced = core_tpl.replace("}{", "} {")
+            roman = spaced.format(**{k: v[1] for k, v in values.items()})
+            if latin:  # e.g. "Al Fares Trading LLC" beside "الفارس للتجارة ذ.م.م"
+                core = spaced.format(**{k: v[1].title() for k, v in values.items()})
+            else:
+                core = core_tpl.format(**{k: v[0] for k, v in values.items()})
+            town = rng.choice(country.cities)
+            if attempt >= 4 and town.name not in core:  # with a town: "Müller Bau Köln GmbH"
+                core, roman = f"{core} {town.name}", f"{roman} {town.roman}"
+            name = self.legal_name(country, core, latin)
+            if name not in self.used_names:
+                break
         industry = word[2] if "{w}" in core_tpl else rng.choice(_INDUSTRIES)
-        values = {"s": surname, "s2": surname2, "w": word, "b": brand,
-                  "p": (city.name, city.roman), "f": rng.choice(country.first_m)}
-        spaced = core_tpl.replace("}{", "} {")
-        roman = spaced.format(**{k: v[1] for k, v in values.items()})
-        if latin:  # e.g. "Al Fares Trading LLC" beside "الفارس للتجارة ذ.م.م"
-            core = spaced.format(**{k: v[1].title() for k, v in values.items()})
-        else:
-            core = core_tpl.format(**{k: v[0] for k, v in values.items()})
-        # Taken? Then the same firm name with a town, as real ones have: "Müller Bau Köln GmbH".
-        towns = [city, *rng.sample(country.cities, min(5, len(country.cities)))]
-        name = self.unique(self.used_names, self.legal_name(country, core, latin),
-                           (self.legal_name(country, f"{core} {town.name}", latin)
-                            for town in towns))
-        return name, core, _ascii_words(roman), industry
+        return self.unique(self.used_names, name, ()), core, _ascii_words(roman), industry
 
     def legal_name(self, country: _Country, core: str, latin: bool) -> str:
         native, roman = self.rng.choice(country.suffixes)
@@ -1132,62 +1136,62 @@ class _Generator:
     def activities(self, count: int, key_activities: int) -> list[Record]:
         rng = self.rng
         rand = rng.random
+        getrandbits = rng.getrandbits
         now = self.now
         history_start = now - _HISTORY
+        days, tod, first_day = self.days, self.tod, self.first_day
         iso, day = self.iso, self.day
-        new_id, pick_owner = self.new_id, self.owner
+        pick_owner = self.owner
         owners = self.owners
         owner_emails = self.owner_emails
-        subjects = {t: (pool, len(pool)) for t, pool in self.subjects.items()}
+        subjects = {t.value: (pool, len(pool)) for t, pool in self.subjects.items()}
         descriptions = _DESCRIPTIONS
         n_desc = len(descriptions)
-        types = [t for t, _ in _TYPE_WEIGHTS]
+        types = [t.value for t, _ in _TYPE_WEIGHTS]
         type_cum = list(accumulate(w for _, w in _TYPE_WEIGHTS))
         type_total = type_cum[-1]
         priorities = (Priority.LOW.value, Priority.NORMAL.value, Priority.NORMAL.value,
                       Priority.NORMAL.value, Priority.HIGH.value)
         incoming, outgoing = Direction.INCOMING.value, Direction.OUTGOING.value
+        # What an activity needs from the record it is regarding, looked up once per record:
+        # (regarding type, id, earliest moment, time zone, owner, email, phone, first name,
+        # the account's people as (email, phone, first name)).
+        people_of = [(c.get("email"), c.get("mobile") or c.get("phone"), c.get("first_name"))
+                     for c in self.con]
+        contact_info = [
+            ("contact", c["id"], max(self.con_created[i] + 60, history_start),
+             self.con_country[i].tz, c["owner"], *people_of[i], None)
+            for i, c in enumerate(self.con)]
+        account_info = [
+            ("account", a["id"], max(self.acc_created[i] + 60, history_start),
+             self.acc_country[i].tz, a["owner"], a.get("email"), a.get("phone"), None,
+             [people_of[p] for p in self.acc_contacts[i]])
+            for i, a in enumerate(self.acc)]
         acc_cum = list(accumulate(self.acc_weight))
         con_cum = list(accumulate(self.con_weight))
         acc_total, con_total = acc_cum[-1], con_cum[-1]
-        # Targets: (is_contact, index). Key accounts first, then the weighted rest.
-        targets: list[tuple[bool, int]] = []
+        # Key accounts first, then the weighted rest.
+        targets: list[tuple[Any, ...]] = []
         for key in self.key_accounts:
-            extra = rng.randint(-30, 90)
-            targets += [(False, key)] * max(0, key_activities + extra)
+            targets += [account_info[key]] * max(0, key_activities + rng.randint(-30, 90))
         targets = targets[: max(0, count - 8)]
         while len(targets) < count:
             if rand() < 0.45:
-                targets.append((False, bisect_right(acc_cum, rand() * acc_total)))
+                targets.append(account_info[bisect_right(acc_cum, rand() * acc_total)])
             else:
-                targets.append((True, bisect_right(con_cum, rand() * con_total)))
+                targets.append(contact_info[bisect_right(con_cum, rand() * con_total)])
         out: list[Record] = []
         append = out.append
         specials = self._today_specials(count)
-        for number, (is_contact, index) in enumerate(targets):
-            if is_contact:
-                target = self.con[index]
-                created_min = self.con_created[index]
-                country = self.con_country[index]
-                regarding_type = "contact"
-                regarding_id = self.con_ids[index]
-                email = target.get("email")
-                phone = target.get("mobile") or target.get("phone")
-                first = target.get("first_name")
-            else:
-                target = self.acc[index]
-                created_min = self.acc_created[index]
-                country = self.acc_country[index]
-                regarding_type = "account"
-                regarding_id = self.acc_ids[index]
-                people = self.acc_contacts[index]
-                person = self.con[people[int(rand() * len(people))]] if people else None
-                email = (person or target).get("email") or target.get("email")
-                phone = (person or target).get("phone") or target.get("phone")
-                first = person.get("first_name") if person else None
+        for number, target in enumerate(targets):
+            (regarding_type, regarding_id, lo, tz, target_owner, email, phone, first,
+             people) = target
+            if people:  # an account: talk to one of its people
+                person_email, person_phone, first = people[int(rand() * len(people))]
+                email = person_email or email
+                phone = person_phone or phone
             kind = types[bisect_right(type_cum, rand() * type_total)]
-            owner = target["owner"] if rand() < 0.7 else pick_owner()
-            lo = max(created_min + 60, history_start)
+            owner = target_owner if rand() < 0.7 else pick_owner()
             planned = kind == "task" or kind == "appointment"
             hi = now + _AHEAD if planned else now - 60
             special = specials.get(number)
@@ -1202,8 +1206,7 @@ class _Generator:
                 if weekday >= 5 and rand() < 0.85:
                     when += (7 - weekday) * _DAY if when + 2 * _DAY < hi else -(weekday - 4) * _DAY
                 local_hour = 8 + int(rand() * 10)
-                when = (when // _DAY) * _DAY + (local_hour - country.tz) * 3600 + int(
-                    rand() * 3600)
+                when = (when // _DAY) * _DAY + (local_hour - tz) * 3600 + int(rand() * 3600)
                 when = min(max(when, lo), hi)
             pool, pool_size = subjects[kind]
             record: Record = {"id": "", "type": kind}
@@ -1231,7 +1234,7 @@ class _Generator:
                 if special is not None and special[2]:
                     record["due_at"] = special[2]
                 elif rand() < 0.3:
-                    record["due_at"] = day(when + country.tz * 3600)
+                    record["due_at"] = day(when + tz * 3600)
                 elif rand() < 0.97:
                     record["due_at"] = iso(when - when % 900)
                 if status == "completed":
@@ -1245,7 +1248,7 @@ class _Generator:
                     record["all_day"] = True
                     end = now + _DAY
                 elif rand() < 0.1:
-                    local_day = start + country.tz * 3600
+                    local_day = start + tz * 3600
                     record["start_at"] = day(local_day)
                     length = _DAY * (0 if rand() < 0.7 else rng.randint(1, 2))
                     record["end_at"] = day(local_day + length)
@@ -1290,9 +1293,11 @@ class _Generator:
                             record["email_to"] = mine
                 record["completed_at"] = iso(created)
             created = min(created, now)
-            stamp = iso(created)
+            stamp = days[created // _DAY - first_day] + tod[created % _DAY]
             record["owner"] = owner
-            record["id"] = new_id(created)
+            # The id's time is the creation time, to the millisecond, as a real one would be.
+            record["id"] = _ulid_text((created * 1000 + int(rand() * 1000)) << 80
+                                      | getrandbits(80))
             record["created_at"] = stamp
             record["created_by"] = owner
             record["modified_at"] = stamp

@@ -83,7 +83,7 @@ ACTIVITY_LABELS = {
 
 @dataclass(frozen=True)
 class FieldSpec:
-    """How one field is checked. `kind` is one of: text, email, phone, url, when, bool, enum, ref."""
+    """How one field is checked. `kind`: text, email, phone, url, when, bool, enum or ref."""
 
     name: str
     label: str

@@ -539,7 +539,8 @@ class CRM:
     def close(self) -> None:
         """Nothing is buffered (every write is durable when acknowledged); fold the journal in
         when it has grown large so that the next start is quick."""
-        self.compact_if_needed()
+        if self.ready:  # a compaction needs every table in memory
+            self.compact_if_needed()
 
     @staticmethod
     def name_key(text: str) -> str:

@@ -5,10 +5,13 @@ from __future__ import annotations
 import re
 import unicodedata
 
-_COMBINING = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+")
+# Accents, and every other combining mark (Hebrew and Arabic points, Indic signs...).
+_COMBINING = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
+                        + "".join(chr(c) for c in range(0x1F000) if unicodedata.combining(chr(c)))
+                        + "]+")
 # Letters that NFKD does not decompose but people type without the accent.
 _FOLD = {"ø": "o", "đ": "d", "ł": "l", "ß": "ss", "æ": "ae", "œ": "oe", "þ": "th", "ı": "i",
-         "ħ": "h"}
+         "ħ": "h", "ð": "d"}
 _SPECIAL = re.compile("[" + "".join(_FOLD) + "]")
 _NOT_WORD = re.compile(r"[^\w ]+|_+")
 
@@ -21,7 +24,8 @@ def fold(text: str) -> str:
         return ""
     if text.isascii():
         return " ".join(text.lower().split())
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    # Fold case after decomposing too: `㎂` and `𝕊` decompose to capitals.
+    decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFKD", text).casefold())
     stripped = _COMBINING.sub("", decomposed)
     if _SPECIAL.search(stripped):
         stripped = _SPECIAL.sub(lambda m: _FOLD[m.group()], stripped)
@@ -30,7 +34,7 @@ def fold(text: str) -> str:
 
 def tokens(query: str) -> list[str]:
     """The folded words of a search query; every one must match for a record to match."""
-    return fold(query).split(" ") if query.strip() else []
+    return fold(query).split()  # not [""] for `¯`, which folds to nothing
 
 
 def key_of_folded(folded: str) -> str:

@@ -34,6 +34,8 @@ class CrmApp(App[None]):
         Binding("f2", "show_accounts", "Accounts", id="accounts"),
         Binding("f3", "show_contacts", "Contacts", id="contacts"),
         Binding("f4", "show_agenda", "My activities", id="agenda"),
+        Binding("f5", "import", "Import", id="import", show=False),
+        Binding("f6", "export", "Export", id="export", show=False),
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
     ]
     MODES = {"accounts": AccountsScreen, "contacts": ContactsScreen, "agenda": AgendaScreen}
@@ -107,10 +109,20 @@ class CrmApp(App[None]):
     def action_show_agenda(self) -> None:
         self.switch_mode("agenda")
 
+    def action_import(self) -> None:
+        from tui.screens.transfer import ImportScreen
+
+        self.push_screen(ImportScreen())
+
+    def action_export(self) -> None:
+        from tui.screens.transfer import ExportScreen
+
+        self.push_screen(ExportScreen())
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        # Switching lists from inside a form would strand it: forms are modal.
-        if action.startswith("show_") and self.screen.is_modal:
-            return False
+        # Leaving a form for another screen would strand it: forms are modal.
+        if action in ("show_accounts", "show_contacts", "show_agenda", "import", "export"):
+            return not self.screen.is_modal
         return True
 
     def new_record(self, table: str) -> None:

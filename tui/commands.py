@@ -31,6 +31,8 @@ class CrmCommands(Provider):
             ("My activities", "F4", app.action_show_agenda),
             ("New account", "n in the accounts list", partial(app.new_record, ACCOUNTS)),
             ("New contact", "n in the contacts list", partial(app.new_record, CONTACTS)),
+            ("Import CSV, vCard or iCalendar", "F5", app.action_import),
+            ("Export CSV, JSON, vCard or iCalendar", "F6", app.action_export),
             ("Keys and help", "F1 or ?", app.action_help),
         ]
 

@@ -37,23 +37,35 @@ class PreparedImport:
     notes: list[str] = field(default_factory=list)  # file-level: encoding, broken cards
     encoding: str = ""
     delimiter: str = ""
+    keep_unknown: bool = True
 
     def mapping_lines(self) -> list[str]:
         if self.mapping is None:
             return []
         lines = [f"{column} -> {name}" for column, name in
                  self.mapping.field_for_column.items()]
-        lines += [f"{column} -> (unknown: {'kept in description' if self.keep_unknown else 'skipped'})"
-                  for column in self.mapping.unknown]
+        fate = "kept in description" if self.keep_unknown else "skipped"
+        lines += [f"{column} -> (unknown: {fate})" for column in self.mapping.unknown]
         return lines
-
-    keep_unknown: bool = True
 
 
 def kind_of_path(path: Path) -> str | None:
     """vcard or ics from a file's ending (CSV needs the table named)."""
     suffix = path.suffix.lower()
     return {".vcf": "vcard", ".vcard": "vcard", ".ics": "ics", ".ical": "ics"}.get(suffix)
+
+
+def guess_csv_kind(path: Path) -> str | None:
+    """accounts, contacts or activities: whichever recognises most of the file's columns."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(64 * 1024)
+        header = read_csv(head.split(b"\n", 1)[0] + b"\n").header
+    except (OSError, ValueError):
+        return None
+    scores = {kind: len(guess_mapping(kind, header).field_for_column) for kind in CSV_KINDS}
+    best = max(scores, key=lambda kind: (scores[kind], kind == CONTACTS))
+    return best if scores[best] else None
 
 
 def prepare_import(kind: str, data: bytes, *, maps: list[str] | None = None,
@@ -103,7 +115,8 @@ def export_data(crm: CRM, kind: str, fmt: str = "csv", ids: list[str] | None = N
 
         contacts = _records(crm, CONTACTS, ids)
         accounts = _records(crm, ACCOUNTS, None if ids is None else [])
-        names = {a["id"]: display_name(ACCOUNTS, a) for a in crm.database.tables[ACCOUNTS].values()}
+        names = {a["id"]: display_name(ACCOUNTS, a)
+                 for a in crm.database.tables[ACCOUNTS].values()}
         return export_vcards(contacts, accounts, names).encode("utf-8")
     if kind == "ics":
         from store.io.ics import export_ics

@@ -482,7 +482,10 @@ def test_deferred_open_gives_the_same_data_as_a_full_open(crm, db_path):
     full = CRM.open(db_path)
     screen = _deferred(db_path)
     assert not screen.ready
-    assert screen.count(ACCOUNTS) == 5 and screen.count(ACTIVITIES) == 0
+    # Accounts and contacts are complete and current at once; activities follow.
+    assert {t: snapshot(screen)[t] for t in (ACCOUNTS, CONTACTS)} == \
+        {t: snapshot(full)[t] for t in (ACCOUNTS, CONTACTS)}
+    assert screen.count(ACCOUNTS) == 7 and screen.count(ACTIVITIES) == 0
     assert screen.refresh() == []
     screen.finish_loading()
     assert screen.ready
@@ -492,6 +495,28 @@ def test_deferred_open_gives_the_same_data_as_a_full_open(crm, db_path):
                                                                           ListQuery(text="ada"))
     contact_id = full.search(CONTACTS, ListQuery(text="ada 1"))[0]
     assert screen.timeline(contact_id) == full.timeline(contact_id)
+
+
+def test_activity_writes_during_a_deferred_open_are_not_lost(crm, db_path):
+    populate(crm, n=4)
+    crm.compact()
+    in_base = list(crm.database.tables[ACTIVITIES])
+    screen = _deferred(db_path)
+    # Another process changes activities that are still unread, and accounts, meanwhile.
+    crm.update(ACTIVITIES, in_base[0], {"description": "changed meanwhile"})
+    crm.delete(ACTIVITIES, in_base[1])
+    account_id = next(iter(crm.database.tables[ACCOUNTS]))
+    new_note = crm.log_activity("note", account_id, {"description": "new meanwhile"}).record
+    crm.update(ACCOUNTS, account_id, {"name": "Renamed meanwhile"})
+    changes = screen.refresh()
+    assert {c.table for c in changes} == {ACCOUNTS}  # activities wait for the full load
+    assert screen.get(ACCOUNTS, account_id)["name"] == "Renamed meanwhile"
+    screen.finish_loading()
+    assert screen.ready
+    assert snapshot(screen) == snapshot(crm) == snapshot(CRM.open(db_path))
+    assert screen.get(ACTIVITIES, in_base[0])["description"] == "changed meanwhile"
+    assert screen.get(ACTIVITIES, in_base[1]) is None
+    assert [a["id"] for a in screen.timeline(account_id)] == [new_note["id"]]
 
 
 def test_deferred_open_survives_a_compaction_before_finishing(crm, db_path):

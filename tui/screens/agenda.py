@@ -80,7 +80,8 @@ class AgendaScreen(CrmScreen):
         self.table.set_rows(len(rows), self._row, mark=self._mark, cursor=cursor)
         self.query_one("#agenda-status", Static).update(literal(
             f"{len(buckets.overdue)} overdue (!) · {len(buckets.today)} today · "
-            f"{len(buckets.upcoming)} upcoming · m: {'only mine' if self.everyone else 'everyone'}"))
+            f"{len(buckets.upcoming)} upcoming · m: "
+            f"{'only mine' if self.everyone else 'everyone'}"))
 
     def _row(self, index: int) -> list[str] | str:
         kind, value = self.rows[index]

@@ -10,10 +10,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Footer, RadioButton, RadioSet, Static
+from textual.widgets import Button, Footer, RadioSet, Static
 
 from store.storage import Record
 from tui.literal import literal, visible
+from tui.widgets.toggles import MarkedRadioButton as RadioButton
 from tui.widgets.virtual_table import Column, VirtualTable
 
 

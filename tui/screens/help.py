@@ -26,7 +26,7 @@ class HelpScreen(ModalScreen[None]):
         super().__init__(classes="small-modal")
         self.rows: list[tuple[str, str]] = []
         seen = set()
-        for key, active in screen.active_bindings.items():
+        for _key, active in screen.active_bindings.items():
             binding = active.binding
             ours = type(active.node).__module__.startswith("tui.") and binding.id
             if not ours or (binding.action, binding.description) in seen:

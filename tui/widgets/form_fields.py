@@ -13,12 +13,13 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.widget import Widget
-from textual.widgets import Checkbox, Input, Label, Select, Static, TextArea
+from textual.widgets import Input, Label, Select, Static, TextArea
 from textual_autocomplete import AutoComplete, DropdownItem, TargetState
 
 from store.dates import DateParseError, format_local, from_storage, parse_when, to_storage
 from store.model import FieldSpec
 from tui.literal import literal, visible
+from tui.widgets.toggles import MarkedCheckbox
 
 # Choices shown for enum fields: (label, stored value).
 Options = list[tuple[str, str]]
@@ -107,13 +108,13 @@ class SelectRow(FieldRow):
 
 class CheckboxRow(FieldRow):
     def compose_input(self) -> ComposeResult:
-        yield Checkbox(id=f"field-{self.spec.name}", compact=True)
+        yield MarkedCheckbox(id=f"field-{self.spec.name}", compact=True)
 
     def get_value(self) -> Any:
-        return True if self.query_one(Checkbox).value else None
+        return True if self.query_one(MarkedCheckbox).value else None
 
     def set_value(self, value: Any) -> None:
-        self.query_one(Checkbox).value = bool(value)
+        self.query_one(MarkedCheckbox).value = bool(value)
 
 
 class WhenRow(FieldRow):

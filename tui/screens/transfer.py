@@ -1,0 +1,278 @@
+"""Import and export screens: choose a file, check it (dry run), import with progress; or write
+any table out as CSV, JSON, vCard or iCalendar. The work runs in a thread: the UI stays live."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.widgets import Button, Footer, Input, Label, ProgressBar, Select, Static
+from textual_autocomplete import PathAutoComplete
+
+from store.io.importer import ImportReport
+from store.io.jobs import (
+    EXPORT_KINDS,
+    PreparedImport,
+    export_data,
+    guess_csv_kind,
+    kind_of_path,
+    prepare_import,
+    run_import,
+)
+from store.model import ACCOUNTS, ACTIVITIES, CONTACTS, FIELD_BY_NAME, display_name
+from store.queries import ListQuery
+from store.service import AmbiguousError, NotFoundError
+from store.storage import StorageError
+from tui.literal import literal, visible
+from tui.screens.base import CrmScreen
+from tui.widgets.form_fields import RefRow
+from tui.widgets.toggles import MarkedCheckbox as Checkbox
+from tui.widgets.virtual_table import Column, VirtualTable
+
+KIND_LABELS = {"accounts": "Accounts (CSV)", "contacts": "Contacts (CSV)",
+               "activities": "Activities (CSV)", "vcard": "Contacts (vCard .vcf)",
+               "ics": "Calendar (.ics)"}
+
+
+class TransferScreen(CrmScreen):
+    """Shared layout: a few settings on top, a report table below, keys in the footer."""
+
+    BINDINGS = [
+        Binding("tab", "app.focus_next", "Next", show=False, priority=True),
+        Binding("shift+tab", "app.focus_previous", "Previous", show=False, priority=True),
+        Binding("escape", "back", "Back", id="back"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: list[str] = []
+
+    def report_table(self) -> VirtualTable:
+        return self.query_one("#report", VirtualTable)
+
+    def show_lines(self, lines: list[str]) -> None:
+        self.lines = lines
+        self.report_table().set_rows(len(lines), lambda i: [self.lines[i]])
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+
+class ImportScreen(TransferScreen):
+    help_title = "Import"
+    BINDINGS = [
+        Binding("ctrl+r", "check", "Check (dry run)", id="check", priority=True),
+        Binding("ctrl+s", "import", "Import", id="import", priority=True),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.prepared: PreparedImport | None = None
+        self.checked: ImportReport | None = None
+        self.busy = False
+
+    def compose(self) -> ComposeResult:
+        yield Static("termcrm › Import", classes="title")
+        with Vertical(id="transfer-form"):
+            with Horizontal(classes="field-line"):
+                yield Label("File", classes="field-label")
+                path = Input(placeholder="path to a .csv, .vcf or .ics file", id="path",
+                             compact=True)
+                yield path
+            yield PathAutoComplete(path, path=Path.cwd())
+            with Horizontal(classes="field-line"):
+                yield Label("Contains", classes="field-label")
+                yield Select([(Content(label), kind) for kind, label in KIND_LABELS.items()],
+                             id="kind", compact=True, allow_blank=False, value="contacts")
+            yield RefRow(FIELD_BY_NAME[ACTIVITIES]["regarding_id"], self._regarding_candidates,
+                         self._regarding_name, label="Regarding")
+            with Horizontal(classes="checks"):
+                yield Checkbox("Unknown → description", True, id="keep-unknown",
+                               compact=True)
+                yield Checkbox("Create accounts", False, id="create-accounts",
+                               compact=True)
+                yield Checkbox("All or nothing", False, id="all-or-nothing", compact=True)
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Check (ctrl+r)", id="check-button", compact=True)
+                yield Button("Import (ctrl+s)", id="import-button", variant="primary",
+                             compact=True)
+        yield ProgressBar(id="progress", show_eta=False)
+        yield Static("Choose a file and press ctrl+r to check it; nothing is written until "
+                     "you import with ctrl+s.", id="transfer-status", classes="status-line")
+        yield VirtualTable([Column("line", "Report")], id="report", empty_text="")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#path", Input).focus()
+        self.query_one("#progress", ProgressBar).display = False
+
+    def _regarding_candidates(self, text: str) -> list[tuple[str, str]]:
+        found = []
+        for table in (ACCOUNTS, CONTACTS):
+            for rid in self.crm.search(table, ListQuery(text=text))[:6]:
+                record = self.crm.get(table, rid) or {}
+                found.append((rid, display_name(table, record)))
+        return found
+
+    def _regarding_name(self, record_id: str) -> str:
+        found = self.crm.find(record_id)
+        return display_name(found[0], found[1]) if found else ""
+
+    @on(Input.Changed, "#path")
+    def guess_kind(self, event: Input.Changed) -> None:
+        kind = kind_of_path(Path(event.value)) or guess_csv_kind(Path(event.value))
+        if kind:
+            self.query_one("#kind", Select).value = kind
+        self.checked = None
+
+    def _status(self, text: str) -> None:
+        self.query_one("#transfer-status", Static).update(literal(text))
+
+    def _options(self) -> dict:
+        regarding = self.query_one(RefRow)
+        try:
+            regarding_id = regarding.get_value()
+        except ValueError as error:
+            raise ValueError(f"Regarding: {error}") from None
+        return {
+            "path": Path(self.query_one("#path", Input).value.strip()).expanduser(),
+            "kind": self.query_one("#kind", Select).value,
+            "keep_unknown": self.query_one("#keep-unknown", Checkbox).value,
+            "create_accounts": self.query_one("#create-accounts", Checkbox).value,
+            "all_or_nothing": self.query_one("#all-or-nothing", Checkbox).value,
+            "regarding": regarding_id,
+        }
+
+    @on(Button.Pressed, "#check-button")
+    def action_check(self) -> None:
+        self._run(dry_run=True)
+
+    @on(Button.Pressed, "#import-button")
+    def action_import(self) -> None:
+        self._run(dry_run=False)
+
+    def _run(self, dry_run: bool) -> None:
+        if self.busy:
+            return
+        try:
+            options = self._options()
+        except ValueError as error:
+            self._status(str(error))
+            return
+        if not str(options["path"]) or not options["path"].is_file():
+            self._status(f"No file at '{options['path']}'.")
+            return
+        self.busy = True
+        progress = self.query_one("#progress", ProgressBar)
+        progress.display = True
+        progress.update(total=None, progress=0)
+        self._status("Checking…" if dry_run else "Importing…")
+        self._work(options, dry_run)
+
+    @work(thread=True, exclusive=True, group="import", exit_on_error=False)
+    def _work(self, options: dict, dry_run: bool) -> None:
+        app = self.app
+        try:
+            prepared = prepare_import(options["kind"], options["path"].read_bytes(),
+                                      keep_unknown=options["keep_unknown"])
+        except (OSError, ValueError) as error:
+            app.call_from_thread(self._finished, None, f"Cannot read the file: {error}")
+            return
+
+        def progress(done: int, total: int) -> None:
+            app.call_from_thread(self.query_one("#progress", ProgressBar).update,
+                                 total=total, progress=done)
+        try:
+            report = run_import(self.crm, prepared, dry_run=dry_run,
+                                all_or_nothing=options["all_or_nothing"],
+                                regarding=options["regarding"],
+                                create_accounts=options["create_accounts"], progress=progress)
+        except (StorageError, NotFoundError, AmbiguousError) as error:
+            app.call_from_thread(self._finished, None, f"Not imported: {error}")
+            return
+        app.call_from_thread(self._finished, (prepared, report), None)
+
+    def _finished(self, result: tuple[PreparedImport, ImportReport] | None,
+                  error: str | None) -> None:
+        self.busy = False
+        self.query_one("#progress", ProgressBar).display = False
+        if result is None:
+            self._status(error or "Failed.")
+            return
+        prepared, report = result
+        lines = [f"error: {issue}" for issue in report.errors]
+        lines.extend(f"warning: {issue}" for issue in report.warnings)
+        lines.extend(f"note: {note}" for note in report.notes)
+        if prepared.mapping is not None:
+            lines.append(f"Columns ({prepared.encoding}, delimiter {prepared.delimiter!r}):")
+            lines.extend("  " + line for line in prepared.mapping_lines())
+        self.show_lines([visible(line) for line in lines])
+        self._status(report.summary() + ("" if not report.dry_run
+                                         else " Press ctrl+s to import."))
+        if report.applied:
+            self.crm_app.data_changed()
+            self.crm_app.say(report.summary())
+
+
+class ExportScreen(TransferScreen):
+    help_title = "Export"
+    BINDINGS = [Binding("ctrl+s", "export", "Export", id="export", priority=True)]
+
+    def compose(self) -> ComposeResult:
+        yield Static("termcrm › Export", classes="title")
+        with Vertical(id="transfer-form"):
+            with Horizontal(classes="field-line"):
+                yield Label("What", classes="field-label")
+                yield Select([(Content(k), k) for k in EXPORT_KINDS], id="kind", compact=True,
+                             allow_blank=False, value="contacts")
+            with Horizontal(classes="field-line"):
+                yield Label("Format", classes="field-label")
+                yield Select([(Content("CSV"), "csv"), (Content("JSON"), "json")],
+                             id="format", compact=True, allow_blank=False, value="csv")
+            with Horizontal(classes="field-line"):
+                yield Label("To file", classes="field-label")
+                yield Input(self._default_path("contacts", "csv"), id="path", compact=True)
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Export (ctrl+s)", id="export-button", variant="primary",
+                             compact=True)
+        yield Static("vcard: contacts, and accounts as organisations; ics: appointments and "
+                     "tasks.", id="transfer-status", classes="status-line")
+        yield VirtualTable([Column("line", "Result")], id="report", empty_text="")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#kind", Select).focus()
+
+    @staticmethod
+    def _default_path(kind: str, fmt: str) -> str:
+        suffix = {"vcard": "vcf", "ics": "ics"}.get(kind, fmt)
+        return str(Path.home() / f"termcrm-{kind}-{date.today().isoformat()}.{suffix}")
+
+    @on(Select.Changed)
+    def update_path(self) -> None:
+        kind = self.query_one("#kind", Select).value
+        fmt = self.query_one("#format", Select).value
+        self.query_one("#path", Input).value = self._default_path(str(kind), str(fmt))
+
+    @on(Button.Pressed, "#export-button")
+    def action_export(self) -> None:
+        self._export(str(self.query_one("#kind", Select).value),
+                     str(self.query_one("#format", Select).value),
+                     Path(self.query_one("#path", Input).value.strip()).expanduser())
+
+    @work(thread=True, exclusive=True, group="export", exit_on_error=False)
+    def _export(self, kind: str, fmt: str, path: Path) -> None:
+        app = self.app
+        try:
+            data = export_data(self.crm, kind, fmt)
+            path.write_bytes(data)
+        except (OSError, ValueError) as error:
+            app.call_from_thread(self.show_lines, [visible(f"Not exported: {error}")])
+            return
+        app.call_from_thread(self.show_lines,
+                             [visible(f"Wrote {len(data):,} bytes to {path}")])
