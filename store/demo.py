@@ -1167,7 +1167,10 @@ class _Generator:
              self.acc_country[i].tz, a["owner"], a.get("email"), a.get("phone"), None,
              [people_of[p] for p in self.acc_contacts[i]])
             for i, a in enumerate(self.acc)]
-        acc_cum = list(accumulate(self.acc_weight))
+        weights = list(self.acc_weight)
+        for key in self.key_accounts:  # their share is given below, not drawn
+            weights[key] = 0.5
+        acc_cum = list(accumulate(weights))
         con_cum = list(accumulate(self.con_weight))
         acc_total, con_total = acc_cum[-1], con_cum[-1]
         # Key accounts first, then the weighted rest.

@@ -58,6 +58,14 @@ class TimelineQuery:
 
 
 @dataclass
+class _SearchView:
+    generation: int
+    ids: list[str]
+    hays: list[str]
+    inactive: set[str]
+
+
+@dataclass
 class AgendaBuckets:
     overdue: list[Record] = field(default_factory=list)
     today: list[Record] = field(default_factory=list)
@@ -92,6 +100,8 @@ class Indexes:
         self.by_source_id: dict[str, dict[str, str]] = {
             ACCOUNTS: {}, CONTACTS: {}, ACTIVITIES: {}}
         self.generation = 0  # bumped on every change: cheap "has anything changed?" for caches
+        self._views: dict[str, _SearchView] = {}
+        self.table_generation = {ACCOUNTS: 0, CONTACTS: 0, ACTIVITIES: 0}
 
     @property
     def tables(self) -> dict[str, dict[str, Record]]:
@@ -108,7 +118,7 @@ class Indexes:
             if table == ACCOUNTS and self.haystack[CONTACTS]:
                 for rid in self.haystack[CONTACTS]:  # contacts search by their account's name
                     self._index_contact_text(rid)
-            self.generation += 1
+            self._changed(table)
 
     def __call__(self, change: Change) -> None:
         with self.lock:
@@ -119,7 +129,13 @@ class Indexes:
             if change.table == ACCOUNTS and _name_changed(change):
                 for contact_id in list(self.contacts_of.get(change.record_id, ())):
                     self._reindex_contact(contact_id)
-            self.generation += 1
+            self._changed(change.table)
+
+    def _changed(self, table: str) -> None:
+        self.generation += 1
+        self.table_generation[table] += 1
+        if table == ACCOUNTS:  # a contact's search text holds its account's name
+            self.table_generation[CONTACTS] += 1
 
     def _reset(self, table: str) -> None:
         if table == ACCOUNTS:
@@ -211,23 +227,27 @@ class Indexes:
     def search_ids(self, table: str, query: ListQuery) -> list[str]:
         """Ids of the records that match, in the order asked for."""
         with self.lock:
-            order = self.order[table]
-            haystack = self.haystack[table]
+            view = self._search_view(table)
             records = self.tables[table]
-            words = tokens(query.text)
+            words = sorted(tokens(query.text), key=len, reverse=True)
             if not words:
-                ids = [rid for _key, rid in order]
+                ids = list(view.ids)
             elif len(words) == 1:
                 word = words[0]
-                ids = [rid for _key, rid in order if word in haystack[rid]]
-            else:
-                ids = [rid for _key, rid in order
-                       if all(w in haystack[rid] for w in words)]
+                ids = [rid for rid, hay in zip(view.ids, view.hays, strict=True) if word in hay]
+            else:  # the longest word first: it usually leaves the fewest rows for the others
+                first = words[0]
+                matched = [(rid, hay) for rid, hay in zip(view.ids, view.hays, strict=True)
+                           if first in hay]
+                for word in words[1:]:
+                    matched = [(rid, hay) for rid, hay in matched if word in hay]
+                ids = [rid for rid, _hay in matched]
+            if query.status == "active":
+                ids = [r for r in ids if r not in view.inactive]
+            elif query.status:
+                ids = [r for r in ids if r in view.inactive]
             if query.relationship:
                 ids = [r for r in ids if records[r].get("relationship") == query.relationship]
-            if query.status:
-                ids = [r for r in ids
-                       if records[r].get("status", "active") == query.status]
             if query.account_id:
                 ids = [r for r in ids if records[r].get("account_id") == query.account_id]
             if query.sort != "name":
@@ -235,6 +255,27 @@ class Indexes:
             if query.descending:
                 ids.reverse()
             return ids
+
+    def warm(self) -> None:
+        """Build the search views ahead of the first keystroke (call from a worker)."""
+        with self.lock:
+            for table in (ACCOUNTS, CONTACTS):
+                self._search_view(table)
+
+    def _search_view(self, table: str) -> _SearchView:
+        """Ids and folded texts in name order as flat lists: a scan is one tight loop. Rebuilt
+        (about 10 ms at 50k records) on the first search after the table changed."""
+        view = self._views.get(table)
+        generation = self.table_generation[table]
+        if view is None or view.generation != generation:
+            haystack = self.haystack[table]
+            records = self.tables[table]
+            ids = [rid for _key, rid in self.order[table]]
+            view = _SearchView(generation, ids, [haystack[rid] for rid in ids],
+                               {rid for rid in ids
+                                if records[rid].get("status", "active") != "active"})
+            self._views[table] = view
+        return view
 
     def _sort_value(self, table: str, column: str):
         records = self.tables[table]

@@ -127,6 +127,7 @@ class CRM:
 
     def finish_loading(self) -> None:
         self.database.load_deferred()
+        self.indexes.warm()
 
     @property
     def ready(self) -> bool:

@@ -99,11 +99,14 @@ def _fsync_dir(path: Path) -> None:
 @contextmanager
 def _gc_paused() -> Iterator[None]:
     # Parsing creates millions of containers; the cyclic collector would rescan them repeatedly.
+    # Afterwards they are frozen: records live as long as the process, and a full collection
+    # over millions of them would stall the UI for a tenth of a second at a time.
     enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
+        gc.freeze()
         if enabled:
             gc.enable()
 
@@ -295,10 +298,12 @@ class Database:
                     handle.seek(self._offset)
                     data = handle.read()
             except FileNotFoundError:
-                if self._offset == 0 and not _journal_path(self.path,
-                                                           self.generation + 1).exists():
+                if (self._offset == 0
+                        and not _journal_path(self.path, self.generation + 1).exists()
+                        and self._base_generation() <= self.generation):
                     return changes  # nothing written in this generation yet
-                # Our journal was removed by compactions we slept through: start again.
+                # Our journal was removed by compactions we slept through (three remove the
+                # next journal too: only the base tells): start again.
                 return self._reload()
             end = data.rfind(b"\n") + 1  # a torn last line (writer killed) is not ours yet
             for line in data[:end].splitlines():
@@ -332,6 +337,19 @@ class Database:
                         self._file_lock.release()
             self.generation += 1
             self._offset = 0
+
+    def _base_generation(self) -> int:
+        """The generation of the base on disk (ours when it cannot be told from the first line:
+        only compaction and replace_all move it on, and they write our line layout)."""
+        try:
+            with open(self.path, "rb") as handle:
+                first = handle.readline()
+        except OSError:
+            return self.generation
+        if not (first.startswith(b'{"meta":') and first.endswith(b",\n")):
+            return self.generation
+        meta = self._parse_meta(_loads(first[:-2] + b"}", self.path)["meta"])
+        return int(meta.get("generation", 1))
 
     def _reload(self) -> list[Change]:
         old = self.tables

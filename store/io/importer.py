@@ -32,7 +32,8 @@ from store.storage import Op, Record, Tables
 from store.text import name_key
 
 Progress = Callable[[int, int], None]  # (rows done, rows in all)
-_LINE_PREFIX = re.compile(r"^line \d+: ")
+# "line 4: ", "vevent at line 86: ", "card 2 (line 9): ": the report gives the line itself.
+_LINE_PREFIX = re.compile(r"^(?:line \d+|v(?:event|todo) at line \d+|card \d+ \(line \d+\)): ")
 _ULID = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
 REF_TARGETS = {"parent_account_id": ACCOUNTS, "account_id": ACCOUNTS,
                "primary_contact_id": CONTACTS}
@@ -59,6 +60,7 @@ class ImportReport:
     notes: list[str] = field(default_factory=list)  # file-level remarks
     applied: bool = False
     dry_run: bool = False
+    all_or_nothing: bool = False
 
     @property
     def valid(self) -> int:
@@ -70,6 +72,9 @@ class ImportReport:
                 f"{len(self.errors)} with errors, {len(self.warnings)} warnings")
         if self.accounts_created:
             what += f", {self.accounts_created} new accounts from organisations"
+        if self.dry_run and self.all_or_nothing and self.errors:
+            return (f"Dry run, nothing written. {what} (all-or-nothing: nothing would be "
+                    "imported).")
         if self.dry_run:
             return f"Dry run, nothing written. {what} ({verb} import)."
         if not self.applied and not self.valid:
@@ -136,16 +141,17 @@ def import_rows(crm: CRM, kind: str, rows: list[ParsedRow], *, dry_run: bool = F
     `create_missing_accounts`: a contact's account given by a name that does not exist yet is
     created (vCard ORG). `extra_accounts`: organisation records to import first (vCard KIND:org).
     """
-    report = ImportReport(kind, rows=len(rows), dry_run=dry_run)
+    report = ImportReport(kind, rows=len(rows), dry_run=dry_run, all_or_nothing=all_or_nothing)
     resolver = _Resolver(crm)
     planned: list[_Planned] = []
     default_regarding = crm.resolve_regarding(regarding) if regarding else None
+    taken: set[str] = set()  # ids given to new records of this import
 
     for group_kind, group in ((ACCOUNTS, extra_accounts or []), (kind, rows)):
         for row in group:
             for problem in row.problems:
                 report.warnings.append(RowIssue(row.line, _LINE_PREFIX.sub("", problem)))
-            plan = _plan_row(crm, group_kind, row, report)
+            plan = _plan_row(crm, group_kind, row, report, taken)
             if plan is not None:
                 planned.append(plan)
                 resolver.add(group_kind, plan.record)
@@ -167,6 +173,10 @@ def import_rows(crm: CRM, kind: str, rows: list[ParsedRow], *, dry_run: bool = F
     for account in new_accounts.values():
         batch[ACCOUNTS][account["id"]] = account
     accepted = [p for p in accepted if _check_rules(crm, p, batch, report)]
+    accepted = _drop_dependants(crm, planned, accepted, report)
+    # An account created for a contact that was then refused would be left without its contact.
+    wanted = {p.record.get("account_id") for p in accepted if p.table == CONTACTS}
+    new_accounts = {k: a for k, a in new_accounts.items() if a["id"] in wanted}
     _warn_duplicates(crm, accepted, report)
 
     for plan in accepted:
@@ -187,13 +197,17 @@ def import_rows(crm: CRM, kind: str, rows: list[ParsedRow], *, dry_run: bool = F
     return report
 
 
-def _plan_row(crm: CRM, table: str, row: ParsedRow, report: ImportReport) -> _Planned | None:
+def _plan_row(crm: CRM, table: str, row: ParsedRow, report: ImportReport,
+              taken: set[str]) -> _Planned | None:
     fields = clean(table, dict(row.record))
+    own_id = fields.pop("id", None)  # a file exported from this CRM: our record id
     if not fields and not row.refs:
         report.errors.append(RowIssue(row.line, "empty row"))
         return None
     source_id = fields.get("source_id")
-    existing_id = crm.indexes.by_source_id[table].get(source_id) if source_id else None
+    existing_id = own_id if own_id and crm.get(table, own_id) else None
+    if existing_id is None and source_id:
+        existing_id = crm.indexes.by_source_id[table].get(source_id)
     if existing_id is None and source_id and crm.get(table, source_id):
         existing_id = source_id  # a file exported from this CRM: the id itself
     existing = crm.get(table, existing_id) if existing_id else None
@@ -207,9 +221,14 @@ def _plan_row(crm: CRM, table: str, row: ParsedRow, report: ImportReport) -> _Pl
         record.update(modified_at=stamp, modified_by=crm.user,
                       version=int(existing.get("version", 0)) + 1)
     else:
-        reuse = source_id if source_id and _ULID.match(source_id) and not crm.find(source_id) \
-            else None
+        reuse = next((candidate for candidate in (own_id, source_id)
+                      if isinstance(candidate, str) and _ULID.match(candidate)
+                      and candidate not in taken and not crm.find(candidate)), None)
+        if reuse:
+            taken.add(reuse)
         record = {k: v for k, v in fields.items() if v is not None}
+        if reuse and record.get("source_id") == reuse:
+            del record["source_id"]  # the id itself, not another system's
         record.setdefault("owner", crm.user)
         if table in (ACCOUNTS, CONTACTS):
             record.setdefault("status", "active")
@@ -321,6 +340,49 @@ def _hierarchy_errors(crm: CRM, record: Record, batch: dict[str, dict[str, Recor
         seen.add(current)
         current = parent_of(current)
     return []
+
+
+_REF_NAMES = {ACCOUNTS: ("parent_account_id", "primary_contact_id"), CONTACTS: ("account_id",),
+              ACTIVITIES: ("regarding_id",)}
+
+
+def _drop_dependants(crm: CRM, planned: list[_Planned], accepted: list[_Planned],
+                     report: ImportReport) -> list[_Planned]:
+    """A row that refers to a new record of this file that was refused cannot be imported
+    either: its reference would point nowhere (and the whole transaction would fail). A primary
+    contact is left as it was instead. Follows chains (a subsidiary of a refused subsidiary)."""
+    kept = {id(p) for p in accepted}
+    queue = [(p.record["id"], p.line) for p in planned
+             if id(p) not in kept and crm.get(p.table, p.record["id"]) is None]
+    if not queue:
+        return accepted
+    dependants: dict[str, list[tuple[_Planned, str]]] = {}
+    for plan in accepted:
+        for name in _REF_NAMES[plan.table]:
+            value = plan.record.get(name)
+            if value:
+                dependants.setdefault(value, []).append((plan, name))
+    dropped: set[int] = set()
+    while queue:
+        target, line = queue.pop()
+        for plan, name in dependants.get(target, ()):
+            if id(plan) in dropped:
+                continue
+            if name == "primary_contact_id":
+                previous = (plan.existing or {}).get(name)
+                if previous:
+                    plan.record[name] = previous
+                else:
+                    plan.record.pop(name, None)
+                report.warnings.append(RowIssue(plan.line, f"{name}: the contact on line {line} "
+                                                           "was not imported; left as it was"))
+                continue
+            dropped.add(id(plan))
+            report.errors.append(RowIssue(plan.line, f"{name}: refers to the record on line "
+                                                     f"{line}, which was not imported"))
+            if plan.existing is None:
+                queue.append((plan.record["id"], plan.line))
+    return [p for p in accepted if id(p) not in dropped]
 
 
 def _warn_duplicates(crm: CRM, accepted: list[_Planned], report: ImportReport) -> None:

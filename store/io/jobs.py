@@ -3,10 +3,10 @@ mapping, import it (or dry-run it), and write any table out as CSV, JSON, vCard 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from store.io.common import ParsedRow
+from store.io.common import ParsedRow, key
 from store.io.csv_export import export_csv, export_json
 from store.io.csv_import import (
     ColumnMapping,
@@ -90,10 +90,27 @@ def prepare_import(kind: str, data: bytes, *, maps: list[str] | None = None,
     mapping = guess_mapping(kind, table.header)
     if maps:
         mapping = apply_overrides(mapping, maps)
+    mapping = _own_id_column(mapping)
     rows = rows_to_records(kind, table, mapping, keep_unknown)
     return PreparedImport(kind, kind, rows, mapping=mapping, notes=list(table.problems),
                           encoding=table.encoding, delimiter=table.delimiter,
                           keep_unknown=keep_unknown)
+
+
+def _own_id_column(mapping: ColumnMapping) -> ColumnMapping:
+    """A file exported by this CRM has an `id` column (our record id) and a `source_id` column.
+    The latter claims source_id, which leaves `id` unknown: it would land in the description and
+    every record would get a new id. Map it to the record id instead (the importer updates the
+    record with that id, or creates it with that id)."""
+    if "source_id" not in mapping.field_for_column.values():
+        return mapping
+    for column in mapping.unknown:
+        if key(column) == "id":
+            field_for_column = dict(mapping.field_for_column)
+            field_for_column[column] = "id"
+            return replace(mapping, field_for_column=field_for_column,
+                           unknown=[c for c in mapping.unknown if c != column])
+    return mapping
 
 
 def run_import(crm: CRM, prepared: PreparedImport, *, dry_run: bool = False,

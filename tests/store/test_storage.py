@@ -6,17 +6,25 @@ import errno
 import json
 import os
 import threading
+import time
 from pathlib import Path
 
 import orjson
 import pytest
 import tinydb
+from filelock import FileLock
 
 from store import storage
 from store.model import ACCOUNTS, ACTIVITIES, CONTACTS, RECORD_TABLES, SCHEMA_VERSION
 from store.queries import ListQuery
 from store.service import CRM
-from store.storage import CorruptDatabaseError, Database, NewerSchemaError, StorageError
+from store.storage import (
+    CorruptDatabaseError,
+    Database,
+    LockTimeoutError,
+    NewerSchemaError,
+    StorageError,
+)
 
 
 def journals(path: Path) -> dict[int, Path]:
@@ -348,6 +356,23 @@ def test_a_failed_compaction_loses_nothing(crm, db_path, monkeypatch):
     assert snapshot(reopened) == snapshot(crm) and reopened.get(ACCOUNTS, later["id"])
 
 
+def test_a_write_waits_for_the_lock_then_times_out_cleanly(db_path):
+    crm = CRM.open(db_path, user="u", lock_timeout=0.2)
+    crm.create(ACCOUNTS, {"name": "A"})
+    journal = current_journal(crm)
+    before = journal.read_bytes(), snapshot(crm)
+    holder = FileLock(str(db_path) + ".lock")  # another process's lock, in effect
+    with holder:
+        started = time.monotonic()
+        with pytest.raises(LockTimeoutError):
+            crm.create(ACCOUNTS, {"name": "B"})
+        assert time.monotonic() - started >= 0.2
+        assert crm.refresh() == []  # reading does not need the lock
+    assert (journal.read_bytes(), snapshot(crm)) == before
+    crm.create(ACCOUNTS, {"name": "B"})
+    assert CRM.open(db_path).count(ACCOUNTS) == 2
+
+
 # ---------------------------------------------------------------- compaction and followers
 
 
@@ -381,6 +406,26 @@ def test_followers_that_slept_through_compactions_reload(crm, db_path):
     assert snapshot(follower) == snapshot(crm)
     assert follower.search(ACCOUNTS, ListQuery(text="round")) == \
         crm.search(ACCOUNTS, ListQuery(text="round"))
+
+
+@pytest.mark.parametrize("compactions", [1, 2, 3, 5])
+def test_an_idle_process_after_several_compactions_writes_into_the_chain(crm, db_path,
+                                                                       compactions):
+    """A process that opened right after a compaction (its journal not written yet) sleeps
+    while others compact several times: its next write must land where everyone reads."""
+    populate(crm)
+    crm.compact()
+    idle = CRM.open(db_path, user="idle")
+    for _ in range(compactions):
+        crm.compact()
+    other = crm.create(ACCOUNTS, {"name": "Written meanwhile"}).record
+    assert [c.record_id for c in idle.refresh()] == [other["id"]]
+    crm.compact()
+    mine = idle.create(ACCOUNTS, {"name": "Written by the idle one"}).record
+    for reader in (CRM.open(db_path), crm):
+        reader.refresh()
+        assert reader.get(ACCOUNTS, mine["id"]) == mine
+        assert snapshot(reader) == snapshot(idle)
 
 
 def test_a_write_racing_a_follower_into_compaction_is_not_skipped(crm, db_path, monkeypatch):

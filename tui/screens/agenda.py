@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from store.model import ACCOUNTS, CONTACTS, ActivityStatus
 from store.storage import Record
@@ -15,6 +15,7 @@ from tui.literal import literal
 from tui.messages import DataChanged
 from tui.screens import actions
 from tui.screens.base import CrmScreen
+from tui.widgets.keybar import KeyBar
 from tui.widgets.virtual_table import Column, VirtualTable
 
 Row = tuple[str, Record | str]  # ("section", label) or ("item", activity)
@@ -45,7 +46,7 @@ class AgendaScreen(CrmScreen):
             Column("regarding", "Regarding", None, 12),
             Column("owner", "Owner", 8, hide_below=90),
         ], id="agenda", empty_text="Nothing open. Log a task from an account or contact (l).")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self._seen_generation = self.crm_app.data_generation

@@ -6,7 +6,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.content import Content
-from textual.widgets import Footer, Static, TabbedContent, TabPane
+from textual.widgets import Static, TabbedContent, TabPane
 
 from store.model import ACCOUNTS, CONTACTS, FIELDS, display_name
 from store.storage import Record
@@ -15,6 +15,7 @@ from tui.literal import literal, visible
 from tui.messages import DataChanged
 from tui.screens import actions
 from tui.screens.base import CrmScreen
+from tui.widgets.keybar import KeyBar
 from tui.widgets.timeline import Timeline
 from tui.widgets.virtual_table import Column, VirtualTable
 
@@ -63,7 +64,7 @@ class DetailScreen(CrmScreen):
         yield Static(id="info")
         with TabbedContent(id="tabs"):
             yield from self.compose_tabs()
-        yield Footer()
+        yield KeyBar()
 
     def compose_tabs(self) -> ComposeResult:
         with TabPane("1 Timeline", id="tab-timeline"):

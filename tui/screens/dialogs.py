@@ -10,10 +10,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Footer, RadioSet, Static
+from textual.widgets import Button, RadioSet, Static
 
 from store.storage import Record
 from tui.literal import literal, visible
+from tui.widgets.keybar import KeyBar
 from tui.widgets.toggles import MarkedRadioButton as RadioButton
 from tui.widgets.virtual_table import Column, VirtualTable
 
@@ -37,7 +38,7 @@ class ConfirmScreen(ModalScreen[bool]):
             with Horizontal(classes="dialog-buttons"):
                 yield Button(f"{self.yes} (y)", id="yes", variant="error", compact=True)
                 yield Button(f"{self.no} (n)", id="no", compact=True)
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#no", Button).focus()
@@ -86,7 +87,7 @@ class DeleteScreen(ModalScreen[dict[str, str] | None]):
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Delete (ctrl+s)", id="delete", variant="error", compact=True)
                 yield Button("Cancel (esc)", id="cancel", compact=True)
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#cancel", Button).focus()
@@ -135,7 +136,7 @@ class ConflictScreen(ModalScreen[str]):
                 yield Button("Keep mine (m)", id="mine", compact=True)
                 yield Button("Take theirs (t)", id="theirs", compact=True)
                 yield Button("Back to editing (e)", id="edit", compact=True)
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         rows = []

@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Footer, OptionList, Static
+from textual.widgets import Button, OptionList, Static
 from textual.widgets.option_list import Option
 
 from store.dates import DateParseError
@@ -47,6 +47,7 @@ from tui.widgets.form_fields import (
     WhenRow,
     rows_of,
 )
+from tui.widgets.keybar import KeyBar
 
 ACCOUNT_FORM = ["name", "account_number", "relationship", "industry", "phone", "email",
                 "website", "parent_account_id", "primary_contact_id", "address_line1",
@@ -114,7 +115,7 @@ class FormScreen(ModalScreen[Record | None]):
             with Horizontal(id="form-buttons"):
                 yield Button("Save (ctrl+s)", id="save", variant="primary", compact=True)
                 yield Button("Cancel (esc)", id="cancel", compact=True)
-        yield Footer()
+        yield KeyBar()
 
     def make_row(self, name: str) -> FieldRow:
         spec = FIELD_BY_NAME[self.table][name]
@@ -342,7 +343,7 @@ class ActivityTypeScreen(ModalScreen[str | None]):
                                for key, kind in self.KEYS.items()], id="types")
             yield Static("Press a letter or pick with ↑↓ and enter. Escape cancels.",
                          classes="dialog-hint")
-        yield Footer()
+        yield KeyBar()
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         self.dismiss(event.option.id)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from tui.literal import literal
+from tui.widgets.keybar import KeyBar
 from tui.widgets.virtual_table import Column, VirtualTable
 
 ALWAYS = [
@@ -43,7 +44,7 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         yield Static(literal(self.title_text), classes="dialog-title")
         yield VirtualTable([Column("key", "Key", 18), Column("does", "Does")], id="keys")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         table = self.query_one(VirtualTable)

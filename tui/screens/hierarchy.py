@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import Footer, Static, Tree
+from textual.widgets import Static, Tree
 from textual.widgets.tree import TreeNode as UiNode
 
 from store.model import ACCOUNTS, display_name
@@ -13,6 +13,7 @@ from store.queries import TreeNode
 from tui.literal import literal, literal_text
 from tui.messages import DataChanged
 from tui.screens.base import CrmScreen
+from tui.widgets.keybar import KeyBar
 
 
 class HierarchyScreen(CrmScreen):
@@ -29,7 +30,7 @@ class HierarchyScreen(CrmScreen):
     def compose(self) -> ComposeResult:
         yield Static(id="title", classes="title")
         yield Tree(Text("accounts"), id="hierarchy")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.reload(None)

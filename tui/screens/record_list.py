@@ -6,7 +6,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 from textual.worker import get_current_worker
 
 from store.model import ACCOUNTS, CONTACTS, Relationship, display_name
@@ -17,6 +17,7 @@ from tui.literal import literal
 from tui.messages import DataChanged
 from tui.screens import actions
 from tui.screens.base import CrmScreen
+from tui.widgets.keybar import KeyBar
 from tui.widgets.virtual_table import Column, VirtualTable
 
 STATUS_FILTERS = ("active", "inactive", None)
@@ -55,7 +56,7 @@ class RecordListScreen(CrmScreen):
                         id="search", compact=True)
         yield Static(id="list-status", classes="status-line")
         yield VirtualTable(self.COLUMNS, id="records", empty_text="Loading…")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one(VirtualTable).focus()

@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
-from textual.widgets import Button, Footer, Input, Label, ProgressBar, Select, Static
+from textual.widgets import Button, Input, Label, ProgressBar, Select, Static
 from textual_autocomplete import PathAutoComplete
 
 from store.io.importer import ImportReport
@@ -31,6 +31,7 @@ from store.storage import StorageError
 from tui.literal import literal, visible
 from tui.screens.base import CrmScreen
 from tui.widgets.form_fields import RefRow
+from tui.widgets.keybar import KeyBar
 from tui.widgets.toggles import MarkedCheckbox as Checkbox
 from tui.widgets.virtual_table import Column, VirtualTable
 
@@ -105,7 +106,7 @@ class ImportScreen(TransferScreen):
         yield Static("Choose a file and press ctrl+r to check it; nothing is written until "
                      "you import with ctrl+s.", id="transfer-status", classes="status-line")
         yield VirtualTable([Column("line", "Report")], id="report", empty_text="")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#path", Input).focus()
@@ -243,7 +244,7 @@ class ExportScreen(TransferScreen):
         yield Static("vcard: contacts, and accounts as organisations; ics: appointments and "
                      "tasks.", id="transfer-status", classes="status-line")
         yield VirtualTable([Column("line", "Result")], id="report", empty_text="")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#kind", Select).focus()
