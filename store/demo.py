@@ -511,13 +511,14 @@ _JOB_TITLES = ("CEO|CFO|CTO|COO|Managing Director|Sales Manager|Head of Purchasi
                "|Project Manager|Logistics Coordinator|Founder|Owner|Buyer|Product Manager"
                "|Head of Customer Success|Legal Counsel|Executive Assistant").split("|")
 _LOCAL_TITLES = {
-    "PT": "Diretor Comercial|Gerente de Compras|Diretora Financeira|Sócio-gerente",
-    "BR": "Diretor Comercial|Gerente de Compras|Analista de Suprimentos|Sócio-diretor",
-    "ES": "Director General|Jefe de Compras|Gerente Comercial|Responsable de Logística",
-    "MX": "Director General|Gerente de Compras|Jefa de Administración",
-    "FR": "Directeur général|Responsable des achats|Chargée de clientèle|Directrice financière",
-    "DE": "Geschäftsführer|Einkaufsleiter|Vertriebsleiterin|Prokurist|Teamleiterin Buchhaltung",
-    "PL": "Prezes Zarządu|Kierownik Zakupów|Główna Księgowa|Dyrektor Handlowy",
+    # Titles that fit anyone (local titles are often gendered: "Diretora", "Einkaufsleiterin").
+    "PT": "Gerente de Compras|Gerente Comercial|Direção Financeira|Sócio-gerente",
+    "BR": "Gerente de Compras|Gerente Comercial|Analista de Suprimentos|Sócio-diretor",
+    "ES": "Gerente de Compras|Gerente Comercial|Responsable de Logística|Dirección General",
+    "MX": "Gerente General|Gerente de Compras|Responsable de Administración",
+    "FR": "Responsable des achats|Responsable comptable|Direction commerciale|Gérant",
+    "DE": "Geschäftsführung|Leitung Einkauf|Leitung Vertrieb|Prokurist|Buchhaltung",
+    "PL": "Prezes Zarządu|Kierownik Zakupów|Dyrektor Handlowy|Księgowość",
     "JP": "代表取締役|営業部長|購買課長|総務部",
     "CN": "总经理|采购经理|销售总监|财务主管",
     "NO": "Daglig leder|Innkjøpssjef",
@@ -930,34 +931,45 @@ class _Generator:
                             parents.append(child)
             else:
                 parents.append(None)
-        self.acc_core: list[str] = []
+        self.acc_core: list[str] = []  # the name without the legal form
+        self.acc_core_latin: list[str] = []  # the same in Latin letters
+        self.acc_latin: list[bool] = []
         relationship_cycle = iter(relationships)  # every value appears at least once
         for index, parent in enumerate(parents):
             if parent is None:
                 country = self.country()
+            elif self.acc[parent].get("parent_account_id") or rng.random() < 0.75:
+                country = self.acc_country[parent]  # divisions stay home, some firms go abroad
             else:
-                country = self.acc_country[parent] if rng.random() < 0.75 else self.country()
-            latin = rng.random() < country.latin
+                country = self.country()
             city = rng.choice(country.cities)
             domain = None
             if parent is None:
+                latin = rng.random() < country.latin
                 name, core, words, industry = self.company(country, city, latin)
+                core_latin = core if latin or not country.latin else words.title()
             else:
                 # "Müller Logistik Hamburg GmbH", "Müller Logistik Poland Sp. z o.o.",
-                # "Müller Logistik Hamburg Services GmbH"
-                parent_core = self.acc_core[parent]
+                # "Müller Logistik Hamburg Services GmbH"; abroad in Latin letters:
+                # "Towa Seisakusho Germany GmbH".
                 division = rng.choice(_DIVISIONS)
+                home = country is self.acc_country[parent]
+                latin = self.acc_latin[parent] if home else country.latin > 0
+                parent_core = self.acc_core[parent] if home else self.acc_core_latin[parent]
                 if self.acc[parent].get("parent_account_id"):
                     place, place_roman = division, division
-                elif country is self.acc_country[parent]:
+                elif home:
                     place, place_roman = city.name, city.roman
                 else:
                     place, place_roman = country.name, country.name
                 core = f"{parent_core} {place}"
+                core_latin = (f"{self.acc_core_latin[parent]} "
+                              f"{place_roman.title() if home else place}")
                 name = self.unique(self.used_names, self.legal_name(country, core, latin),
-                                   [self.legal_name(country, f"{core} {division}", latin)])
+                                   (self.legal_name(country, f"{core} {other}", latin)
+                                    for other in rng.sample(_DIVISIONS, 3) if other != place))
                 parent_domain = self.acc_domain[parent]
-                if country is self.acc_country[parent] and rng.random() < 0.6:
+                if home and rng.random() < 0.6:
                     domain = parent_domain  # one group, one web site
                 words = _ascii_words(f"{parent_domain.split('.')[0]} {place_roman}")
                 industry = self.acc[parent].get("industry") or rng.choice(_INDUSTRIES)
@@ -1009,6 +1021,8 @@ class _Generator:
                 self.key_accounts.append(index)
             self.acc_ids.append(record["id"])
             self.acc_core.append(core)
+            self.acc_core_latin.append(core_latin)
+            self.acc_latin.append(latin)
             self.acc.append(record)
             self.acc_created.append(created)
             self.acc_country.append(country)
@@ -1097,10 +1111,10 @@ class _Generator:
                     record["phone"] = self.acc_city[account].phone(rng)
                 if rng.random() < 0.65:
                     record["mobile"] = rng.choice(country.cities).mobile(rng)
-                if rng.random() < 0.3:
-                    city = rng.choice(country.cities)
-                    record["address_city"] = city.name
-                    record["address_country"] = country.name
+                if rng.random() < 0.3:  # works away from the head office
+                    office = self.acc_country[account]
+                    record["address_city"] = rng.choice(office.cities).name
+                    record["address_country"] = office.name
                 self.acc_contacts[account].append(index)
             else:
                 city = rng.choice(country.cities)

@@ -122,8 +122,9 @@ class CRM:
         return crm
 
     def open_for_screen(self) -> None:
-        """Load what the first screen needs; call `finish_loading()` in a worker afterwards."""
-        self.database.open(defer_activities=True)
+        """Load what the first screen needs (accounts); call `finish_loading()` in a worker
+        afterwards for contacts and activities. `ready` tells when everything is there."""
+        self.database.open(defer=(CONTACTS, ACTIVITIES))
 
     def finish_loading(self) -> None:
         self.database.load_deferred()

@@ -130,50 +130,57 @@ class Database:
         self._file_lock = FileLock(str(self.path) + ".lock", timeout=lock_timeout,
                                    mode=self.mode, thread_local=False)
         self._listeners: list[ChangeListener] = []
+        # Set once every table is in memory (named for the table that is deferred the most).
         self.activities_loaded = threading.Event()
-        self._pending_activity_lines: Callable[[], Iterator[list[bytes]]] | None = None
-        # Journal ops on activities met before the deferred activities are read: applied after.
+        # Tables whose reading was deferred by open(defer=...): name -> reader of their lines.
+        self._pending: dict[str, Callable[[], Iterator[list[bytes]]]] = {}
+        # Journal ops on deferred tables met before those tables are read: applied after.
         self._deferred_ops: list[Op] = []
 
     # ---------------------------------------------------------------- opening
-    def open(self, *, defer_activities: bool = False) -> None:
-        """Load the base and replay the journals. With `defer_activities`, activities are read
-        later by `load_deferred()` (call it from a worker thread); accounts and contacts are
-        complete and current at once."""
+    def open(self, *, defer: tuple[str, ...] = (), defer_activities: bool = False) -> None:
+        """Load the base and replay the journals. Tables named in `defer` (or activities, with
+        `defer_activities`) are read later by `load_deferred()` (call it from a worker
+        thread); the other tables are complete and current at once."""
+        if defer_activities:
+            defer = (*defer, ACTIVITIES)
         with self._mutex:
             if not self.path.exists():
                 self._create()
-            self._load_base(defer_activities)
+            self._load_base(defer)
             self._replay_journals()
 
     def load_deferred(self) -> None:
-        """Finish an `open(defer_activities=True)`: read activities, then replay the journals."""
-        source = self._pending_activity_lines
-        if source is not None:
-            activities: dict[str, Record] = {}
+        """Finish an `open(defer=...)`: read the deferred tables, then replay the journals."""
+        for table in (CONTACTS, ACTIVITIES):
+            source = self._pending.get(table)
+            if source is None:
+                continue
+            records: dict[str, Record] = {}
             try:
                 with _gc_paused():
                     for chunk in source():
-                        docs = _parse_chunk(chunk)
-                        for doc in docs.values():
-                            activities[doc["id"]] = doc
+                        for doc in _parse_chunk(chunk, self.path).values():
+                            records[doc["id"]] = doc
             except _BaseReplaced:
                 with self._mutex:  # read the new base whole (this sets activities_loaded)
-                    self._pending_activity_lines = None
+                    self._pending.clear()
                     self._deferred_ops = []
                     self._reload()
                 return
             with self._mutex, _gc_paused():
-                if self._pending_activity_lines is source:  # not reloaded meanwhile
-                    self.tables[ACTIVITIES] = activities
-                    self._pending_activity_lines = None
+                if self._pending.get(table) is source:  # not reloaded meanwhile
+                    self.tables[table] = records
+                    del self._pending[table]
                     for listener in self._listeners:
-                        _notify_bulk(listener, ACTIVITIES, activities)
-                    deferred, self._deferred_ops = self._deferred_ops, []
-                    self._apply(deferred)
+                        _notify_bulk(listener, table, records)
+                    mine = [op for op in self._deferred_ops if op[1] == table]
+                    self._deferred_ops = [op for op in self._deferred_ops if op[1] != table]
+                    self._apply(mine)
         with self._mutex:
             self._replay_journals()
-            self.activities_loaded.set()
+            if not self._pending:
+                self.activities_loaded.set()
 
     def subscribe(self, listener: ChangeListener) -> None:
         """Call `listener` for every record that changes from now on (in whatever thread)."""
@@ -190,7 +197,7 @@ class Database:
             meta = {"schema_version": SCHEMA_VERSION, "generation": 1, "app": APP_NAME}
             self._write_base({t: {} for t in RECORD_TABLES}, meta)
 
-    def _load_base(self, defer_activities: bool) -> None:
+    def _load_base(self, defer: tuple[str, ...] = ()) -> None:
         try:
             handle = open(self.path, "rb")  # noqa: SIM115 - closed by the loader
         except OSError as error:
@@ -199,29 +206,19 @@ class Database:
             identity = os.fstat(handle.fileno())
             first = handle.readline()
             if first.startswith(b'{"meta":') and first.endswith(b",\n"):
-                tables, meta, activity_offset = self._load_line_layout(handle, first,
-                                                                      defer_activities)
+                tables, meta, deferred = self._load_line_layout(handle, first, defer)
             else:
                 tables, meta = self._load_whole(first + handle.read())
-                activity_offset = None
+                deferred = {}
         self.meta = meta
         self.generation = int(meta.get("generation", 1))
         self._offset = 0
         self.tables = tables
-        if activity_offset is not None:
-            path = self.path
-            # A base is replaced by rename, never rewritten, so reopening it later by its
-            # inode would be ideal; instead remember its identity and check it before reading.
-            def lines() -> Iterator[list[bytes]]:
-                with open(path, "rb") as again:
-                    if os.fstat(again.fileno()).st_ino != identity.st_ino:
-                        raise _BaseReplaced()
-                    again.seek(activity_offset)
-                    yield from _table_chunks(again, path)
-
-            self._pending_activity_lines = lines
+        self._pending = {table: self._reader(offset, identity.st_ino)
+                         for table, offset in deferred.items()}
+        if self._pending:
+            self.activities_loaded.clear()
         else:
-            self._pending_activity_lines = None
             self.activities_loaded.set()
         self._deferred_ops = []
         with _gc_paused():  # index building allocates as much as parsing
@@ -229,11 +226,57 @@ class Database:
                 for table in RECORD_TABLES:
                     _notify_bulk(listener, table, self.tables[table])
 
-    def _load_line_layout(self, handle: Any, first: bytes, defer_activities: bool
-                          ) -> tuple[Tables, Record, int | None]:
+    def _reader(self, offset: int, inode: int) -> Callable[[], Iterator[list[bytes]]]:
+        """Lines of the table whose first document starts at `offset`, read later. The base is
+        replaced by rename, never rewritten: if the file at the path is another one now, the
+        caller must start again (`_BaseReplaced`)."""
+        path = self.path
+
+        def lines() -> Iterator[list[bytes]]:
+            with open(path, "rb") as again:
+                if os.fstat(again.fileno()).st_ino != inode:
+                    raise _BaseReplaced()
+                again.seek(offset)
+                yield from _table_chunks(again, path)
+        return lines
+
+    def _offsets_fit(self, handle: Any, offsets: dict[str, int]) -> bool:
+        """The recorded offsets point at table headers and the file ends as we write it;
+        a file cut short is refused here, since a deferred table is not read to its end now."""
+        if not all(t in offsets for t in RECORD_TABLES):
+            return False
+        size = os.fstat(handle.fileno()).st_size
+        handle.seek(max(0, size - 8))
+        # The last document (or an empty table's brace), the table's close, the document's.
+        if not handle.read().rstrip().endswith((b"}\n}\n}", b"{\n}\n}")):
+            raise CorruptDatabaseError(_truncated(self.path))
+        for name in RECORD_TABLES:
+            header = b'"' + name.encode() + b'":{\n'
+            if offsets[name] < len(header) or offsets[name] > size:
+                return False
+            handle.seek(offsets[name] - len(header))
+            if handle.read(len(header)) != header:
+                return False
+        return True
+
+    def _load_line_layout(self, handle: Any, first: bytes, defer: tuple[str, ...]
+                          ) -> tuple[Tables, Record, dict[str, int]]:
+        """Read a base in our one-document-per-line layout. With the table offsets that meta
+        records, a deferred table is not even read past; without them, it is skipped."""
         meta = self._parse_meta(_loads(first[:-2] + b"}", self.path)["meta"])
+        offsets = _parse_offsets(meta.get("table_offsets"))
         tables: Tables = {t: {} for t in RECORD_TABLES}
-        activity_offset = None
+        deferred: dict[str, int] = {}
+        if offsets and self._offsets_fit(handle, offsets):
+            for name in RECORD_TABLES:
+                if name in defer:
+                    deferred[name] = offsets[name]
+                    continue
+                handle.seek(offsets[name])
+                for chunk in _table_chunks(handle, self.path):
+                    for doc in _parse_chunk(chunk, self.path).values():
+                        tables[name][doc["id"]] = doc
+            return tables, meta, deferred
         while True:
             header = handle.readline()
             if header == b"}\n" or header == b"}":
@@ -241,15 +284,15 @@ class Database:
             if not header:
                 raise CorruptDatabaseError(_truncated(self.path))
             name = _table_header(header, self.path)
-            if name == ACTIVITIES and defer_activities:
-                activity_offset = handle.tell()
+            if name in defer:
+                deferred[name] = handle.tell()
                 _skip_table(handle, self.path)
                 continue
             target = tables.setdefault(name, {}) if name in RECORD_TABLES else {}
             for chunk in _table_chunks(handle, self.path):
                 for doc in _parse_chunk(chunk, self.path).values():
                     target[doc["id"]] = doc
-        return tables, meta, activity_offset
+        return tables, meta, deferred
 
     def _load_whole(self, data: bytes) -> tuple[Tables, Record]:
         if not data.strip():
@@ -353,7 +396,7 @@ class Database:
 
     def _reload(self) -> list[Change]:
         old = self.tables
-        self._load_base(defer_activities=False)
+        self._load_base()
         self._replay_journals()
         changes = []
         for table in RECORD_TABLES:
@@ -367,7 +410,7 @@ class Database:
         changes = []
         for op in ops:
             kind, table, payload = op
-            if table == ACTIVITIES and self._pending_activity_lines is not None:
+            if table in self._pending:
                 self._deferred_ops.append(op)
                 continue
             records = self.tables.setdefault(table, {})
@@ -532,11 +575,33 @@ def _notify_bulk(listener: ChangeListener, table: str, records: dict[str, Record
             listener(Change(table, rid, None, record))
 
 
+_OFFSET_DIGITS = 13
+_OFFSETS_PLACEHOLDER = ",".join(f"{t}:{0:0{_OFFSET_DIGITS}d}" for t in RECORD_TABLES)
+
+
+def _parse_offsets(value: Any) -> dict[str, int]:
+    """`accounts:0000000000123,contacts:...`: where each table's first document starts."""
+    if not isinstance(value, str):
+        return {}
+    try:
+        return {name: int(number) for name, number in
+                (part.split(":", 1) for part in value.split(","))}
+    except ValueError:
+        return {}
+
+
 def _write_line_layout(out: Any, tables: Tables, meta: Record) -> None:
-    out.write(b'{"meta":{"1":' + orjson.dumps(meta) + b"},\n")
+    # meta.table_offsets is written as a fixed-width placeholder, then patched in place once
+    # the offsets are known: still one pass over the records, and always valid JSON.
+    meta = {**meta, "table_offsets": _OFFSETS_PLACEHOLDER}
+    meta_line = b'{"meta":{"1":' + orjson.dumps(meta) + b"},\n"
+    placeholder_at = meta_line.index(_OFFSETS_PLACEHOLDER.encode())
+    out.write(meta_line)
+    offsets: dict[str, int] = {}
     names = [ACCOUNTS, CONTACTS, ACTIVITIES]
     for index, table in enumerate(names):
         out.write(b'"' + table.encode() + b'":{\n')
+        offsets[table] = out.tell()
         records = tables.get(table, {})
         last = len(records)
         for number, record in enumerate(records.values(), start=1):
@@ -544,6 +609,10 @@ def _write_line_layout(out: Any, tables: Tables, meta: Record) -> None:
                       + (b",\n" if number < last else b"\n"))
         out.write(b"},\n" if index < len(names) - 1 else b"}\n")
     out.write(b"}\n")
+    end = out.tell()
+    out.seek(placeholder_at)
+    out.write(",".join(f"{t}:{offsets[t]:0{_OFFSET_DIGITS}d}" for t in RECORD_TABLES).encode())
+    out.seek(end)
 
 
 def _table_header(line: bytes, path: Path) -> str:

@@ -117,6 +117,8 @@ class RecordListScreen(CrmScreen):
         raise NotImplementedError
 
     def _empty_text(self) -> str:
+        if not self.crm.ready and self.crm.count(self.TABLE) == 0:
+            return f"Loading {self.NOUN}s…"
         if self.crm.count(self.TABLE) == 0:
             return (f"No {self.NOUN}s yet. Press n to add the first one, or quit (ctrl+q) and "
                     "run `crm --demo` to explore with demo data.")

@@ -205,28 +205,38 @@ def test_existing_account_is_linked_not_created_again(crm: CRM) -> None:
     ("accounts", "dynamics_accounts.csv", ACCOUNTS, {}),
     ("accounts", "salesforce_accounts.csv", ACCOUNTS, {}),
     ("contacts", "dynamics_contacts_display.csv", CONTACTS, {"create_accounts": True}),
-    ("vcard", "v4_contacts.vcf", CONTACTS, {}),
+    ("vcard", "apple_contacts.vcf", CONTACTS, {}),
     ("ics", "outlook.ics", ACTIVITIES, {"regarding": "Acme"}),
 ])
 def test_importing_the_same_file_twice_updates(crm: CRM, kind: str, name: str, table: str,
                                                options: dict[str, Any]) -> None:
-    crm.create(ACCOUNTS, {"name": "Acme"})
+    acme = crm.create(ACCOUNTS, {"name": "Acme"}).record
     first = load(kind, name, crm, **options)
     assert first.created > 0 and first.updated == 0
-    before = {rid: dict(r) for rid, r in crm.database.tables[table].items()}
+    before = {rid: dict(r) for rid, r in crm.database.tables[table].items() if rid != acme["id"]}
     sizes = counts(crm)
     second = load(kind, name, crm, **options)
     assert (second.created, second.updated) == (0, first.created)
     assert second.accounts_created == 0
     assert counts(crm) == sizes  # nothing duplicated, not even the accounts
     after = crm.database.tables[table]
-    assert set(after) == set(before)  # the same record ids
+    assert set(after) - {acme["id"]} == set(before)  # the same record ids
     for rid, old in before.items():
         new = after[rid]
         assert new["version"] == old["version"] + 1
         assert new["created_at"] == old["created_at"]
         assert {k: v for k, v in new.items() if k not in ("version", "modified_at")} == \
             {k: v for k, v in old.items() if k not in ("version", "modified_at")}
+
+
+def test_a_card_without_uid_cannot_be_matched_and_is_flagged_as_a_duplicate(crm: CRM) -> None:
+    load("vcard", "v4_contacts.vcf", crm)
+    report = load("vcard", "v4_contacts.vcf", crm)
+    assert (report.created, report.updated) == (1, 1)  # Selina Kyle's card has no UID
+    selina = [c for c in crm.database.tables[CONTACTS].values() if c["last_name"] == "Kyle"]
+    assert len(selina) == 2
+    assert [(w.line, w.message.split(" (")[0]) for w in report.warnings] == [
+        (28, "possible duplicate of existing contact Selina Kyle")]
 
 
 def test_a_second_import_keeps_what_the_user_added_and_takes_the_files_changes(

@@ -1,0 +1,202 @@
+"""The import (F5) and export (F6) screens, driven through the real app with Pilot.
+
+A real database in tmp_path, a real CrmApp (tests/tui/conftest.py), no mocks. Imports and exports
+run in thread workers: each action is followed by `settle`, which waits for the workers.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+from textual.widgets import Input, Select
+
+from store.io.jobs import prepare_import
+from store.model import ACCOUNTS, ACTIVITIES, CONTACTS
+from tests.tui.conftest import notifications, reopen, screen_text, settle
+from tui.screens.record_list import AccountsScreen
+from tui.screens.transfer import ExportScreen, ImportScreen
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "io"
+DYNAMICS = FIXTURES / "dynamics_accounts.csv"
+NEW_ACCOUNTS = {"Fourth Coffee (sample)", "Litware Inc. (sample)", "Adventure Works (sample)",
+                "Fourth Coffee Holdings"}
+
+
+def files(db: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(db.parent.glob(db.name + "*"))
+            if not p.name.endswith(".lock")}
+
+
+def status_text(app) -> str:
+    return str(app.screen.query_one("#transfer-status").render().plain)
+
+
+async def open_import(pilot, path: Path) -> ImportScreen:
+    app = pilot.app
+    await settle(pilot)
+    await pilot.press("f5")
+    await settle(pilot)
+    screen = app.screen
+    assert isinstance(screen, ImportScreen)
+    assert app.focused is screen.query_one("#path", Input)
+    await pilot.press(*str(path))  # typed, as a user would
+    await settle(pilot)
+    assert screen.query_one("#path", Input).value == str(path)
+    return screen
+
+
+async def test_import_screen_guesses_checks_and_imports(app, sample, db_path):
+    before_files = files(db_path)
+    before_accounts = reopen(db_path).count(ACCOUNTS)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_import(pilot, DYNAMICS)
+        # The default is contacts; the file's columns say accounts.
+        assert screen.query_one("#kind", Select).value == "accounts"
+
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert status_text(app).startswith("Dry run, nothing written. 4 rows: 4 new, 0 updated, "
+                                           "0 with errors, 2 warnings")
+        assert "Press ctrl+s to import." in status_text(app)
+        report = screen.lines
+        assert report[0].startswith("warning: line 2: primary_contact_id: no contact")
+        assert "Columns (utf-8-sig, delimiter ','):" in report
+        assert "  parentaccountid -> parent_account_id" in report
+        assert "  fax -> (unknown: kept in description)" in report
+        assert "Fourth Coffee Holdings" not in screen_text(app)
+        assert files(db_path) == before_files  # a check writes nothing
+        assert app.crm.count(ACCOUNTS) == before_accounts
+
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert status_text(app) == ("Imported. 4 rows: 4 new, 0 updated, 0 with errors, "
+                                    "2 warnings.")
+        assert any(n.startswith("Imported. 4 rows") for n in notifications(app))
+        assert app.crm.count(ACCOUNTS) == before_accounts + 4
+
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, AccountsScreen)
+        shown = {app.crm.get(ACCOUNTS, rid)["name"] for rid in app.screen.ids}
+        assert shown >= NEW_ACCOUNTS - {"Litware Inc. (sample)"}  # inactive: filtered out
+        assert "Litware Inc. (sample)" not in shown
+        assert "Fourth Coffee Holdings" in screen_text(app)
+
+    stored = reopen(db_path)
+    names = {a["name"]: a for a in stored.database.tables[ACCOUNTS].values()}
+    assert NEW_ACCOUNTS <= set(names)
+    assert names["Fourth Coffee (sample)"]["parent_account_id"] == \
+        names["Fourth Coffee Holdings"]["id"]
+    assert stored.check() == []
+
+
+async def test_import_screen_errors_are_listed_with_their_lines(app, sample, db_path):
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_import(pilot, FIXTURES / "generic_contacts.csv")
+        assert screen.query_one("#kind", Select).value == "contacts"
+        all_or_nothing = screen.query_one("#all-or-nothing")
+        all_or_nothing.value = True
+        before = files(db_path)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        errors = [line for line in screen.lines if line.startswith("error: ")]
+        assert [e.split(":")[1].strip() for e in errors] == ["line 2", "line 4", "line 5",
+                                                             "line 7", "line 8"]
+        assert status_text(app).startswith("Nothing imported (all-or-nothing")
+        assert files(db_path) == before
+
+        screen.query_one("#create-accounts").value = True
+        all_or_nothing.value = False
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert status_text(app).startswith("Imported. 6 rows: 5 new, 0 updated, 1 with errors")
+        assert [line for line in screen.lines if line.startswith("error: ")] == [
+            "error: line 5: mobile: '4.47911E+11' is not a phone number (digits, spaces, + ( ) "
+            "- . /)"]
+    contacts = reopen(db_path).database.tables[CONTACTS].values()
+    assert sum(c.get("first_name") == "Jane" for c in contacts) == 2
+
+
+async def test_import_screen_vcard_and_a_missing_file(app, sample, db_path):
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_import(pilot, FIXTURES / "v4_contacts.vcf")
+        assert screen.query_one("#kind", Select).value == "vcard"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert status_text(app).startswith("Imported. 2 rows: 2 new")
+        assert "note: card 4 (line 34): a group card, not a contact or a company" in screen.lines
+
+        screen.query_one("#path", Input).value = str(FIXTURES / "nothing-here.csv")
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert status_text(app).startswith("No file at ")
+        assert not screen.busy
+    names = {a["name"] for a in reopen(db_path).database.tables[ACCOUNTS].values()}
+    assert "Wayne Enterprises" in names
+
+
+async def test_import_screen_ics_regarding_the_picked_record(app, sample, db_path):
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_import(pilot, FIXTURES / "google.ics")
+        assert screen.query_one("#kind", Select).value == "ics"
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert status_text(app).startswith("Dry run, nothing written. 4 rows: 0 new")
+        assert sum(line.startswith("error: ") for line in screen.lines) == 4
+
+        screen.query_one("#field-regarding_id", Input).value = "Contoso"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert status_text(app).startswith("Imported. 4 rows: 4 new")
+    stored = reopen(db_path)
+    imported = [a for a in stored.database.tables[ACTIVITIES].values()
+                if a.get("source_id", "").endswith("@google.com")]
+    assert len(imported) == 4
+    assert {a["regarding_id"] for a in imported} == {sample["contoso"]}
+
+
+async def test_export_screen_writes_a_file_that_parses_back(app, sample, db_path, tmp_path):
+    target = tmp_path / "out" / "contacts.csv"
+    target.parent.mkdir()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("f6")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ExportScreen)
+        assert screen.query_one("#kind", Select).value == "contacts"
+        path = screen.query_one("#path", Input)
+        assert path.value.endswith(".csv")
+        path.value = str(target)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert screen.lines == [f"Wrote {target.stat().st_size:,} bytes to {target}"]
+
+        screen.query_one("#kind", Select).value = "vcard"
+        await settle(pilot)
+        assert path.value.endswith(".vcf")  # the default path follows the kind
+        path.value = str(tmp_path / "out" / "all.vcf")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+
+        screen.query_one("#kind", Select).value = "activities"
+        screen.query_one("#format", Select).value = "json"
+        await settle(pilot)
+        path.value = str(tmp_path / "no" / "such" / "dir.json")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert screen.lines[0].startswith("Not exported: ")
+
+    stored = reopen(db_path)
+    prepared = prepare_import("contacts", target.read_bytes())
+    assert len(prepared.rows) == stored.count(CONTACTS)
+    rows = list(csv.DictReader(io.StringIO(target.read_bytes().decode("utf-8-sig"))))
+    assert {r["id"] for r in rows} == set(stored.database.tables[CONTACTS])
+    # "[/foo]" is a last name, not markup, and comes back as written.
+    assert {r["last_name"] for r in rows} >= {"Lovelace", "[/foo]", "Silva"}
+    cards = prepare_import("vcard", (tmp_path / "out" / "all.vcf").read_bytes())
+    assert len(cards.rows) == stored.count(CONTACTS)
+    assert len(cards.extra_accounts) == stored.count(ACCOUNTS)
+    assert cards.notes == []
