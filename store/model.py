@@ -197,7 +197,7 @@ class ValidationFailed(Exception):
         return next((e.message for e in self.errors if e.field == name), None)
 
 
-_EMAIL = re.compile(r"^[^@\s<>(),;:\"\[\]]+@[^@\s<>(),;:\"\[\]]+\.[^@\s<>(),;:\"\[\]]+$")
+_EMAIL = re.compile(r"^[^@\s<>(),;:\"\[\]]+@(?:[^@\s<>(),;:\"\[\].]+\.)+[^@\s<>(),;:\"\[\].]+$")
 # At least three digits: "---" or "( ) ." is not a phone number.
 _PHONE = re.compile(r"^(?=(?:[^0-9]*[0-9]){3})\+?[0-9 ()./\-]{3,}(\s*(x|ext\.?)\s*[0-9]{1,6})?$",
                     re.IGNORECASE)

@@ -251,8 +251,12 @@ class Indexes:
             if query.account_id:
                 ids = [r for r in ids if records[r].get("account_id") == query.account_id]
             if query.sort != "name":
-                ids.sort(key=self._sort_value(table, query.sort))
-            if query.descending:
+                key = self._sort_value(table, query.sort)
+                ids.sort(key=key)
+                if query.descending:  # records without a value stay last either way
+                    filled = [r for r in ids if key(r)[0] == 0]
+                    ids = filled[::-1] + ids[len(filled):]
+            elif query.descending:
                 ids.reverse()
             return ids
 

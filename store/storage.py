@@ -132,6 +132,7 @@ class Database:
         self._listeners: list[ChangeListener] = []
         # Set once every table is in memory (named for the table that is deferred the most).
         self.activities_loaded = threading.Event()
+        self.load_error: StorageError | None = None  # why load_deferred failed, if it did
         # Tables whose reading was deferred by open(defer=...): name -> reader of their lines.
         self._pending: dict[str, Callable[[], Iterator[list[bytes]]]] = {}
         # Journal ops on deferred tables met before those tables are read: applied after.
@@ -151,7 +152,16 @@ class Database:
             self._replay_journals()
 
     def load_deferred(self) -> None:
-        """Finish an `open(defer=...)`: read the deferred tables, then replay the journals."""
+        """Finish an `open(defer=...)`: read the deferred tables, then replay the journals.
+        On failure, writers waiting for the tables are released with the error."""
+        try:
+            self._load_deferred()
+        except StorageError as error:
+            self.load_error = error
+            self.activities_loaded.set()
+            raise
+
+    def _load_deferred(self) -> None:
         for table in (CONTACTS, ACTIVITIES):
             source = self._pending.get(table)
             if source is None:
@@ -181,6 +191,12 @@ class Database:
             self._replay_journals()
             if not self._pending:
                 self.activities_loaded.set()
+
+    def _wait_loaded(self) -> None:
+        self.activities_loaded.wait()
+        if self.load_error is not None:
+            raise StorageError(f"the database could not be read completely, so nothing can be "
+                               f"saved: {self.load_error}")
 
     def subscribe(self, listener: ChangeListener) -> None:
         """Call `listener` for every record that changes from now on (in whatever thread)."""
@@ -447,7 +463,7 @@ class Database:
         makes (versions, references) see the latest committed state. If it raises, nothing is
         written. Returns the changes applied (including other writers' caught up first)."""
         with self._mutex:
-            self.activities_loaded.wait()
+            self._wait_loaded()
             with self._locked():
                 changes = self._replay_journals()
                 ops = build(self.tables)
@@ -495,7 +511,7 @@ class Database:
     def compact(self) -> None:
         """Fold the journals into a new base so that plain TinyDB sees every record."""
         with self._mutex:
-            self.activities_loaded.wait()
+            self._wait_loaded()
             with self._locked():
                 self._replay_journals()
                 old_generation = self.generation
@@ -503,13 +519,19 @@ class Database:
                 # The next journal exists before the new base does: a crash in between leaves
                 # a valid chain (old base -> journal G -> journal G+1).
                 next_journal = _journal_path(self.path, new_generation)
-                os.close(_open_journal(next_journal, os.O_WRONLY, self.mode))
+                self._create_journal(next_journal)
                 meta = {**self.meta, "generation": new_generation}
                 self._write_base(self.tables, meta)
                 self.meta = meta
                 self.generation = new_generation
                 self._offset = 0
                 self._remove_journals_before(old_generation)
+
+    def _create_journal(self, path: Path) -> None:
+        try:
+            os.close(_open_journal(path, os.O_WRONLY, self.mode))
+        except OSError as error:
+            raise StorageError(f"cannot create {path}: {error.strerror}") from error
 
     def _remove_journals_before(self, generation: int) -> None:
         """Journals older than the one before the current base: no reader still needs them
@@ -525,13 +547,12 @@ class Database:
 
         Processes following the journal are told by a `reset` entry to reload the new base."""
         with self._mutex:
-            self.activities_loaded.wait()
+            self._wait_loaded()
             with self._locked():
                 self._replay_journals()
                 old_generation = self.generation
                 new_generation = old_generation + 1
-                os.close(_open_journal(_journal_path(self.path, new_generation), os.O_WRONLY,
-                                       self.mode))
+                self._create_journal(_journal_path(self.path, new_generation))
                 meta = {**self.meta, "generation": new_generation}
                 self._write_base(tables, meta)
                 self._append([("reset", "*", new_generation)])

@@ -11,6 +11,7 @@ import io
 from pathlib import Path
 
 from textual.widgets import Input, Select
+from textual_autocomplete import PathAutoComplete
 
 from store.io.jobs import prepare_import
 from store.model import ACCOUNTS, ACTIVITIES, CONTACTS
@@ -76,6 +77,11 @@ async def test_import_screen_guesses_checks_and_imports(app, sample, db_path):
         assert any(n.startswith("Imported. 4 rows") for n in notifications(app))
         assert app.crm.count(ACCOUNTS) == before_accounts + 4
 
+        completions = screen.query_one(PathAutoComplete)
+        if completions.display:  # the first escape closes the path completions
+            await pilot.press("escape")
+            await settle(pilot)
+            assert app.screen is screen and not completions.display
         await pilot.press("escape")
         await settle(pilot)
         assert isinstance(app.screen, AccountsScreen)
