@@ -121,6 +121,16 @@ class CRM:
         crm.database.open()
         return crm
 
+    @classmethod
+    def open_for_reading(cls, path: str | os.PathLike[str], tables: tuple[str, ...],
+                         **kwargs: Any) -> CRM:
+        """Open with only `tables` read (listing accounts need not parse 250k activities).
+        Nothing can be saved through it."""
+        crm = cls(path, **kwargs)
+        crm.database.open(defer=tuple(t for t in (CONTACTS, ACTIVITIES) if t not in tables))
+        crm.database.partial = True
+        return crm
+
     def open_for_screen(self) -> None:
         """Load what the first screen needs (accounts); call `finish_loading()` in a worker
         afterwards for contacts and activities. `ready` tells when everything is there."""

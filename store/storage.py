@@ -133,6 +133,7 @@ class Database:
         # Set once every table is in memory (named for the table that is deferred the most).
         self.activities_loaded = threading.Event()
         self.load_error: StorageError | None = None  # why load_deferred failed, if it did
+        self.partial = False  # opened with some tables never to be read: no writing
         # Tables whose reading was deferred by open(defer=...): name -> reader of their lines.
         self._pending: dict[str, Callable[[], Iterator[list[bytes]]]] = {}
         # Journal ops on deferred tables met before those tables are read: applied after.
@@ -193,6 +194,8 @@ class Database:
                 self.activities_loaded.set()
 
     def _wait_loaded(self) -> None:
+        if self.partial and not self.activities_loaded.is_set():
+            raise StorageError("this database was opened for reading only")
         self.activities_loaded.wait()
         if self.load_error is not None:
             raise StorageError(f"the database could not be read completely, so nothing can be "

@@ -307,12 +307,16 @@ def group_writable(ctx: click.Context) -> bool:
     return bool(ctx.meta.get("crm.group"))
 
 
-def open_crm(ctx: click.Context) -> CRM:
-    """The CRM for this invocation (opened once, closed when the command ends)."""
+def open_crm(ctx: click.Context, *, only: tuple[str, ...] | None = None) -> CRM:
+    """The CRM for this invocation (opened once, closed when the command ends). `only`: the
+    tables a read-only command needs; the others are not even parsed."""
     crm = ctx.meta.get("crm.instance")
     if crm is None:
-        crm = CRM.open(database_path(ctx), user=chosen_user(ctx),
-                       group_writable=group_writable(ctx))
+        if only is not None and CRM(database_path(ctx)).path.exists():
+            crm = CRM.open_for_reading(database_path(ctx), only, user=chosen_user(ctx))
+        else:
+            crm = CRM.open(database_path(ctx), user=chosen_user(ctx),
+                           group_writable=group_writable(ctx))
         ctx.meta["crm.instance"] = crm
 
         def close() -> None:
@@ -878,8 +882,9 @@ def list_records(ctx: click.Context, what: str, text: str, regarding: str | None
 
     Accounts and contacts are sorted by name, activities newest first.
     """
-    crm = open_crm(ctx)
     table = LIST_TABLES[what.lower()]
+    needs = {ACCOUNTS: (ACCOUNTS,), CONTACTS: (ACCOUNTS, CONTACTS)}.get(table)
+    crm = open_crm(ctx, only=needs)
     status = status.strip().lower() if status else None
     if status and status not in STATUS_CHOICES[table]:
         raise FieldProblem("status", f"'{status}' is not one of: "
