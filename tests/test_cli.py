@@ -346,8 +346,8 @@ def test_done_cancel_reopen(sample: dict[str, str], db: Path) -> None:
 
 def test_delete_needs_choices_for_dependants(sample: dict[str, str], db: Path) -> None:
     line = fails("delete", sample["acme"])
-    assert line.startswith("error: this account has 1 contacts (detach or delete), "
-                           "1 subsidiaries (detach or reparent)")
+    assert line.startswith("error: this account has 1 contact (detach or delete), "
+                           "1 subsidiary (detach or reparent)")
     assert "--contacts" in line
     assert load(db).get(ACCOUNTS, sample["acme"])  # nothing happened
     # Ada has a task: deleting her with the account needs --activities delete too.
