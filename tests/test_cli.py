@@ -351,7 +351,7 @@ def test_delete_needs_choices_for_dependants(sample: dict[str, str], db: Path) -
     assert "--contacts" in line
     assert load(db).get(ACCOUNTS, sample["acme"])  # nothing happened
     # Ada has a task: deleting her with the account needs --activities delete too.
-    assert "activities (delete)" in fails("delete", sample["acme"], "--contacts", "delete",
+    assert "1 activity (delete)" in fails("delete", sample["acme"], "--contacts", "delete",
                                           "--subsidiaries", "detach")
     out = ok("delete", sample["acme"], "--contacts", "delete", "--subsidiaries", "detach",
              "--activities", "delete")
