@@ -121,9 +121,10 @@ class ConflictScreen(ModalScreen[str]):
         super().__init__(classes="small-modal")
         self.labels, self.mine, self.theirs = labels, mine, theirs
         self.original, self.show = original, show
-        names = set(labels) | {k for k in theirs if k in original and theirs[k] != original[k]}
-        self.fields = [n for n in names if n in labels or not n.endswith(("_at", "_by"))
-                       and n not in ("version", "id")]
+        changed_by_them = {k for k in set(theirs) | set(original)
+                           if theirs.get(k) != original.get(k)}
+        # Fields either side changed, in form order.
+        self.fields = [n for n in labels if n in mine or n in changed_by_them]
 
     def compose(self) -> ComposeResult:
         who = self.theirs.get("modified_by", "someone")

@@ -277,21 +277,24 @@ class FormScreen(ModalScreen[Record | None]):
             self._message("Someone deleted this record meanwhile; it cannot be saved. "
                           "Press escape to close.", "error")
             return
-        fields = {k: FIELD_BY_NAME[self.table][k].label for k in values if k in self.field_names}
+        fields = {name: spec.label for name, spec in FIELD_BY_NAME[self.table].items()
+                  if name in self.field_names}
         choice = await self.app.push_screen_wait(
             ConflictScreen(fields, values, theirs, self.record or {}, self._display))
-        if choice == "mine":
-            await self._store(values, version=theirs["version"])
-        elif choice == "theirs":
+        if choice == "theirs":
             self.app.say("Kept their version; your changes were discarded.")
             self.dismiss(theirs)
-        else:  # back to editing: their values under my changes, ready to save again
-            self.record, self.version = theirs, theirs["version"]
-            rows = rows_of(self)
-            for name, row in rows.items():
-                if name not in values:
-                    row.set_value(theirs.get(name))
-            self._initial = {**self._snapshot(), **{k: theirs.get(k) for k in values}}
+            return
+        # Mine, or back to editing: their values under my changes, so that the form shows
+        # what a save would store, and a later save starts from their version.
+        self.record, self.version = theirs, theirs["version"]
+        for name, row in rows_of(self).items():
+            if name not in values:
+                row.set_value(theirs.get(name))
+        self._initial = {**self._snapshot(), **{k: theirs.get(k) for k in values}}
+        if choice == "mine":
+            await self._store(values, version=theirs["version"])
+        else:
             self._message("Their version is loaded; your changes are kept on top. "
                           "ctrl+s saves.", "warning")
 
