@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 import sys
+import tempfile
 from pathlib import Path
 
 import click
 
 from store.io.jobs import EXPORT_KINDS, IMPORT_KINDS, prepare_import, run_import
-from store.queries import ListQuery
-from tui.cli import CLIError, cli, db_options, handle_errors, open_crm, visible
+from store.queries import ListQuery, TimelineQuery
+from store.service import CRM
+from store.text import fold, tokens
+from tui.cli import (
+    CLIError,
+    chosen_user,
+    cli,
+    database_path,
+    db_options,
+    handle_errors,
+    open_crm,
+    visible,
+)
 
 MAX_LISTED = 50
 
@@ -48,13 +60,19 @@ def import_command(ctx: click.Context, kind: str, file: Path, dry_run: bool,
                                   keep_unknown=unknown == "keep")
     except ValueError as error:
         raise CLIError(f"{file}: {error}") from None
-    crm = open_crm(ctx)
+    if dry_run and not database_path(ctx).exists():
+        # A dry run writes nothing, not even a new empty database: plan against an empty one.
+        scratch = tempfile.TemporaryDirectory()
+        ctx.call_on_close(scratch.cleanup)
+        crm = CRM.open(Path(scratch.name) / "dry-run.json", user=chosen_user(ctx))
+    else:
+        crm = open_crm(ctx)
     if prepared.mapping is not None:
         click.echo(f"{file.name}: {len(prepared.rows)} rows, {prepared.encoding}, "
                    f"delimiter {prepared.delimiter!r}")
         for line in prepared.mapping_lines():
             click.echo("  " + visible(line))
-    show_progress = sys.stderr.isatty() or len(prepared.rows) >= 10_000
+    show_progress = sys.stderr.isatty() and len(prepared.rows) >= 2_000
 
     def progress(done: int, total: int) -> None:
         if show_progress:
@@ -83,7 +101,8 @@ def import_command(ctx: click.Context, kind: str, file: Path, dry_run: bool,
               show_default=True, help="For accounts, contacts and activities.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write to this file (default: standard output).")
-@click.option("--search", metavar="TEXT", help="Only the accounts or contacts that match.")
+@click.option("--search", metavar="TEXT",
+              help="Only the records that match (activities: subject and description).")
 @click.option("--regarding", metavar="REF", help="Activities or ics: only this record's.")
 @db_options
 @handle_errors
@@ -94,14 +113,23 @@ def export_command(ctx: click.Context, kind: str, fmt: str, output: Path | None,
     from store.io.jobs import export_data
 
     kind = kind.lower()
+    if regarding and kind not in ("activities", "ics"):
+        raise click.UsageError("--regarding applies to activities and ics exports")
+    if fmt == "json" and kind in ("vcard", "ics"):
+        raise click.UsageError("--format applies to accounts, contacts and activities")
     crm = open_crm(ctx)
     ids = None
     if search and kind in ("accounts", "contacts", "vcard"):
         table = "contacts" if kind == "vcard" else kind
         ids = crm.search(table, ListQuery(text=search, status=None))
-    if regarding and kind in ("activities", "ics"):
+    if regarding:
         _type, record_id = crm.resolve_regarding(regarding)
-        ids = [a["id"] for a in crm.timeline(record_id)]
+        ids = [a["id"] for a in crm.timeline(record_id, TimelineQuery(text=search or ""))]
+    elif search and kind in ("activities", "ics"):
+        words = tokens(search)
+        ids = [a["id"] for a in crm.database.tables["activities"].values()
+               if all(w in fold(f"{a.get('subject', '')} {a.get('description', '')}")
+                      for w in words)]
     data = export_data(crm, kind, fmt, ids)
     if output is None:
         sys.stdout.buffer.write(data)

@@ -774,8 +774,9 @@ def _activity(record: dict[str, Any], refs: dict[str, str], pseudo: dict[str, st
         except (ValueError, OverflowError):
             problems.append(f"{at}: {found['duration_minutes'][1]} {minutes!r} is not a number "
                             "of minutes")
-    if "all_day" not in record and isinstance(start, date) and not isinstance(start, datetime):
-        record["all_day"] = True
+    if ("all_day" not in record and record.get("type") == "appointment"
+            and isinstance(start, date) and not isinstance(start, datetime)):
+        record["all_day"] = True  # only appointments have all_day; a task may start on a day
 
 
 def _store_whens(record: dict[str, Any], whens: dict[str, date | datetime], tz: tzinfo | None,

@@ -93,12 +93,20 @@ class _Planned:
     refs: dict[str, str]
 
 
+class _Ambiguous(LookupError):
+    """A name that fits several records: never a reason to create one more."""
+
+
 class _Resolver:
     """Finds a record id for the text a file gives: an id, a source id, or a unique name,
     among existing records and the rows of this import."""
 
     def __init__(self, crm: CRM) -> None:
         self.crm = crm
+        # Texts already resolved (a big file names the same few accounts over and over). Rows
+        # are only added before resolving starts, except accounts created for names that found
+        # nothing, so an answer once found stays right.
+        self.found: dict[tuple[str, str], str] = {}
         self.batch_ids: dict[str, set[str]] = {ACCOUNTS: set(), CONTACTS: set()}
         self.batch_source: dict[str, dict[str, str]] = {ACCOUNTS: {}, CONTACTS: {}}
         self.batch_names: dict[str, dict[str, set[str]]] = {ACCOUNTS: {}, CONTACTS: {}}
@@ -113,8 +121,15 @@ class _Resolver:
         self.batch_names[table].setdefault(key, set()).add(record["id"])
 
     def resolve(self, table: str, text: str) -> str:
-        """The id, or raises LookupError with a message for the report."""
+        """The id, or raises LookupError with a message for the report (_Ambiguous when the
+        text names several records)."""
         text = text.strip()
+        found = self.found.get((table, text))
+        if found is None:
+            found = self.found[(table, text)] = self._lookup(table, text)
+        return found
+
+    def _lookup(self, table: str, text: str) -> str:
         if text in self.batch_ids[table] or self.crm.get(table, text):
             return text
         found = self.batch_source[table].get(text) or \
@@ -127,7 +142,7 @@ class _Resolver:
         if len(ids) == 1:
             return next(iter(ids))
         if len(ids) > 1:
-            raise LookupError(f"'{text}' names {len(ids)} {table}; give an id")
+            raise _Ambiguous(f"'{text}' names {len(ids)} {table}; give an id")
         raise LookupError(f"no {SINGULAR[table]} '{text}' in the database or the file")
 
 
@@ -146,12 +161,13 @@ def import_rows(crm: CRM, kind: str, rows: list[ParsedRow], *, dry_run: bool = F
     planned: list[_Planned] = []
     default_regarding = crm.resolve_regarding(regarding) if regarding else None
     taken: set[str] = set()  # ids given to new records of this import
+    stamp = now_iso()  # one moment for the whole import
 
     for group_kind, group in ((ACCOUNTS, extra_accounts or []), (kind, rows)):
         for row in group:
             for problem in row.problems:
                 report.warnings.append(RowIssue(row.line, _LINE_PREFIX.sub("", problem)))
-            plan = _plan_row(crm, group_kind, row, report, taken)
+            plan = _plan_row(crm, group_kind, row, report, taken, stamp)
             if plan is not None:
                 planned.append(plan)
                 resolver.add(group_kind, plan.record)
@@ -198,7 +214,7 @@ def import_rows(crm: CRM, kind: str, rows: list[ParsedRow], *, dry_run: bool = F
 
 
 def _plan_row(crm: CRM, table: str, row: ParsedRow, report: ImportReport,
-              taken: set[str]) -> _Planned | None:
+              taken: set[str], stamp: str) -> _Planned | None:
     fields = clean(table, dict(row.record))
     own_id = fields.pop("id", None)  # a file exported from this CRM: our record id
     if not fields and not row.refs:
@@ -211,7 +227,6 @@ def _plan_row(crm: CRM, table: str, row: ParsedRow, report: ImportReport,
     if existing_id is None and source_id and crm.get(table, source_id):
         existing_id = source_id  # a file exported from this CRM: the id itself
     existing = crm.get(table, existing_id) if existing_id else None
-    stamp = now_iso()
     if existing is not None:
         record = dict(existing)
         for name, value in fields.items():
@@ -273,11 +288,12 @@ def _resolve_refs(crm: CRM, plan: _Planned, resolver: _Resolver, report: ImportR
             try:
                 record[name] = resolver.resolve(target, text)
             except LookupError as error:
-                if new_accounts is None or target != ACCOUNTS or name != "account_id":
-                    if target == ACCOUNTS and name == "account_id":
-                        raise LookupError(f"{error} (import with --create-accounts to "
-                                          "create missing accounts)") from error
+                missing_account = name == "account_id" and not isinstance(error, _Ambiguous)
+                if not missing_account:
                     raise
+                if new_accounts is None:
+                    raise LookupError(f"{error} (import with --create-accounts to "
+                                      "create missing accounts)") from error
                 record[name] = _new_account(crm, text, new_accounts, resolver)["id"]
         except LookupError as error:
             if name == "primary_contact_id":  # often exported before its contacts exist

@@ -7,6 +7,7 @@ The process time zone is pinned to UTC for the same reason.
 
 from __future__ import annotations
 
+import asyncio
 import io
 import time
 from collections.abc import Callable, Iterator
@@ -16,7 +17,9 @@ from typing import Any
 
 import pytest
 from rich.console import Console
+from textual.app import App
 from textual.pilot import Pilot
+from textual.worker import Worker
 
 from store.model import ACCOUNTS, ACTIVITIES, CONTACTS
 from store.service import CRM
@@ -40,13 +43,29 @@ def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     time.tzset()
 
 
-async def settle(pilot: Pilot) -> None:
-    """Let thread workers (loading, searches, saves) finish and the screen catch up."""
+def _waits_for_an_answer(app: App, worker: Worker) -> bool:
+    """A form's worker that awaits a dialog (push_screen_wait) only ends when it is answered."""
+    from tui.screens.dialogs import ConfirmScreen, ConflictScreen
+
+    return worker.group == "form" and isinstance(app.screen, ConfirmScreen | ConflictScreen)
+
+
+async def settle(pilot: Pilot, timeout: float = 10.0) -> None:
+    """Let workers (loading, searches, saves) finish and the screen catch up.
+
+    Workers that wait for the answer to an open dialog are left running. Fails, instead of
+    hanging, when some worker does not finish within `timeout` seconds."""
     app = pilot.app
-    for _ in range(3):
-        await app.workers.wait_for_complete()
+    for _ in range(4):
         await pilot.pause()
-    await app.workers.wait_for_complete()
+        busy = [w for w in app.workers
+                if w.is_running and not _waits_for_an_answer(app, w)]
+        if not busy:
+            break
+        try:
+            await asyncio.wait_for(app.workers.wait_for_complete(busy), timeout)
+        except TimeoutError:
+            pytest.fail(f"workers still running after {timeout} s: {busy}")
     await pilot.pause()
 
 

@@ -428,7 +428,10 @@ async def test_fast_typing_with_tab_lands_in_two_fields(app, sample):
         assert field_value(app, "last_name") == "Oslo"
 
 
-async def test_a_burst_of_key_events_lands_in_two_fields(app, sample, db_path):
+@pytest.mark.xfail(strict=True, reason="BUG: keys that arrive while the form is being pushed "
+                   "(type-ahead after `n`) are dropped: push_screen is not awaited and the "
+                   "first field is focused only in FormScreen.on_mount")
+async def test_type_ahead_after_n_lands_in_the_new_form(app, sample, db_path):
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         await pilot.press("f3")

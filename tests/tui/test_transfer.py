@@ -34,7 +34,7 @@ def status_text(app) -> str:
     return str(app.screen.query_one("#transfer-status").render().plain)
 
 
-async def open_import(pilot, path: Path) -> ImportScreen:
+async def open_import(pilot, path: Path, *, typed: bool = False) -> ImportScreen:
     app = pilot.app
     await settle(pilot)
     await pilot.press("f5")
@@ -42,7 +42,10 @@ async def open_import(pilot, path: Path) -> ImportScreen:
     screen = app.screen
     assert isinstance(screen, ImportScreen)
     assert app.focused is screen.query_one("#path", Input)
-    await pilot.press(*str(path))  # typed, as a user would
+    if typed:
+        await pilot.press(*str(path))  # as a user would, completions and all
+    else:
+        screen.query_one("#path", Input).value = str(path)  # as a paste would
     await settle(pilot)
     assert screen.query_one("#path", Input).value == str(path)
     return screen
@@ -52,7 +55,7 @@ async def test_import_screen_guesses_checks_and_imports(app, sample, db_path):
     before_files = files(db_path)
     before_accounts = reopen(db_path).count(ACCOUNTS)
     async with app.run_test(size=(100, 30)) as pilot:
-        screen = await open_import(pilot, DYNAMICS)
+        screen = await open_import(pilot, DYNAMICS, typed=True)
         # The default is contacts; the file's columns say accounts.
         assert screen.query_one("#kind", Select).value == "accounts"
 
@@ -206,3 +209,17 @@ async def test_export_screen_writes_a_file_that_parses_back(app, sample, db_path
     assert len(cards.rows) == stored.count(CONTACTS)
     assert len(cards.extra_accounts) == stored.count(ACCOUNTS)
     assert cards.notes == []
+
+
+async def test_import_screen_reports_a_record_deleted_meanwhile(app, sample, db_path, tmp_path):
+    path = tmp_path / "contacts.csv"
+    path.write_text(f"First name,Last name,Account\nNew,Person,{sample['escape']}\n")
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_import(pilot, path)
+        assert screen.query_one("#kind", Select).value == "contacts"
+        reopen(db_path).delete(ACCOUNTS, sample["escape"])  # another user, another process
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert status_text(app).startswith("Not imported: ")
+        assert not screen.busy
+    assert reopen(db_path).count(CONTACTS) == 5

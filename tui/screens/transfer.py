@@ -24,7 +24,14 @@ from store.io.jobs import (
     prepare_import,
     run_import,
 )
-from store.model import ACCOUNTS, ACTIVITIES, CONTACTS, FIELD_BY_NAME, display_name
+from store.model import (
+    ACCOUNTS,
+    ACTIVITIES,
+    CONTACTS,
+    FIELD_BY_NAME,
+    ValidationFailed,
+    display_name,
+)
 from store.queries import ListQuery
 from store.service import AmbiguousError, NotFoundError
 from store.storage import StorageError
@@ -178,6 +185,7 @@ class ImportScreen(TransferScreen):
     @work(thread=True, exclusive=True, group="import", exit_on_error=False)
     def _work(self, options: dict, dry_run: bool) -> None:
         app = self.app
+        bar = self.query_one("#progress", ProgressBar)  # widgets are looked up here, used there
         try:
             prepared = prepare_import(options["kind"], options["path"].read_bytes(),
                                       keep_unknown=options["keep_unknown"])
@@ -186,15 +194,19 @@ class ImportScreen(TransferScreen):
             return
 
         def progress(done: int, total: int) -> None:
-            app.call_from_thread(self.query_one("#progress", ProgressBar).update,
-                                 total=total, progress=done)
+            app.call_from_thread(bar.update, total=total, progress=done)
         try:
             report = run_import(self.crm, prepared, dry_run=dry_run,
                                 all_or_nothing=options["all_or_nothing"],
                                 regarding=options["regarding"],
                                 create_accounts=options["create_accounts"], progress=progress)
-        except (StorageError, NotFoundError, AmbiguousError) as error:
+        except (StorageError, NotFoundError, AmbiguousError, ValidationFailed) as error:
+            # e.g. another user deleted a record the file refers to, between check and commit
             app.call_from_thread(self._finished, None, f"Not imported: {error}")
+            return
+        except Exception as error:  # noqa: BLE001 - the screen must never stay busy
+            app.call_from_thread(self._finished, None,
+                                 f"Not imported: unexpected {type(error).__name__}: {error}")
             return
         app.call_from_thread(self._finished, (prepared, report), None)
 
