@@ -76,6 +76,7 @@ for _i, _names in enumerate(
 ):
     for _name in _names:
         _MONTHS[_name] = _i
+MONTHS = _MONTHS  # month names and abbreviations -> 1..12, for other readers of dates
 
 _MONTH_ABBR = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 # Longest day of each month in any year (February: leap years).

@@ -179,8 +179,10 @@ class CRM:
         return self.indexes.timeline(record_id, query or TimelineQuery())
 
     def agenda(self, owner: str | None = None, now: datetime | None = None) -> AgendaBuckets:
-        """Open tasks and appointments of `owner` (None: everyone's) around `now`."""
-        local_now = (now or datetime.now().astimezone()).astimezone()
+        """Open tasks and appointments of `owner` (None: everyone's) around `now`; "today" is
+        the day of `now` in its own time zone (the machine's when `now` is naive or None)."""
+        local_now = now if now is not None and now.tzinfo is not None else \
+            (now or datetime.now()).astimezone()
         start = local_now.replace(hour=0, minute=0, second=0, microsecond=0)
         end = start + timedelta(days=1) - timedelta(seconds=1)
         return self.indexes.agenda(owner, now_iso(local_now), now_iso(end), now_iso(start),

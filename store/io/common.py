@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from typing import Any
 
+from store.dates import MONTHS
 from store.io.fields import ADDRESS_FIELDS, MULTILINE_FIELDS, RELATIONSHIPS
 
 __all__ = [
@@ -147,27 +148,8 @@ _NUMERIC = re.compile(
     r"(?:(?:\s+|t|,\s*)" + _TIME + r")?",
     re.IGNORECASE,
 )
-_MONTHS = {
-    name: number
-    for number, names in enumerate(
-        (
-            ("jan", "january"),
-            ("feb", "february"),
-            ("mar", "march"),
-            ("apr", "april"),
-            ("may",),
-            ("jun", "june"),
-            ("jul", "july"),
-            ("aug", "august"),
-            ("sep", "sept", "september"),
-            ("oct", "october"),
-            ("nov", "november"),
-            ("dec", "december"),
-        ),
-        start=1,
-    )
-    for name in names
-}
+# Month names as exports write them: the same table the date parser uses.
+_MONTHS = MONTHS
 _WORDY_DMY = re.compile(
     r"(?:[a-z]+,?\s+)?(?P<d>\d{1,2})(?:st|nd|rd|th)?[\s\-]+(?P<m>[a-z]+)\.?[\s\-,]+(?P<y>\d{4})"
     r"(?:(?:\s+|,\s*|t)" + _TIME + r")?",

@@ -10,7 +10,7 @@ from textual.widgets import Input
 
 from store.model import ACCOUNTS, CONTACTS
 from store.service import CRM
-from tests.tui.conftest import (
+from tests.tui.helpers import (
     ESCAPE_NAME,
     RED_EVE,
     SLASH_FOO,
@@ -20,6 +20,7 @@ from tests.tui.conftest import (
     screen_text,
     settle,
     title_text,
+    type_keys,
 )
 from tui.screens.detail import AccountScreen, ContactScreen
 from tui.screens.forms import FormScreen
@@ -393,7 +394,7 @@ async def test_changes_caught_up_by_a_failed_save_still_reach_the_list(app, samp
         new_id = bob.create(ACCOUNTS, {"name": "Aardvark Inc"}).record["id"]
         await pilot.press("e")  # edit the highlighted account; the save fails validation
         await settle(pilot)
-        await pilot.press("tab", "tab", "tab", "tab", "tab", *"bad-email", "ctrl+s")
+        await type_keys(pilot, "tab", "tab", "tab", "tab", "tab", *"bad-email", "ctrl+s")
         await settle(pilot)
         assert "not an email address" in screen_text(app)
         await pilot.press("escape")

@@ -6,7 +6,7 @@ import pytest
 from textual.widgets import Input, RadioSet, Tree
 
 from store.model import ACCOUNTS, ACTIVITIES, CONTACTS
-from tests.tui.conftest import notifications, open_record, reopen, screen_text, settle, title_text
+from tests.tui.helpers import notifications, open_record, reopen, screen_text, settle, title_text
 from tui.screens.agenda import AgendaScreen
 from tui.screens.detail import AccountScreen, ContactScreen
 from tui.screens.dialogs import DeleteScreen

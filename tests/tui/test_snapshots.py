@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from textual.pilot import Pilot
 
 from store.model import ACCOUNTS, CONTACTS
-from tests.tui.conftest import settle
+from tests.tui.helpers import send_keys, settle
 
 SIZE = (80, 24)
 
@@ -28,15 +28,16 @@ async def _steady(pilot: Pilot) -> None:
 
 def steps(*actions: Callable[[Pilot], Awaitable[None]] | str | tuple[str, ...]
           ) -> Callable[[Pilot], Awaitable[None]]:
-    """A run_before that performs keys or callables in order, settling after each."""
+    """A run_before that performs keys (a str: one key; a tuple: a burst of typing) or
+    callables in order, settling after each."""
 
     async def run_before(pilot: Pilot) -> None:
         await settle(pilot)
         for action in actions:
             if isinstance(action, str):
                 await pilot.press(action)
-            elif isinstance(action, tuple):
-                await pilot.press(*action)
+            elif isinstance(action, tuple):  # typed as one quick burst
+                send_keys(pilot.app, *action)
             else:
                 await action(pilot)
             await settle(pilot)

@@ -15,7 +15,7 @@ from textual_autocomplete import PathAutoComplete
 
 from store.io.jobs import prepare_import
 from store.model import ACCOUNTS, ACTIVITIES, CONTACTS
-from tests.tui.conftest import notifications, reopen, screen_text, settle
+from tests.tui.helpers import notifications, reopen, screen_text, settle
 from tui.screens.record_list import AccountsScreen
 from tui.screens.transfer import ExportScreen, ImportScreen
 

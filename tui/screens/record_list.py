@@ -18,6 +18,7 @@ from tui.messages import DataChanged
 from tui.screens import actions
 from tui.screens.base import CrmScreen
 from tui.widgets.keybar import KeyBar
+from tui.widgets.search_box import SearchBox
 from tui.widgets.virtual_table import Column, VirtualTable
 
 STATUS_FILTERS = ("active", "inactive", None)
@@ -52,8 +53,7 @@ class RecordListScreen(CrmScreen):
         yield Static(id="title", classes="title")
         with Horizontal(id="search-row"):
             yield Static("/", id="search-label")
-            yield Input(placeholder=f"search {self.NOUN}s: name, email, phone, city…",
-                        id="search", compact=True)
+            yield SearchBox(f"search {self.NOUN}s: name, email, phone, city…", id="search")
         yield Static(id="list-status", classes="status-line")
         yield VirtualTable(self.COLUMNS, id="records", empty_text="Loading…")
         yield KeyBar()
@@ -73,17 +73,8 @@ class RecordListScreen(CrmScreen):
             self.query_state.text = event.value
             self.run_search()
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        if event.input.id == "search":
-            self.table.focus()
-
-    def on_key(self, event) -> None:  # noqa: ANN001 - textual Key event
-        search = self.query_one("#search", Input)
-        if search.has_focus and event.key in ("down", "escape"):
-            if event.key == "escape" and search.value:
-                search.value = ""
-            self.table.focus()
-            event.stop()
+    def on_search_box_left(self, event: SearchBox.Left) -> None:
+        self.table.focus()
 
     def reload(self, changes: DataChanged | None = None) -> None:
         self.run_search()

@@ -16,6 +16,7 @@ from store.service import CRM
 from store.storage import Record
 from tui.format import activity_moment, is_overdue, status_label, type_label, when_text
 from tui.literal import literal
+from tui.widgets.search_box import SearchBox
 from tui.widgets.virtual_table import Column, VirtualTable
 
 TYPE_FILTERS: tuple[str | None, ...] = (None, *[t.value for t in ActivityType])
@@ -55,8 +56,7 @@ class Timeline(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static(id="timeline-status", classes="status-line")
-        yield Input(placeholder="/ search subject and description", id="timeline-search",
-                    compact=True)
+        yield SearchBox("/ search subject and description", id="timeline-search")
         yield VirtualTable([
             Column("mark", " ", 1, 1),
             Column("when", "When", 14),
@@ -145,17 +145,9 @@ class Timeline(Vertical):
         self.query_state.text = event.value
         self.refresh_items()
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
+    def on_search_box_left(self, event: SearchBox.Left) -> None:
         event.stop()
         self.table.focus()
-
-    def on_key(self, event) -> None:  # noqa: ANN001 - textual Key event
-        search = self.query_one("#timeline-search", Input)
-        if search.has_focus and event.key in ("down", "escape"):
-            if event.key == "escape" and search.value:
-                search.value = ""
-            self.table.focus()
-            event.stop()
 
     def action_search(self) -> None:
         self.query_one("#timeline-search", Input).focus()
