@@ -1,7 +1,7 @@
 """Benchmarks of the store at demo scale, with stock TinyDB and sqlite3 as references.
 
-    uv run python benchmarks/bench_store.py --scale M      # the default; about 3 minutes
-    uv run python benchmarks/bench_store.py --scale L      # 10x more; about 15 minutes
+    uv run python benchmarks/bench_store.py --scale M      # the default; about 1.5 minutes
+    uv run python benchmarks/bench_store.py --scale L      # 10x more; about 9 minutes
 
 The database is generated once (store.demo + CRM.replace_all) and cached in benchmarks/data/
 (git-ignored); every run works on fresh copies of it. Start-up is measured in fresh processes; the

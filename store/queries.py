@@ -59,10 +59,8 @@ class TimelineQuery:
 
 @dataclass
 class _SearchView:
-    generation: int
-    ids: list[str]
+    ids: list[str]  # in name order, aligned with Indexes.order
     hays: list[str]
-    inactive: set[str]
 
 
 @dataclass
@@ -100,7 +98,8 @@ class Indexes:
         self.by_source_id: dict[str, dict[str, str]] = {
             ACCOUNTS: {}, CONTACTS: {}, ACTIVITIES: {}}
         self.generation = 0  # bumped on every change: cheap "has anything changed?" for caches
-        self._views: dict[str, _SearchView] = {}
+        self._views: dict[str, _SearchView] = {}  # kept in step with `order` once built
+        self.inactive: dict[str, set[str]] = {ACCOUNTS: set(), CONTACTS: set()}
         self.table_generation = {ACCOUNTS: 0, CONTACTS: 0, ACTIVITIES: 0}
 
     @property
@@ -146,6 +145,10 @@ class Indexes:
             self.activities_of.clear()
             self.open_agenda.clear()
         if table in self.haystack:
+            self._views.pop(table, None)
+            if table == ACCOUNTS:  # contacts' texts hold their account's name
+                self._views.pop(CONTACTS, None)
+            self.inactive[table].clear()
             self.haystack[table].clear()
             self.order[table] = []
             self.sort_key[table].clear()
@@ -170,6 +173,8 @@ class Indexes:
             self.children[record["parent_account_id"]].add(rid)
         if table == CONTACTS and record.get("account_id"):
             self.contacts_of[record["account_id"]].add(rid)
+        if record.get("status", "active") != "active":
+            self.inactive[table].add(rid)
         folded = fold(display_name(table, record))
         self.folded_name[table][rid] = folded
         self.by_name[table][key_of_folded(folded)].add(rid)
@@ -182,7 +187,13 @@ class Indexes:
         else:
             self.haystack[table][rid] = folded + " " + _haystack(record, SEARCH_FIELDS[table])
         if not bulk:
-            bisect.insort(self.order[table], (key, rid))
+            order = self.order[table]
+            at = bisect.bisect_left(order, (key, rid))
+            order.insert(at, (key, rid))
+            view = self._views.get(table)
+            if view is not None:
+                view.ids.insert(at, rid)
+                view.hays.insert(at, self.haystack[table][rid])
 
     def _remove(self, table: str, record: Record) -> None:
         rid = record["id"]
@@ -196,6 +207,7 @@ class Indexes:
             _discard(self.children, record.get("parent_account_id"), rid)
         if table == CONTACTS:
             _discard(self.contacts_of, record.get("account_id"), rid)
+        self.inactive[table].discard(rid)
         folded = self.folded_name[table].pop(rid, None)
         if folded is not None:
             _discard(self.by_name[table], key_of_folded(folded), rid)
@@ -207,6 +219,10 @@ class Indexes:
             at = bisect.bisect_left(order, (key, rid))
             if at < len(order) and order[at] == (key, rid):
                 del order[at]
+                view = self._views.get(table)
+                if view is not None:
+                    del view.ids[at]
+                    del view.hays[at]
         self.haystack[table].pop(rid, None)
 
     def _index_contact_text(self, rid: str) -> None:
@@ -219,6 +235,12 @@ class Indexes:
         if account_name:
             text += " " + account_name
         self.haystack[CONTACTS][rid] = text
+        view = self._views.get(CONTACTS)
+        key = self.sort_key[CONTACTS].get(rid)
+        if view is not None and key is not None:  # already in the view: replace its text
+            at = bisect.bisect_left(self.order[CONTACTS], (key, rid))
+            if at < len(view.ids) and view.ids[at] == rid:
+                view.hays[at] = text
 
     def _reindex_contact(self, rid: str) -> None:
         self._index_contact_text(rid)
@@ -242,10 +264,11 @@ class Indexes:
                 for word in words[1:]:
                     matched = [(rid, hay) for rid, hay in matched if word in hay]
                 ids = [rid for rid, _hay in matched]
+            inactive = self.inactive[table]
             if query.status == "active":
-                ids = [r for r in ids if r not in view.inactive]
+                ids = [r for r in ids if r not in inactive]
             elif query.status:
-                ids = [r for r in ids if r in view.inactive]
+                ids = [r for r in ids if r in inactive]
             if query.relationship:
                 ids = [r for r in ids if records[r].get("relationship") == query.relationship]
             if query.account_id:
@@ -267,17 +290,14 @@ class Indexes:
                 self._search_view(table)
 
     def _search_view(self, table: str) -> _SearchView:
-        """Ids and folded texts in name order as flat lists: a scan is one tight loop. Rebuilt
-        (about 10 ms at 50k records) on the first search after the table changed."""
+        """Ids and folded texts in name order as flat lists: a scan is one tight loop. Built on
+        the first search after a (bulk) load, then kept in step by `_add`/`_remove`, so the
+        first keystroke after a save does not pay a rebuild."""
         view = self._views.get(table)
-        generation = self.table_generation[table]
-        if view is None or view.generation != generation:
+        if view is None:
             haystack = self.haystack[table]
-            records = self.tables[table]
             ids = [rid for _key, rid in self.order[table]]
-            view = _SearchView(generation, ids, [haystack[rid] for rid in ids],
-                               {rid for rid in ids
-                                if records[rid].get("status", "active") != "active"})
+            view = _SearchView(ids, [haystack[rid] for rid in ids])
             self._views[table] = view
         return view
 
