@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Static
+from textual.worker import get_current_worker
 
 from store.model import ACCOUNTS, CONTACTS, ActivityStatus
+from store.queries import AgendaBuckets
 from store.storage import Record
 from tui.format import activity_moment, is_overdue, type_label, when_text
 from tui.literal import literal
@@ -65,7 +68,16 @@ class AgendaScreen(CrmScreen):
             self.table.set_empty_text("Loading activities…")
             self.table.set_rows(0, lambda i: ())
             return
+        self._gather(owner)
+
+    @work(thread=True, exclusive=True, group="agenda", exit_on_error=False)
+    def _gather(self, owner: str | None) -> None:
+        """Off the event loop: at 2 million activities the open ones take a moment to sort."""
         buckets = self.crm.agenda(owner)
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._show, buckets)
+
+    def _show(self, buckets: AgendaBuckets) -> None:
         current = self.current()
         rows: list[Row] = []
         for label, items in (("Overdue", buckets.overdue), ("Today", buckets.today),
