@@ -46,6 +46,7 @@ class CrmApp(App[None]):
         self.crm = crm
         self.poll_seconds = poll_seconds
         self.data_generation = 0
+        self._announced = -1  # the index generation the screens were last told about
         self.sub_title = str(crm.path)
 
     def on_mount(self) -> None:
@@ -74,11 +75,14 @@ class CrmApp(App[None]):
         except StorageError as error:
             self.call_from_thread(self.report_error, str(error))
             return
-        if changes:
-            self.call_from_thread(self.data_changed, changes)
+        # Other users' changes also arrive inside our own saves (a save catches up first),
+        # including saves that then fail: announce whatever the indexes took in.
+        if changes or self.crm.indexes.generation != self._announced:
+            self.call_from_thread(self.data_changed, changes or None)
 
     def data_changed(self, changes: list | None = None) -> None:
         """Tell the visible screen that records changed; hidden ones catch up on resume."""
+        self._announced = self.crm.indexes.generation
         self.data_generation += 1
         self.screen.post_message(DataChanged(changes))
 
@@ -125,12 +129,12 @@ class CrmApp(App[None]):
             return not self.screen.is_modal
         return True
 
-    def new_record(self, table: str) -> None:
+    async def new_record(self, table: str) -> None:
         from tui.screens import actions
         from tui.screens.base import CrmScreen
 
         if isinstance(self.screen, CrmScreen):
-            actions.new_record(self.screen, table)
+            await actions.new_record(self.screen, table)
 
     def open_record(self, table: str, record_id: str) -> None:
         """Push the detail screen for a record (from a list, a timeline or the palette)."""

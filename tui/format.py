@@ -62,5 +62,9 @@ def status_label(value: str | None) -> str:
         return value or ""
 
 
+_IRREGULAR = {"activity": "activities", "subsidiary": "subsidiaries"}
+
+
 def count(n: int, noun: str) -> str:
-    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+    """`1 contact`, `2 contacts`, `3 activities`."""
+    return f"{n:,} {noun if n == 1 else _IRREGULAR.get(noun, noun + 's')}"

@@ -391,9 +391,6 @@ async def test_conflict_take_theirs(app, sample, db_path):
     assert stored["version"] == 2 and stored["modified_by"] == "bob"
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: after 'take theirs' the app also says 'Saved "
-                   "<name>.' although nothing of the user's was saved (actions._saved treats "
-                   "any record as a save)")
 async def test_conflict_take_theirs_does_not_claim_a_save(app, sample, db_path):
     async with app.run_test(size=(80, 24)) as pilot:
         await _edit_industry_while_bob_saves(app, pilot, sample, db_path)
@@ -429,9 +426,6 @@ async def test_fast_typing_with_tab_lands_in_two_fields(app, sample):
         assert field_value(app, "last_name") == "Oslo"
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: keys that arrive while the form is being pushed "
-                   "(type-ahead after `n`) are dropped: push_screen is not awaited and the "
-                   "first field is focused only in FormScreen.on_mount")
 async def test_type_ahead_after_n_lands_in_the_new_form(app, sample, db_path):
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
@@ -487,10 +481,6 @@ def _highlighted_labels(app) -> list[str]:
             if "reverse" in str(row.query_one(".field-label").styles.text_style)]
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: the focused field's label highlight "
-                   "(`.field-row:focus-within .field-label` in app.tcss) is not restyled when "
-                   "focus moves: the first field's label stays highlighted and the focused "
-                   "one's is not")
 async def test_only_the_focused_fields_label_is_highlighted(app, sample):
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)

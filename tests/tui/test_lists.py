@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
 from textual.command import CommandPalette
 from textual.widgets import Input
 
@@ -113,11 +112,12 @@ async def test_hostile_names_render_literally(app, sample, db_path):
         await pilot.press("1")
         await settle(pilot)
 
-        # A notification that quotes the name: saving an unchanged edit says "Saved <name>."
+        # A notification that quotes the name: saving an edit says "Saved <name>."
         await pilot.press("e")
         await settle(pilot)
         assert isinstance(app.screen, FormScreen)
         assert app.screen.query_one("#field-name", Input).value == RED_EVE
+        app.screen.query_one("#field-industry", Input).value = "Security"
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert f"Saved {RED_EVE}." in notifications(app)
@@ -292,9 +292,6 @@ async def test_empty_database_explains_what_to_do(make_app, db_path):
         assert isinstance(app.screen, FormScreen)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: the empty-state line is cut at the terminal width "
-                   "(VirtualTable.render_line crops empty_text to one line), so at 80 columns "
-                   "it ends in \"run `crm -\" and the `crm --demo` hint is never seen")
 async def test_empty_state_shows_the_demo_hint_at_80_columns(make_app, db_path):
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
@@ -383,10 +380,6 @@ async def test_inactive_records_leave_the_default_list(app, sample, db_path):
     assert reopen(db_path).get(ACCOUNTS, sample["contoso"])["status"] == "inactive"
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: other users' changes that the store takes in while "
-                   "a save of ours fails (CRM.update catches up inside transact, then raises "
-                   "ValidationFailed) are never announced: refresh() later returns [] and no "
-                   "screen reloads")
 async def test_changes_caught_up_by_a_failed_save_still_reach_the_list(app, sample, db_path):
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
@@ -407,9 +400,6 @@ async def test_changes_caught_up_by_a_failed_save_still_reach_the_list(app, samp
         assert new_id in app.screen.ids  # ...the list should show it
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: after 'someone deleted this record' in the edit "
-                   "form, the detail screen under it keeps showing the deleted record: the "
-                   "deletion was taken in by the failed save and is never announced")
 async def test_detail_of_a_record_deleted_while_editing_closes(app, sample, db_path):
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)

@@ -35,15 +35,17 @@ def _saved(screen: CrmScreen, what: str, then: Callable[[Record], None] | None =
     return done
 
 
-def new_record(screen: CrmScreen, table: str, *, account_id: str | None = None) -> None:
+async def new_record(screen: CrmScreen, table: str, *, account_id: str | None = None) -> None:
+    """Open the new-record form. Awaited: keys typed right after `n` wait in the app's queue
+    until the form's first field has focus, so they land in it."""
     form = account_form(screen.crm) if table == ACCOUNTS \
         else contact_form(screen.crm, account_id=account_id)
-    screen.app.push_screen(form, _saved(
+    await screen.app.push_screen(form, _saved(
         screen, f"the new {SINGULAR[table]}",
         then=lambda record: screen.crm_app.open_record(table, record["id"])))
 
 
-def edit_record(screen: CrmScreen, table: str, record_id: str) -> None:
+async def edit_record(screen: CrmScreen, table: str, record_id: str) -> None:
     record = screen.crm.get(table, record_id)
     if record is None:
         screen.crm_app.say("That record no longer exists.", severity="warning")
@@ -54,7 +56,7 @@ def edit_record(screen: CrmScreen, table: str, record_id: str) -> None:
         form = account_form(screen.crm, record)
     else:
         form = contact_form(screen.crm, record)
-    screen.app.push_screen(form, _saved(screen, display_name(table, record)))
+    await screen.app.push_screen(form, _saved(screen, display_name(table, record)))
 
 
 def log_activity(screen: CrmScreen, table: str, record_id: str, kind: str | None = None) -> None:
@@ -112,10 +114,10 @@ def delete_record(screen: CrmScreen, table: str, record_id: str,
         except (DependentsError, StorageError, NotFoundError) as error:
             screen.crm_app.report_error(f"Not deleted: {error}")
             return
+        if then:  # e.g. leave the deleted record's screen before it hears of the delete
+            then()
         screen.crm_app.data_changed()
         screen.crm_app.say(f"Deleted {what} ({removed} record{'s' if removed != 1 else ''}).")
-        if then:
-            then()
 
     def chosen(choices: dict[str, str] | None) -> None:
         if choices is not None:

@@ -118,10 +118,10 @@ class AgendaScreen(CrmScreen):
         kind, value = self.rows[self.table.cursor]
         return value if kind == "item" else None  # type: ignore[return-value]
 
-    def on_virtual_table_selected(self, event: VirtualTable.Selected) -> None:
+    async def on_virtual_table_selected(self, event: VirtualTable.Selected) -> None:
         activity = self.current()
         if activity:
-            actions.edit_record(self, "activities", activity["id"])
+            await actions.edit_record(self, "activities", activity["id"])
 
     def action_set_status(self, status: str) -> None:
         activity = self.current()

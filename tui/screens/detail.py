@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.content import Content
-from textual.widgets import Static, TabbedContent, TabPane
+from textual.widgets import Input, Static, TabbedContent, TabPane
 
 from store.model import ACCOUNTS, CONTACTS, FIELDS, display_name
 from store.storage import Record
@@ -42,7 +43,7 @@ class DetailScreen(CrmScreen):
     TABLE = ACCOUNTS
     BINDINGS = [
         Binding("escape,backspace", "back", "Back", id="back"),
-        Binding("e", "edit", "Edit", id="edit"),
+        Binding("e", "edit", "Edit", id="edit", priority=True),
         Binding("l", "log_activity", "Log", id="log"),
         Binding("d", "delete", "Delete", show=False, id="delete"),
         Binding("1", "tab(1)", "Timeline", show=False, id="tab-1"),
@@ -118,8 +119,8 @@ class DetailScreen(CrmScreen):
         return Content("\n".join(lines))
 
     # ------------------------------------------------------------ timeline messages
-    def on_timeline_open_activity(self, message: Timeline.OpenActivity) -> None:
-        actions.edit_record(self, "activities", message.activity["id"])
+    async def on_timeline_open_activity(self, message: Timeline.OpenActivity) -> None:
+        await actions.edit_record(self, "activities", message.activity["id"])
 
     def on_timeline_status_requested(self, message: Timeline.StatusRequested) -> None:
         actions.set_status(self, message.activity, message.status)
@@ -128,8 +129,10 @@ class DetailScreen(CrmScreen):
     def action_back(self) -> None:
         self.dismiss_screen()
 
-    def action_edit(self) -> None:
-        actions.edit_record(self, self.TABLE, self.record_id)
+    async def action_edit(self) -> None:
+        if isinstance(self.focused, Input):
+            raise SkipAction()  # typing in the timeline's search box
+        await actions.edit_record(self, self.TABLE, self.record_id)
 
     def action_log_activity(self) -> None:
         actions.log_activity(self, self.TABLE, self.record_id)
@@ -236,8 +239,8 @@ class AccountScreen(DetailScreen):
     def action_rollup(self) -> None:
         self.query_one(Timeline).toggle_rollup()
 
-    def action_new_contact(self) -> None:
-        actions.new_record(self, CONTACTS, account_id=self.record_id)
+    async def action_new_contact(self) -> None:
+        await actions.new_record(self, CONTACTS, account_id=self.record_id)
 
 
 class ContactScreen(DetailScreen):

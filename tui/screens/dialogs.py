@@ -13,6 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, RadioSet, Static
 
 from store.storage import Record
+from tui.format import count
 from tui.literal import literal, visible
 from tui.widgets.keybar import KeyBar
 from tui.widgets.toggles import MarkedRadioButton as RadioButton
@@ -69,19 +70,21 @@ class DeleteScreen(ModalScreen[dict[str, str] | None]):
             if not self.counts:
                 yield Static("Nothing else refers to it.", classes="dialog-hint")
             if self.counts.get("contacts"):
-                yield Static(f"Its {self.counts['contacts']} contacts:")
+                yield Static(f"Its {count(self.counts['contacts'], 'contact')}:")
                 with RadioSet(id="contacts"):
                     yield RadioButton("keep them, without an account", value=True,
                                       name="detach")
                     yield RadioButton("delete them (and their activities)", name="delete")
             if self.counts.get("subsidiaries"):
-                yield Static(f"Its {self.counts['subsidiaries']} subsidiaries:")
+                yield Static(f"Its {count(self.counts['subsidiaries'], 'subsidiary')}:")
                 with RadioSet(id="subsidiaries"):
                     yield RadioButton("move them up to this account's parent", value=True,
                                       name="reparent")
                     yield RadioButton("make them top-level accounts", name="detach")
             if self.counts.get("activities"):
-                yield Static(f"Its {self.counts['activities']} activities are deleted with it.")
+                many = self.counts["activities"]
+                yield Static(f"Its {count(many, 'activity')} {'is' if many == 1 else 'are'} "
+                             "deleted with it.")
             yield Static("Deactivating (edit › status) keeps everything instead.",
                          classes="dialog-hint")
             with Horizontal(classes="dialog-buttons"):

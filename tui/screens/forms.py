@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, OptionList, Static
+from textual.widget import Widget
+from textual.widgets import Button, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from store.dates import DateParseError
@@ -75,10 +76,12 @@ def _options(values: Any) -> list[tuple[str, str]]:
 class FormScreen(ModalScreen[Record | None]):
     """Create or edit one record. Dismisses with the saved record, or None when cancelled."""
 
+    AUTO_FOCUS = ""  # the first field is focused in on_mount, at once (see type-ahead)
+
     BINDINGS = [
         # Priority: the move happens before the next key is routed, so a fast typist's
         # `Alice<tab>Oslo` lands in two fields, never as `AliceOslo` in the first.
-        Binding("tab", "app.focus_next", "Next field", show=False, priority=True),
+        Binding("tab", "next_field", "Next field", show=False, priority=True),
         Binding("shift+tab", "app.focus_previous", "Previous field", show=False,
                 priority=True),
         Binding("ctrl+s", "save", "Save", id="save", priority=True),
@@ -103,13 +106,14 @@ class FormScreen(ModalScreen[Record | None]):
         self._initial: dict[str, Any] = {}
         self._duplicates_confirmed = False
         self._saving = False
+        self._typed_ahead = ""
 
     # ------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
         with Vertical(id="form"):
             yield Static(literal(self.title_text), id="form-title")
             yield Static("", id="form-message")
-            with VerticalScroll(id="form-fields"):
+            with VerticalScroll(id="form-fields", can_focus=False):
                 for name in self.field_names:
                     yield self.make_row(name)
             with Horizontal(id="form-buttons"):
@@ -163,9 +167,34 @@ class FormScreen(ModalScreen[Record | None]):
         self._initial = self._snapshot()
         if self.table in (ACCOUNTS, CONTACTS) and not self.record:
             self._hint_required()
-        first = rows.get(self.field_names[0])
-        if first:
-            first.focus_input()
+        self._focus_first_field()
+
+    # ------------------------------------------------------------ type-ahead
+    # Keys typed right after the key that opened the form reach the screen before any field
+    # has focus (focusing is deferred); they are kept and put into the first field.
+    def on_key(self, event: events.Key) -> None:
+        if self.focused is None and event.is_printable and event.character:
+            self._typed_ahead += event.character
+            event.stop()
+
+    def _first_input(self) -> Widget | None:
+        found = self.query(f"#field-{self.field_names[0]}")
+        return found.first() if found else None
+
+    def _focus_first_field(self) -> None:
+        if self.focused is not None:
+            return
+        first = self._first_input()
+        if first is None:
+            return
+        self.set_focus(first)  # now, not after the next refresh
+        if self._typed_ahead and isinstance(first, Input):
+            first.insert_text_at_cursor(self._typed_ahead)
+        self._typed_ahead = ""
+
+    def action_next_field(self) -> None:
+        self._focus_first_field()
+        self.focus_next()
 
     def _hint_required(self) -> None:
         if self.table == CONTACTS:
@@ -220,6 +249,10 @@ class FormScreen(ModalScreen[Record | None]):
             return
         values = self._collect()
         if values is None:
+            return
+        if self.record and not any(k not in self.fixed for k in values):
+            self.app.say("No changes to save.")  # a new version would only cause conflicts
+            self.dismiss(None)
             return
         if not self.record and not self._duplicates_confirmed:
             duplicates = self.crm.duplicates(self.table, values)
@@ -283,7 +316,8 @@ class FormScreen(ModalScreen[Record | None]):
             ConflictScreen(fields, values, theirs, self.record or {}, self._display))
         if choice == "theirs":
             self.app.say("Kept their version; your changes were discarded.")
-            self.dismiss(theirs)
+            self.app.data_changed()
+            self.dismiss(None)  # nothing of ours was saved
             return
         # Mine, or back to editing: their values under my changes, so that the form shows
         # what a save would store, and a later save starts from their version.

@@ -49,8 +49,8 @@ class HierarchyScreen(CrmScreen):
         tree.show_root = True
         marked = self._add(tree.root, root)
         tree.root.expand_all()
-        if marked is not None:
-            tree.move_cursor(marked)
+        if marked is not None:  # after layout: before it, the node has no line yet
+            self.call_after_refresh(tree.move_cursor, marked)
 
     def _label(self, node: TreeNode) -> Text:
         name = display_name(ACCOUNTS, node.record)

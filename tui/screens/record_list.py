@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from textual import work
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -34,8 +35,10 @@ class RecordListScreen(CrmScreen):
 
     BINDINGS = [
         Binding("slash", "focus_search", "Search", id="search"),
-        Binding("n", "new", "New", id="new"),
-        Binding("e", "edit", "Edit", id="edit"),
+        # Priority, so that keys typed right after them reach the form (see actions.new_record);
+        # skipped while the search box has focus.
+        Binding("n", "new", "New", id="new", priority=True),
+        Binding("e", "edit", "Edit", id="edit", priority=True),
         Binding("l", "log_activity", "Log", id="log"),
         Binding("d", "delete", "Delete", id="delete", show=False),
         Binding("s", "cycle_sort", "Sort", id="sort"),
@@ -160,13 +163,19 @@ class RecordListScreen(CrmScreen):
         self.query_state.status = STATUS_FILTERS[(index + 1) % len(STATUS_FILTERS)]
         self.run_search()
 
-    def action_new(self) -> None:
-        actions.new_record(self, self.TABLE)
+    def _skip_while_typing(self) -> None:
+        if isinstance(self.focused, Input):
+            raise SkipAction()  # the letter belongs in the search box
 
-    def action_edit(self) -> None:
+    async def action_new(self) -> None:
+        self._skip_while_typing()
+        await actions.new_record(self, self.TABLE)
+
+    async def action_edit(self) -> None:
+        self._skip_while_typing()
         record_id = self.current_id()
         if record_id:
-            actions.edit_record(self, self.TABLE, record_id)
+            await actions.edit_record(self, self.TABLE, record_id)
 
     def action_log_activity(self) -> None:
         record_id = self.current_id()

@@ -7,6 +7,7 @@ Every field converts between what the user sees (names, local times) and what is
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from textual.app import ComposeResult
@@ -16,7 +17,7 @@ from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Static, TextArea
 from textual_autocomplete import AutoComplete, DropdownItem, TargetState
 
-from store.dates import DateParseError, format_local, from_storage, parse_when, to_storage
+from store.dates import DateParseError, from_storage, parse_when, to_storage
 from store.model import FieldSpec
 from tui.literal import literal, visible
 from tui.widgets.toggles import MarkedCheckbox
@@ -33,6 +34,12 @@ class FieldRow(Vertical):
         super().__init__(classes="field-row", id=f"row-{spec.name}")
         self.spec = spec
         self.label_text = label or spec.label
+
+    def on_descendant_focus(self) -> None:
+        self.add_class("-focused")  # :focus-within is not restyled when focus moves on
+
+    def on_descendant_blur(self) -> None:
+        self.remove_class("-focused")
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="field-line"):
@@ -159,7 +166,7 @@ class WhenRow(FieldRow):
         except DateParseError as error:
             self.show_hint("")
             return str(error)
-        self.show_hint(literal(f"→ {format_local(value)}") if value else "")
+        self.show_hint(_understood(value))
         return None
 
     def on_input_changed(self, event: Input.Changed) -> None:
@@ -169,8 +176,20 @@ class WhenRow(FieldRow):
         except DateParseError:
             self.show_hint("")
             return
-        self.show_hint(literal(f"→ {format_local(value)}") if value else "")
+        self.show_hint(_understood(value))
         self.show_error(None)
+
+
+def _understood(value: str | None) -> Content | str:
+    """What a typed date was read as, in full: `→ Mon 7 Dec 2026 09:00`."""
+    if not value:
+        return ""
+    moment = from_storage(value)
+    if isinstance(moment, datetime):
+        shown = moment.astimezone().strftime("%a %-d %b %Y %H:%M")
+    else:
+        shown = moment.strftime("%a %-d %b %Y")
+    return literal(f"→ {shown}")
 
 
 class RecordAutoComplete(AutoComplete):

@@ -14,7 +14,7 @@ from store.model import ActivityStatus, ActivityType
 from store.queries import TimelineQuery
 from store.service import CRM
 from store.storage import Record
-from tui.format import activity_moment, is_overdue, status_label, type_label, when_text
+from tui.format import activity_moment, count, is_overdue, status_label, type_label, when_text
 from tui.literal import literal
 from tui.widgets.search_box import SearchBox
 from tui.widgets.virtual_table import Column, VirtualTable
@@ -97,8 +97,8 @@ class Timeline(Vertical):
                                   else "No activities yet: press l to log one.")
         self.table.set_rows(len(self.items), self._row, mark=self._mark, cursor=cursor)
         overdue = sum(1 for a in self.items if is_overdue(a, now_iso))
-        self._status(f"{len(self.items):,} activities" + (f" · {overdue} overdue (!)"
-                                                           if overdue else ""))
+        self._status(count(len(self.items), "activity")
+                     + (f" · {overdue} overdue (!)" if overdue else ""))
 
     def _status(self, counted: str) -> None:
         query = self.query_state

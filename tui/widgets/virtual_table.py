@@ -7,6 +7,8 @@ result is just a new row count and a refresh.
 
 from __future__ import annotations
 
+import re
+import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -38,6 +40,13 @@ class Column:
 # A row is its cells, or one string that spans the whole width (a section heading).
 RowSource = Callable[[int], Sequence[str] | str]
 RowMark = Callable[[int], str | None]
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    """Word-wrap, never inside `a command`."""
+    kept = re.sub(r"`[^`]*`", lambda m: m.group().replace(" ", "\0"), text)
+    return [line.replace("\0", " ")
+            for line in textwrap.wrap(kept, width, break_on_hyphens=False)]
 
 
 class VirtualTable(ScrollView, can_focus=True):
@@ -214,9 +223,10 @@ class VirtualTable(ScrollView, can_focus=True):
             return self._line(labels, shown, widths, style, " ").adjust_cell_length(width, style)
         index = int(self.scroll_y) + y - 1
         if self.row_count == 0:
-            if y == 1:
+            lines = _wrap(visible(self.empty_text), max(10, width - 4))
+            if 1 <= y <= len(lines):
                 style = base + self.get_component_rich_style("virtual-table--empty")
-                return Strip([Segment("  " + visible(self.empty_text), style)]
+                return Strip([Segment("  " + lines[y - 1], style)]
                              ).adjust_cell_length(width, style)
             return Strip.blank(width, base)
         if index >= self.row_count:
