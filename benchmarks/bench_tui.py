@@ -80,10 +80,11 @@ def launch_tmux(path: Path, repeat: int) -> list[float]:
     for _ in range(repeat):
         socket = f"bench{time.monotonic_ns()}"
         tmux = ["tmux", "-L", socket, "-f", "/dev/null"]
-        command = f"cd {ROOT} && {sys.executable} -m tui.cli --db {path} --user demo"
+        command = (f"cd {ROOT} && env TERM=xterm-256color LANG=C.UTF-8 "
+                   f"{sys.executable} -m tui.cli --db {path} --user demo")
         start = time.perf_counter()
-        subprocess.run([*tmux, "new-session", "-d", "-x", "80", "-y", "24", "-s", "b",
-                        f"env TERM=xterm-256color LANG=C.UTF-8 {command}"], check=True)
+        subprocess.run([*tmux, "new-session", "-d", "-x", "80", "-y", "24", "-s", "b", command],
+                       check=True)
         try:
             while time.perf_counter() - start < 30:
                 screen = subprocess.run([*tmux, "capture-pane", "-p", "-t", "b"],

@@ -365,7 +365,7 @@ class ActivityTypeScreen(ModalScreen[str | None]):
         Binding("c", "choose('phone_call')", "Call"),
         Binding("a", "choose('appointment')", "Appointment"),
         Binding("t", "choose('task')", "Task"),
-        Binding("escape", "cancel", "Cancel"),
+        Binding("escape,q", "cancel", "Cancel"),
     ]
 
     def __init__(self, regarding_name: str) -> None:
@@ -378,7 +378,7 @@ class ActivityTypeScreen(ModalScreen[str | None]):
                          classes="dialog-title")
             yield OptionList(*[Option(f"{key}  {ACTIVITY_LABELS[kind]}", id=kind.value)
                                for key, kind in self.KEYS.items()], id="types")
-            yield Static("Press a letter or pick with ↑↓ and enter. Escape cancels.",
+            yield Static("Press a letter or pick with ↑↓ and enter; q or escape cancels.",
                          classes="dialog-hint")
         yield KeyBar()
 

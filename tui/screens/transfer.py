@@ -67,6 +67,7 @@ class TransferScreen(CrmScreen):
         self.lines = lines
         self.report_table().set_rows(len(lines), lambda i: [self.lines[i]])
 
+    @on(Button.Pressed, "#back-button")
     def action_back(self) -> None:
         self.app.pop_screen()
 
@@ -109,6 +110,7 @@ class ImportScreen(TransferScreen):
                 yield Button("Check (ctrl+r)", id="check-button", compact=True)
                 yield Button("Import (ctrl+s)", id="import-button", variant="primary",
                              compact=True)
+                yield Button("Back (esc)", id="back-button", compact=True)
         yield ProgressBar(id="progress", show_eta=False)
         yield Static("Choose a file and press ctrl+r to check it; nothing is written until "
                      "you import with ctrl+s.", id="transfer-status", classes="status-line")
@@ -253,6 +255,7 @@ class ExportScreen(TransferScreen):
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Export (ctrl+s)", id="export-button", variant="primary",
                              compact=True)
+                yield Button("Back (esc)", id="back-button", compact=True)
         yield Static("vcard: contacts, and accounts as organisations; ics: appointments and "
                      "tasks.", id="transfer-status", classes="status-line")
         yield VirtualTable([Column("line", "Result")], id="report", empty_text="")
