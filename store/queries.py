@@ -127,7 +127,7 @@ class Indexes:
                 self._add(change.table, change.new, bulk=False)
             if change.table == ACCOUNTS and _name_changed(change):
                 for contact_id in list(self.contacts_of.get(change.record_id, ())):
-                    self._reindex_contact(contact_id)
+                    self._index_contact_text(contact_id)
             self._changed(change.table)
 
     def _changed(self, table: str) -> None:
@@ -241,9 +241,6 @@ class Indexes:
             at = bisect.bisect_left(self.order[CONTACTS], (key, rid))
             if at < len(view.ids) and view.ids[at] == rid:
                 view.hays[at] = text
-
-    def _reindex_contact(self, rid: str) -> None:
-        self._index_contact_text(rid)
 
     # ------------------------------------------------------------ queries
     def search_ids(self, table: str, query: ListQuery) -> list[str]:

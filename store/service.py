@@ -20,7 +20,6 @@ from store.model import (
     ACCOUNTS,
     ACTIVITIES,
     CONTACTS,
-    FIELD_BY_NAME,
     RECORD_TABLES,
     SINGULAR,
     SYSTEM_FIELDS,
@@ -35,7 +34,6 @@ from store.model import (
 )
 from store.queries import AgendaBuckets, Indexes, ListQuery, TimelineQuery, TreeNode
 from store.storage import Change, Database, Op, Record, Tables
-from store.text import name_key
 
 REGARDING_TABLE = {RegardingType.ACCOUNT: ACCOUNTS, RegardingType.CONTACT: CONTACTS}
 TABLE_REGARDING = {ACCOUNTS: RegardingType.ACCOUNT.value, CONTACTS: RegardingType.CONTACT.value}
@@ -547,15 +545,8 @@ class CRM:
                                         f"'{activity.get('regarding_id')}'"))
         return problems
 
-    def field_names(self, table: str) -> list[str]:
-        return list(FIELD_BY_NAME[table])
-
     def close(self) -> None:
         """Nothing is buffered (every write is durable when acknowledged); fold the journal in
         when it has grown large so that the next start is quick."""
         if self.ready:  # a compaction needs every table in memory
             self.compact_if_needed()
-
-    @staticmethod
-    def name_key(text: str) -> str:
-        return name_key(text)

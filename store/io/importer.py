@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from ulid import ULID
 
@@ -455,10 +454,3 @@ def _check_exists(table: str, record: Record, ids: dict[str, set[str]]) -> None:
         value = record.get(name)
         if value and value not in ids[target]:
             raise ValidationFailed([FieldError(name, f"'{value}' was deleted meanwhile")])
-
-
-def export_records(crm: CRM, table: str, ids: list[str] | None = None) -> list[dict[str, Any]]:
-    """Records for export, references as ids (names are added by the writers that want them)."""
-    records = crm.database.tables[table]
-    chosen = ids if ids is not None else list(records)
-    return [records[i] for i in chosen if i in records]

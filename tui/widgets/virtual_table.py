@@ -104,6 +104,7 @@ class VirtualTable(ScrollView, can_focus=True):
         self.row_source: RowSource = lambda index: ()
         self.row_mark: RowMark = lambda index: None
         self.empty_text = empty_text
+        self.rows_version = 0  # counts set_rows calls: "which rows are on screen" for timing
 
     # ------------------------------------------------------------ data
     def set_rows(self, count: int, source: RowSource, *, mark: RowMark | None = None,
@@ -111,6 +112,7 @@ class VirtualTable(ScrollView, can_focus=True):
         """Show `count` rows fetched through `source`; keep the cursor where asked."""
         self.row_count = count
         self.row_source = source
+        self.rows_version += 1
         if mark is not None:
             self.row_mark = mark
         self.virtual_size = Size(self.size.width, count + 1)
