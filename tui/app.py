@@ -14,6 +14,7 @@ from textual.binding import Binding
 from store.service import CRM
 from store.storage import StorageError
 from tui.commands import CrmCommands
+from tui.literal import visible
 from tui.messages import DataChanged
 from tui.screens.agenda import AgendaScreen
 from tui.screens.help import HelpScreen
@@ -21,6 +22,7 @@ from tui.screens.record_list import AccountsScreen, ContactsScreen
 
 T = TypeVar("T")
 POLL_SECONDS = 1.0
+COMPACT_CHECK_EVERY = 300  # polls: look at the journal's size every five minutes
 
 
 class CrmApp(App[None]):
@@ -47,6 +49,7 @@ class CrmApp(App[None]):
         self.poll_seconds = poll_seconds
         self.data_generation = 0
         self._announced = -1  # the index generation the screens were last told about
+        self._polls = 0
         self.sub_title = str(crm.path)
 
     def on_mount(self) -> None:
@@ -71,6 +74,10 @@ class CrmApp(App[None]):
     @work(thread=True, exclusive=True, group="poll", exit_on_error=False)
     def _poll(self) -> None:
         try:
+            self._polls += 1
+            if self._polls % COMPACT_CHECK_EVERY == 0:
+                # A session left open for days must not grow the journal without bound.
+                self.crm.compact_if_needed()
             changes = self.crm.refresh()
         except StorageError as error:
             self.call_from_thread(self.report_error, str(error))
@@ -93,7 +100,8 @@ class CrmApp(App[None]):
     # ------------------------------------------------------------ messages
     def say(self, message: str, *, severity: str = "information", timeout: float = 4) -> None:
         """A notification whose text is shown literally (it often contains user data)."""
-        self.notify(message, severity=severity, timeout=timeout, markup=False)  # type: ignore[arg-type]
+        self.notify(visible(message, single_line=False), severity=severity,  # type: ignore[arg-type]
+                    timeout=timeout, markup=False)
 
     def report_error(self, message: str) -> None:
         self.say(message, severity="error", timeout=10)
