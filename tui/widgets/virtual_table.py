@@ -74,7 +74,7 @@ class VirtualTable(ScrollView, can_focus=True):
     DEFAULT_CSS = """
     VirtualTable { height: 1fr; background: $surface; }
     VirtualTable > .virtual-table--header { text-style: bold; background: $panel; }
-    VirtualTable > .virtual-table--cursor { background: $accent; color: $text; text-style: bold; }
+    VirtualTable > .virtual-table--cursor { background: $primary; color: $text; text-style: bold; }
     VirtualTable > .virtual-table--cursor-blurred { text-style: underline; }
     VirtualTable > .virtual-table--warning { color: $warning; text-style: bold; }
     VirtualTable > .virtual-table--muted { color: $text-muted; }
