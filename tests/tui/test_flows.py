@@ -491,3 +491,23 @@ async def test_only_the_focused_fields_label_is_highlighted(app, sample):
         await settle(pilot)
         assert app.focused.id == "field-account_number"
         assert _highlighted_labels(app) == ["row-account_number"]
+
+
+async def test_type_ahead_through_the_activity_type_step(app, sample, db_path):
+    # `l`, the type letter, the subject, tab and the due date arrive as one burst (a fast
+    # typist over a laggy link): each lands in its step, and ctrl+s saves.
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await open_record(pilot, ACCOUNTS, sample["contoso"])
+        send_keys(app, "l", "t", *"Call back", "tab", *"2030-02-01 10:00")
+        await settle(pilot)
+        assert isinstance(app.screen, FormScreen)
+        assert field_value(app, "subject") == "Call back"
+        assert field_value(app, "due_at") == "2030-02-01 10:00"
+        send_keys(app, "ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, AccountScreen)  # the type step closed with the form
+    stored = [a for a in reopen(db_path).timeline(sample["contoso"])
+              if a.get("subject") == "Call back"]
+    assert [(a["type"], a["due_at"]) for a in stored] == \
+        [("task", to_storage(parse_when("2030-02-01 10:00")))]

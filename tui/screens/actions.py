@@ -59,24 +59,32 @@ async def edit_record(screen: CrmScreen, table: str, record_id: str) -> None:
     await screen.app.push_screen(form, _saved(screen, display_name(table, record)))
 
 
-def log_activity(screen: CrmScreen, table: str, record_id: str, kind: str | None = None) -> None:
-    """Quick create: pick the type (unless given), then fill only that type's fields."""
+async def log_activity(screen: CrmScreen, table: str, record_id: str,
+                       kind: str | None = None) -> None:
+    """Quick create: pick the type (unless given), then fill only that type's fields. Each
+    step is awaited, so a burst like `l t Call back<tab>fri` lands where it belongs."""
     if table not in (ACCOUNTS, CONTACTS):
         return
     if not screen.crm.ready:
         screen.crm_app.say("Activities are still loading; try again in a moment.")
         return
     name = screen.crm.name_of(table, record_id)
+    chooser: ActivityTypeScreen | None = None
 
-    def with_type(chosen: str | None) -> None:
-        if chosen:
-            screen.app.push_screen(activity_form(screen.crm, chosen, table, record_id),
-                                   _saved(screen, f"the {type_label(chosen, short=False)}"
-                                          .lower()))
+    async def open_form(chosen: str) -> None:
+        saved = _saved(screen, f"the {type_label(chosen, short=False)}".lower())
+
+        def closed(record: Record | None) -> None:
+            if chooser is not None and screen.app.screen is chooser:
+                chooser.dismiss(None)  # the type was only the first step
+            saved(record)
+        await screen.app.push_screen(activity_form(screen.crm, chosen, table, record_id),
+                                     closed)
     if kind:
-        with_type(kind)
+        await open_form(kind)
     else:
-        screen.app.push_screen(ActivityTypeScreen(name), with_type)
+        chooser = ActivityTypeScreen(name, open_form)
+        await screen.app.push_screen(chooser)
 
 
 def set_status(screen: CrmScreen, activity: Record, status: str) -> None:

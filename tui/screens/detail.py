@@ -44,7 +44,7 @@ class DetailScreen(CrmScreen):
     BINDINGS = [
         Binding("escape,backspace", "back", "Back", id="back"),
         Binding("e", "edit", "Edit", id="edit", priority=True),
-        Binding("l", "log_activity", "Log", id="log"),
+        Binding("l", "log_activity", "Log", id="log", priority=True),
         Binding("d", "delete", "Delete", show=False, id="delete"),
         Binding("1", "tab(1)", "Timeline", show=False, id="tab-1"),
         Binding("2", "tab(2)", "Tab 2", show=False, id="tab-2"),
@@ -134,8 +134,10 @@ class DetailScreen(CrmScreen):
             raise SkipAction()  # typing in the timeline's search box
         await actions.edit_record(self, self.TABLE, self.record_id)
 
-    def action_log_activity(self) -> None:
-        actions.log_activity(self, self.TABLE, self.record_id)
+    async def action_log_activity(self) -> None:
+        if isinstance(self.focused, Input):
+            raise SkipAction()  # typing in the timeline's search box
+        await actions.log_activity(self, self.TABLE, self.record_id)
 
     def action_delete(self) -> None:
         actions.delete_record(self, self.TABLE, self.record_id, then=self.dismiss_screen)

@@ -6,6 +6,7 @@ errors appear next to their fields, and nothing typed is lost on an error or a c
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from textual import events, on, work
@@ -354,23 +355,28 @@ class FormScreen(ModalScreen[Record | None]):
         self.dismiss(None)
 
 
-class ActivityTypeScreen(ModalScreen[str | None]):
-    """First step of logging an activity: which kind (one key each)."""
+class ActivityTypeScreen(ModalScreen[None]):
+    """First step of logging an activity: which kind (one key each).
+
+    The chosen type's form opens on top of this screen, awaited, so that keys typed right
+    after the type letter land in the form; when the form closes, this screen closes too."""
 
     KEYS = {"n": ActivityType.NOTE, "e": ActivityType.EMAIL, "c": ActivityType.PHONE_CALL,
             "a": ActivityType.APPOINTMENT, "t": ActivityType.TASK}
     BINDINGS = [
-        Binding("n", "choose('note')", "Note"),
-        Binding("e", "choose('email')", "Email"),
-        Binding("c", "choose('phone_call')", "Call"),
-        Binding("a", "choose('appointment')", "Appointment"),
-        Binding("t", "choose('task')", "Task"),
+        Binding("n", "choose('note')", "Note", priority=True),
+        Binding("e", "choose('email')", "Email", priority=True),
+        Binding("c", "choose('phone_call')", "Call", priority=True),
+        Binding("a", "choose('appointment')", "Appointment", priority=True),
+        Binding("t", "choose('task')", "Task", priority=True),
         Binding("escape,q", "cancel", "Cancel"),
     ]
 
-    def __init__(self, regarding_name: str) -> None:
+    def __init__(self, regarding_name: str,
+                 open_form: Callable[[str], Awaitable[None]]) -> None:
         super().__init__(classes="small-modal")
         self.regarding_name = regarding_name
+        self.open_form = open_form
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
@@ -382,11 +388,12 @@ class ActivityTypeScreen(ModalScreen[str | None]):
                          classes="dialog-hint")
         yield KeyBar()
 
-    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
-        self.dismiss(event.option.id)
+    async def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        if event.option.id:
+            await self.open_form(event.option.id)
 
-    def action_choose(self, kind: str) -> None:
-        self.dismiss(kind)
+    async def action_choose(self, kind: str) -> None:
+        await self.open_form(kind)
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -39,7 +39,7 @@ class RecordListScreen(CrmScreen):
         # skipped while the search box has focus.
         Binding("n", "new", "New", id="new", priority=True),
         Binding("e", "edit", "Edit", id="edit", priority=True),
-        Binding("l", "log_activity", "Log", id="log"),
+        Binding("l", "log_activity", "Log", id="log", priority=True),
         Binding("d", "delete", "Delete", id="delete", show=False),
         Binding("s", "cycle_sort", "Sort", id="sort"),
         Binding("r", "reverse_sort", "Reverse sort", show=False, id="reverse"),
@@ -177,10 +177,11 @@ class RecordListScreen(CrmScreen):
         if record_id:
             await actions.edit_record(self, self.TABLE, record_id)
 
-    def action_log_activity(self) -> None:
+    async def action_log_activity(self) -> None:
+        self._skip_while_typing()
         record_id = self.current_id()
         if record_id:
-            actions.log_activity(self, self.TABLE, record_id)
+            await actions.log_activity(self, self.TABLE, record_id)
 
     def action_delete(self) -> None:
         record_id = self.current_id()
