@@ -112,8 +112,8 @@ class ImportScreen(TransferScreen):
                              compact=True)
                 yield Button("Back (esc)", id="back-button", compact=True)
         yield ProgressBar(id="progress", show_eta=False)
-        yield Static("Choose a file and press ctrl+r to check it; nothing is written until "
-                     "you import with ctrl+s.", id="transfer-status", classes="status-line")
+        yield Static("Choose a file: ctrl+r checks it (writes nothing), ctrl+s imports.",
+                     id="transfer-status", classes="status-line")
         yield VirtualTable([Column("line", "Report")], id="report", empty_text="")
         yield KeyBar()
 
