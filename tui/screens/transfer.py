@@ -93,7 +93,9 @@ class ImportScreen(TransferScreen):
                 path = Input(placeholder="path to a .csv, .vcf or .ics file", id="path",
                              compact=True)
                 yield path
-            yield PathAutoComplete(path, path=Path.cwd())
+            # Plain prefixes: emoji have no agreed width in terminals (and none in some fonts).
+            yield PathAutoComplete(path, path=Path.cwd(), folder_prefix=Content("▸ "),
+                                   file_prefix=Content("  "))
             with Horizontal(classes="field-line"):
                 yield Label("Contains", classes="field-label")
                 yield Select([(Content(label), kind) for kind, label in KIND_LABELS.items()],
@@ -169,6 +171,7 @@ class ImportScreen(TransferScreen):
     def _run(self, dry_run: bool) -> None:
         if self.busy:
             return
+        self.query_one(PathAutoComplete).action_hide()
         try:
             options = self._options()
         except ValueError as error:
