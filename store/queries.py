@@ -100,7 +100,6 @@ class Indexes:
         self.generation = 0  # bumped on every change: cheap "has anything changed?" for caches
         self._views: dict[str, _SearchView] = {}  # kept in step with `order` once built
         self.inactive: dict[str, set[str]] = {ACCOUNTS: set(), CONTACTS: set()}
-        self.table_generation = {ACCOUNTS: 0, CONTACTS: 0, ACTIVITIES: 0}
 
     @property
     def tables(self) -> dict[str, dict[str, Record]]:
@@ -117,7 +116,7 @@ class Indexes:
             if table == ACCOUNTS and self.haystack[CONTACTS]:
                 for rid in self.haystack[CONTACTS]:  # contacts search by their account's name
                     self._index_contact_text(rid)
-            self._changed(table)
+            self.generation += 1
 
     def __call__(self, change: Change) -> None:
         with self.lock:
@@ -128,13 +127,7 @@ class Indexes:
             if change.table == ACCOUNTS and _name_changed(change):
                 for contact_id in list(self.contacts_of.get(change.record_id, ())):
                     self._index_contact_text(contact_id)
-            self._changed(change.table)
-
-    def _changed(self, table: str) -> None:
-        self.generation += 1
-        self.table_generation[table] += 1
-        if table == ACCOUNTS:  # a contact's search text holds its account's name
-            self.table_generation[CONTACTS] += 1
+            self.generation += 1
 
     def _reset(self, table: str) -> None:
         if table == ACCOUNTS:

@@ -34,6 +34,7 @@ from store.model import (
 )
 from store.queries import AgendaBuckets, Indexes, ListQuery, TimelineQuery, TreeNode
 from store.storage import Change, Database, Op, Record, Tables
+from store.text import counted
 
 REGARDING_TABLE = {RegardingType.ACCOUNT: ACCOUNTS, RegardingType.CONTACT: CONTACTS}
 TABLE_REGARDING = {ACCOUNTS: RegardingType.ACCOUNT.value, CONTACTS: RegardingType.CONTACT.value}
@@ -81,10 +82,6 @@ class Problem:
 
     def __str__(self) -> str:
         return f"{SINGULAR[self.table]} {self.record_id}: {self.message}"
-
-
-def _plural(count: int, one: str, many: str | None = None) -> str:
-    return f"{count} {one if count == 1 else (many or one + 's')}"
 
 
 def now_iso(moment: datetime | None = None) -> str:
@@ -480,16 +477,16 @@ class CRM:
         counts = self.dependants(table, record_id)
         missing = []
         if counts.get("contacts") and contacts not in ("detach", "delete"):
-            missing.append(f"{_plural(counts['contacts'], 'contact')} (detach or delete)")
+            missing.append(f"{counted(counts['contacts'], 'contact')} (detach or delete)")
         if counts.get("subsidiaries") and subsidiaries not in ("detach", "reparent"):
-            missing.append(f"{_plural(counts['subsidiaries'], 'subsidiary', 'subsidiaries')} "
+            missing.append(f"{counted(counts['subsidiaries'], 'subsidiary')} "
                            "(detach or reparent)")
         doomed_activities = counts.get("activities", 0)
         if contacts == "delete":
             doomed_activities += sum(len(self.indexes.activities_of.get(c["id"], ()))
                                      for c in self.contacts_of(record_id))
         if doomed_activities and activities != "delete":
-            missing.append(f"{_plural(doomed_activities, 'activity', 'activities')} (delete)")
+            missing.append(f"{counted(doomed_activities, 'activity')} (delete)")
         if missing:
             raise DependentsError(
                 f"this {SINGULAR[table]} has " + ", ".join(missing)

@@ -44,3 +44,11 @@ def key_of_folded(folded: str) -> str:
 def name_key(text: str) -> str:
     """A key for 'the same name': folded, punctuation dropped (`ACME, Inc.` == `Acme Inc`)."""
     return key_of_folded(fold(text))
+
+
+_IRREGULAR = {"activity": "activities", "subsidiary": "subsidiaries"}
+
+
+def counted(n: int, noun: str) -> str:
+    """`1 contact`, `2,000 contacts`, `3 activities`: for messages and status lines."""
+    return f"{n:,} {noun if n == 1 else _IRREGULAR.get(noun, noun + 's')}"

@@ -312,7 +312,7 @@ def open_crm(ctx: click.Context, *, only: tuple[str, ...] | None = None) -> CRM:
     tables a read-only command needs; the others are not even parsed."""
     crm = ctx.meta.get("crm.instance")
     if crm is None:
-        if only is not None and CRM(database_path(ctx)).path.exists():
+        if only is not None and database_path(ctx).exists():
             crm = CRM.open_for_reading(database_path(ctx), only, user=chosen_user(ctx))
         else:
             crm = CRM.open(database_path(ctx), user=chosen_user(ctx),

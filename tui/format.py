@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from typing import TypeVar
 
 from store.dates import format_local
 from store.model import ACTIVITY_LABELS, ActivityStatus, ActivityType
 from store.storage import Record
+from store.text import counted
+
+T = TypeVar("T")
 
 TYPE_SHORT = {
     ActivityType.NOTE: "Note",
@@ -62,9 +67,9 @@ def status_label(value: str | None) -> str:
         return value or ""
 
 
-_IRREGULAR = {"activity": "activities", "subsidiary": "subsidiaries"}
+def next_in(options: Sequence[T], current: T) -> T:
+    """The option after `current`, wrapping round: what a key that cycles a filter shows."""
+    return options[(options.index(current) + 1) % len(options)]
 
 
-def count(n: int, noun: str) -> str:
-    """`1 contact`, `2 contacts`, `3 activities`."""
-    return f"{n:,} {noun if n == 1 else _IRREGULAR.get(noun, noun + 's')}"
+count = counted  # the store's wording, shared so that both say "1 activity" alike

@@ -21,6 +21,7 @@ from store.model import (
     ACTIVITIES,
     CONTACTS,
     SINGULAR,
+    FieldError,
     ValidationFailed,
     clean,
     display_name,
@@ -341,8 +342,6 @@ def _check_rules(crm: CRM, plan: _Planned, batch: dict[str, dict[str, Record]],
 
 
 def _hierarchy_errors(crm: CRM, record: Record, batch: dict[str, dict[str, Record]]) -> list:
-    from store.model import FieldError
-
     def parent_of(account_id: str) -> str | None:
         account = batch[ACCOUNTS].get(account_id) or crm.get(ACCOUNTS, account_id)
         return account.get("parent_account_id") if account else None
@@ -440,8 +439,6 @@ def _apply(crm: CRM, accepted: list[_Planned], new_accounts: list[Record]) -> No
 
 
 def _check_exists(table: str, record: Record, ids: dict[str, set[str]]) -> None:
-    from store.model import FieldError
-
     checks: list[tuple[str, str]] = []
     if table == ACCOUNTS:
         checks = [("parent_account_id", ACCOUNTS), ("primary_contact_id", CONTACTS)]

@@ -13,7 +13,7 @@ from textual.worker import get_current_worker
 from store.model import ACCOUNTS, CONTACTS, Relationship, display_name
 from store.queries import ListQuery
 from store.storage import Record
-from tui.format import count
+from tui.format import count, next_in
 from tui.literal import literal
 from tui.messages import DataChanged
 from tui.screens import actions
@@ -150,8 +150,7 @@ class RecordListScreen(CrmScreen):
         self.query_one("#search", Input).focus()
 
     def action_cycle_sort(self) -> None:
-        sorts = self.SORTS
-        self.query_state.sort = sorts[(sorts.index(self.query_state.sort) + 1) % len(sorts)]
+        self.query_state.sort = next_in(self.SORTS, self.query_state.sort)
         self.run_search()
 
     def action_reverse_sort(self) -> None:
@@ -159,8 +158,7 @@ class RecordListScreen(CrmScreen):
         self.run_search()
 
     def action_cycle_status(self) -> None:
-        index = STATUS_FILTERS.index(self.query_state.status)
-        self.query_state.status = STATUS_FILTERS[(index + 1) % len(STATUS_FILTERS)]
+        self.query_state.status = next_in(STATUS_FILTERS, self.query_state.status)
         self.run_search()
 
     def _skip_while_typing(self) -> None:
@@ -222,9 +220,8 @@ class AccountsScreen(RecordListScreen):
         return [f"type: {self.query_state.relationship or 'all'}"]
 
     def action_cycle_relationship(self) -> None:
-        options = self.RELATIONSHIPS
-        index = options.index(self.query_state.relationship)
-        self.query_state.relationship = options[(index + 1) % len(options)]
+        self.query_state.relationship = next_in(self.RELATIONSHIPS,
+                                                self.query_state.relationship)
         self.run_search()
 
     def action_hierarchy(self) -> None:

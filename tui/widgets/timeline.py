@@ -14,7 +14,15 @@ from store.model import ActivityStatus, ActivityType
 from store.queries import TimelineQuery
 from store.service import CRM
 from store.storage import Record
-from tui.format import activity_moment, count, is_overdue, status_label, type_label, when_text
+from tui.format import (
+    activity_moment,
+    count,
+    is_overdue,
+    next_in,
+    status_label,
+    type_label,
+    when_text,
+)
 from tui.literal import literal
 from tui.widgets.search_box import SearchBox
 from tui.widgets.virtual_table import Column, VirtualTable
@@ -159,13 +167,13 @@ class Timeline(Vertical):
 
     def action_cycle_type(self) -> None:
         current = next(iter(self.query_state.types)) if self.query_state.types else None
-        chosen = TYPE_FILTERS[(TYPE_FILTERS.index(current) + 1) % len(TYPE_FILTERS)]
+        chosen = next_in(TYPE_FILTERS, current)
         self.query_state.types = frozenset({chosen}) if chosen else None
         self.refresh_items()
 
     def action_cycle_status(self) -> None:
         current = next(iter(self.query_state.statuses)) if self.query_state.statuses else None
-        chosen = STATUS_FILTERS[(STATUS_FILTERS.index(current) + 1) % len(STATUS_FILTERS)]
+        chosen = next_in(STATUS_FILTERS, current)
         self.query_state.statuses = frozenset({chosen}) if chosen else None
         self.refresh_items()
 
