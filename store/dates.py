@@ -110,6 +110,12 @@ _RELATIVE_RE = re.compile(
     r"(?:(?P<into>in)\s+)?(?P<sign>[+-])?\s*(?P<n>\d{1,7})\s*(?P<unit>[a-z]+)(?:\s+(?P<ago>ago))?",
     _A,
 )
+# "1h30m", "+1h 30m", "in 2h 15m": a duration in several parts, counted as elapsed time.
+_DURATION_RE = re.compile(
+    r"(?:(?P<into>in)\s+)?(?P<sign>[+-])?\s*(?P<parts>\d{1,7}\s*[a-z]+(?:\s*\d{1,7}\s*[a-z]+)+)",
+    _A,
+)
+_DURATION_PART_RE = re.compile(r"(\d{1,7})\s*([a-z]+)", _A)
 _TIME_12H_RE = re.compile(r"(\d{1,2})(?::(\d{2}))?\s*([ap])\.?(?:m\.?)?", _A)
 _TIME_24H_RE = re.compile(
     r"(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,]\d+)?)?\s*(z|[+-]\d{2}(?::?\d{2})?)?", _A
@@ -172,6 +178,20 @@ def _relative(s: str) -> tuple[str, int] | None:
     return unit, n
 
 
+def _duration(s: str) -> timedelta | None:
+    """``1h30m`` / ``+1h 30m`` / ``-2d 4h`` -> a signed timedelta, or None."""
+    m = _DURATION_RE.fullmatch(s)
+    if m is None or (m["into"] and m["sign"]):
+        return None
+    total = timedelta()
+    for n, name in _DURATION_PART_RE.findall(m["parts"]):
+        unit = _UNITS.get(name)
+        if unit is None:
+            return None
+        total += timedelta(**{unit: int(n)})
+    return -total if m["sign"] == "-" else total
+
+
 def _month_day(today: date, month: int, day: int, year: str | None, shown: str) -> date:
     if not 1 <= day <= _MONTH_DAYS[month - 1]:
         raise DateParseError(f"'{shown}' isn't a valid date")
@@ -191,8 +211,11 @@ def _month_day(today: date, month: int, day: int, year: str | None, shown: str) 
     raise DateParseError(f"'{shown}' is out of range")  # pragma: no cover - year 9999
 
 
-def _parse_day(s: str, today: date) -> date | None:
-    """A day phrase, or None if ``s`` isn't one.  Raises for recognisable-but-invalid."""
+def _parse_day(s: str, today: date, anchor: date | None = None) -> date | None:
+    """A day phrase, or None if ``s`` isn't one.  Raises for recognisable-but-invalid.
+
+    Named days (``tomorrow``, ``fri``, ``3 dec``) count from ``today``; day counts (``+2d``)
+    from ``anchor`` (the start an end is read from), which defaults to today."""
     if s in _RELATIVE_DAYS:
         return today + timedelta(days=_RELATIVE_DAYS[s])
 
@@ -216,7 +239,7 @@ def _parse_day(s: str, today: date) -> date | None:
     if rel is not None and rel[0] in ("days", "weeks"):
         unit, n = rel
         try:
-            return today + timedelta(**{unit: n})
+            return (anchor or today) + timedelta(**{unit: n})
         except OverflowError:
             raise DateParseError(f"'{s}' is too far away") from None
 
@@ -270,16 +293,26 @@ def _normalise(text: str) -> str:
     return _ISO_T_RE.sub(r"\1 ", s)
 
 
-def _parse(s: str, now: datetime, default_time: time | None) -> datetime | date | None:
+def _parse(s: str, now: datetime, default_time: time | None,
+           base: datetime | date | None = None) -> datetime | date | None:
     tz = now.tzinfo
     today = now.date()
+    # What durations and bare times are read from: the start for an end, else now.
+    if isinstance(base, datetime):
+        start, base_day = base.astimezone(tz), base.astimezone(tz).date()
+    elif isinstance(base, date):
+        start, base_day = _localize(base, time(0, 0), tz), base
+    else:
+        start, base_day = now, today
 
     if s == "now":
         return now.replace(microsecond=0)
     rel = _relative(s)
     if rel is not None and rel[0] in ("hours", "minutes"):
         unit, n = rel
-        return _shift(now, timedelta(**{unit: n}))
+        return _shift(start, timedelta(**{unit: n}))
+    if (delta := _duration(s)) is not None:
+        return _shift(start, delta)
 
     tokens = s.split()
     if len(tokens) > 1:
@@ -295,7 +328,7 @@ def _parse(s: str, now: datetime, default_time: time | None) -> datetime | date 
     splits += [(" ".join(tokens[i:]), " ".join(tokens[:i])) for i in range(1, n)]
     for day_s, time_s in splits:
         try:
-            day = _parse_day(day_s, today) if day_s else today
+            day = _parse_day(day_s, today, base_day) if day_s else base_day
             if day is None:
                 continue
             t = _parse_time(time_s) if time_s else None
@@ -319,9 +352,18 @@ def _parse(s: str, now: datetime, default_time: time | None) -> datetime | date 
 
 
 def parse_when(
-    text: str, now: datetime | None = None, *, default_time: time | None = None
+    text: str,
+    now: datetime | None = None,
+    *,
+    default_time: time | None = None,
+    base: datetime | date | None = None,
 ) -> datetime | date:
     """Read a typed date/time.
+
+    ``base`` is the moment (or day) the text is relative to, when it is the end of something
+    that starts then: a bare time (``11:00``) is on the base's day, and durations (``+1h``,
+    ``90m``, ``1h30m``, ``+2d``) count from it. Named days (``tomorrow``, ``fri``) still
+    count from ``now``.
 
     Returns an aware datetime in ``now``'s timezone, or a plain ``date`` when the
     user gave only a day and ``default_time`` is None (with ``default_time``, that
@@ -336,7 +378,7 @@ def parse_when(
     if not s:
         raise DateParseError(f"enter a date; {_HINT}")
     try:
-        result = _parse(s, now, default_time)
+        result = _parse(s, now, default_time, base)
     except DateParseError:
         raise
     except (ValueError, OverflowError):

@@ -79,6 +79,28 @@ ACTIVITY_LABELS = {
     ActivityType.APPOINTMENT: "Appointment",
     ActivityType.TASK: "Task",
 }
+# The one vocabulary of statuses: timelines, filters, forms, the CLI and help all say these.
+ACTIVITY_STATUS_LABELS = {
+    ActivityStatus.OPEN: "open",
+    ActivityStatus.COMPLETED: "completed",
+    ActivityStatus.CANCELED: "canceled",
+}
+
+
+def activity_type_label(value: str | None) -> str:
+    """`phone_call` -> `Phone call`; an unknown type is shown as stored."""
+    try:
+        return ACTIVITY_LABELS[ActivityType(value)] if value else ""
+    except ValueError:
+        return value or ""
+
+
+def activity_status_label(value: str | None) -> str:
+    """`completed` -> `completed`; a missing status reads as open, as the store treats it."""
+    try:
+        return ACTIVITY_STATUS_LABELS[ActivityStatus(value or "open")]
+    except ValueError:
+        return value or ""
 
 
 @dataclass(frozen=True)
@@ -307,3 +329,16 @@ def activity_when(activity: dict[str, Any]) -> str:
     """The moment an activity is filed under on a timeline (stored format, sortable)."""
     return (activity.get("start_at") or activity.get("due_at") or activity.get("created_at")
             or "")
+
+
+def brief(table: str, record: dict[str, Any], account_name: str = "") -> str:
+    """The few words that tell a record from others with the same name, as stored (the
+    screen escapes them): a contact's account and email (or city), an account's city (or
+    email, or relationship). `account_name` is the contact's account's name."""
+    if table == ACCOUNTS:
+        return (record.get("address_city") or record.get("email")
+                or record.get("relationship") or "")
+    if table == CONTACTS:
+        where = record.get("email") or record.get("address_city")
+        return " · ".join(part for part in (account_name, where) if part)
+    return ""

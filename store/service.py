@@ -28,12 +28,13 @@ from store.model import (
     FieldError,
     RegardingType,
     ValidationFailed,
+    brief,
     clean,
     display_name,
     validate_fields,
 )
 from store.queries import AgendaBuckets, Indexes, ListQuery, TimelineQuery, TreeNode
-from store.storage import Change, Database, Op, Record, Tables
+from store.storage import Change, Database, Deletion, Op, Record, Tables
 from store.text import counted
 
 REGARDING_TABLE = {RegardingType.ACCOUNT: ACCOUNTS, RegardingType.CONTACT: CONTACTS}
@@ -161,6 +162,12 @@ class CRM:
     def regarding_name(self, activity: Record) -> str:
         table = REGARDING_TABLE.get(activity.get("regarding_type", ""), ACCOUNTS)
         return self.name_of(table, activity.get("regarding_id"))
+
+    def describe(self, table: str, record: Record) -> str:
+        """What tells `record` apart from others with the same name (pickers, the palette,
+        ambiguous references): `Contoso · joao@contoso.example`, `Leeds`."""
+        account = self.name_of(ACCOUNTS, record.get("account_id")) if table == CONTACTS else ""
+        return brief(table, record, account)
 
     def search(self, table: str, query: ListQuery | None = None) -> list[str]:
         """Ids of accounts or contacts that match, sorted as asked."""
@@ -469,8 +476,14 @@ class CRM:
             removed = sum(1 for op in ops if op[0] == "del")
             return ops
 
-        self.database.transact(build)
+        # The entry names who deleted: someone still editing the record is told (deleted_by).
+        self.database.transact(build, deletion=Deletion(self.user, now_iso()))
         return removed
+
+    def deleted_by(self, record_id: str) -> Deletion | None:
+        """Who deleted a record and when, if this process has read that delete in the journal
+        (a delete folded into the base by compaction is not remembered)."""
+        return self.database.deleted_by(record_id)
 
     def _require_choices(self, table: str, record_id: str, contacts: str | None,
                          subsidiaries: str | None, activities: str | None) -> None:

@@ -68,6 +68,14 @@ class Change:
     new: Record | None
 
 
+@dataclass(frozen=True)
+class Deletion:
+    """Who deleted a record and when (UTC ISO), as its journal entry says."""
+
+    by: str
+    at: str
+
+
 ChangeListener = Callable[[Change], None]
 
 
@@ -138,6 +146,9 @@ class Database:
         self._pending: dict[str, Callable[[], Iterator[list[bytes]]]] = {}
         # Journal ops on deferred tables met before those tables are read: applied after.
         self._deferred_ops: list[Op] = []
+        # Deletes read from journal entries that name their user: record id -> who and when.
+        # Kept across reloads (ids are never reused); lost with the journal on compaction.
+        self.deletions: dict[str, Deletion] = {}
 
     # ---------------------------------------------------------------- opening
     def open(self, *, defer: tuple[str, ...] = (), defer_activities: bool = False) -> None:
@@ -371,10 +382,10 @@ class Database:
             for line in data[:end].splitlines():
                 if not line.strip():
                     continue
-                ops = _parse_entry(line, journal)
+                ops, deletion = _parse_entry(line, journal)
                 if ops and ops[0][0] == "reset":  # the base was replaced as a whole
                     return changes + self._reload()
-                changes.extend(self._apply(ops))
+                changes.extend(self._apply(ops, deletion))
             self._offset += end
             if not _journal_path(self.path, self.generation + 1).exists():
                 return changes
@@ -425,10 +436,12 @@ class Database:
                     changes.append(Change(table, rid, before.get(rid), after.get(rid)))
         return changes
 
-    def _apply(self, ops: list[Op]) -> list[Change]:
+    def _apply(self, ops: list[Op], deletion: Deletion | None = None) -> list[Change]:
         changes = []
         for op in ops:
             kind, table, payload = op
+            if kind == "del" and deletion is not None:
+                self.deletions[payload] = deletion
             if table in self._pending:
                 self._deferred_ops.append(op)
                 continue
@@ -459,12 +472,14 @@ class Database:
         finally:
             self._file_lock.release()
 
-    def transact(self, build: Callable[[Tables], list[Op]]) -> list[Change]:
+    def transact(self, build: Callable[[Tables], list[Op]], *,
+                 deletion: Deletion | None = None) -> list[Change]:
         """Commit the ops that `build` returns, atomically and durably.
 
         `build` runs under the write lock after catching up with other writers, so checks it
         makes (versions, references) see the latest committed state. If it raises, nothing is
-        written. Returns the changes applied (including other writers' caught up first)."""
+        written. `deletion` names who deletes (written into the entry, for `deleted_by`).
+        Returns the changes applied (including other writers' caught up first)."""
         with self._mutex:
             self._wait_loaded()
             with self._locked():
@@ -472,12 +487,20 @@ class Database:
                 ops = build(self.tables)
                 if not ops:
                     return changes
-                self._append(ops)
-                changes.extend(self._apply(ops))
+                self._append(ops, deletion)
+                changes.extend(self._apply(ops, deletion))
                 return changes
 
-    def _append(self, ops: list[Op]) -> None:
-        line = orjson.dumps({"ops": ops}) + b"\n"
+    def deleted_by(self, record_id: str) -> Deletion | None:
+        # No mutex: one dict read is atomic, and the UI asks this while a worker may hold
+        # the mutex for a long load.
+        return self.deletions.get(record_id)
+
+    def _append(self, ops: list[Op], deletion: Deletion | None = None) -> None:
+        entry: Record = {"ops": ops}
+        if deletion is not None:  # extra keys: older readers look at "ops" only
+            entry.update(by=deletion.by, at=deletion.at)
+        line = orjson.dumps(entry) + b"\n"
         journal = _journal_path(self.path, self.generation)
         try:
             fd = _open_journal(journal, os.O_WRONLY | os.O_APPEND, self.mode)
@@ -686,11 +709,15 @@ def _loads(data: bytes, path: Path | None) -> Any:
             "restore a backup or move it away.") from error
 
 
-def _parse_entry(line: bytes, journal: Path) -> list[Op]:
+def _parse_entry(line: bytes, journal: Path) -> tuple[list[Op], Deletion | None]:
+    """An entry's ops, and who deleted what it deletes (entries of other writers, or written
+    before deletes named their user, say nothing: None)."""
     try:
         entry = orjson.loads(line)
         ops = entry["ops"]
-        return [(kind, table, payload) for kind, table, payload in ops]
+        by, at = entry.get("by"), entry.get("at")
+        deletion = Deletion(by, at) if isinstance(by, str) and isinstance(at, str) else None
+        return [(kind, table, payload) for kind, table, payload in ops], deletion
     except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as error:
         raise CorruptDatabaseError(f"{journal} has a damaged entry; it was left as it "
                                    "was. Run `crm check` or restore a backup.") from error

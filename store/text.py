@@ -46,9 +46,59 @@ def name_key(text: str) -> str:
     return key_of_folded(fold(text))
 
 
+# Characters that can drive a terminal or disguise text: C0/C1 controls, DEL, bidi embeddings,
+# overrides and isolates, line/paragraph separators and lone surrogates (which cannot even be
+# encoded). Every screen and every line the CLI prints shows them, never sends them.
+UNSAFE_CHARACTERS = (
+    "\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+    "\ud800-\udfff"
+)
+UNSAFE = re.compile(f"[{UNSAFE_CHARACTERS}]")
+
+
+def _picture(code: int) -> str:
+    if code < 0x20:
+        return chr(0x2400 + code)  # U+2400 control pictures: ESC shows as ␛, BEL as ␇
+    if code == 0x7F:
+        return "␡"
+    if code in (0x2028, 0x2029):
+        return "␤"
+    return "\ufffd"  # C1 controls, bidi controls, surrogates: the replacement character
+
+
+# One symbol per character: text keeps its length, so cursor positions and selections in an
+# edited value stay where they are while the value itself is untouched.
+_PICTURES = {code: _picture(code) for code in
+             [*range(0x00, 0x20), *range(0x7F, 0xA0), 0x061C, 0x200E, 0x200F, 0x2028,
+              0x2029, *range(0x202A, 0x202F), *range(0x2066, 0x206A), *range(0xD800, 0xE000)]}
+_PICTURES_KEEP_LAYOUT = {code: pic for code, pic in _PICTURES.items() if code not in (9, 10)}
+
+
+def pictured(text: str, *, keep_layout: bool = False) -> str:
+    """`text` with every unsafe character replaced by one visible symbol (`␛`, `␇`, `�`).
+
+    With `keep_layout`, tabs and newlines stay (a multi-line editor lays them out itself)."""
+    if not UNSAFE.search(text):
+        return text
+    return text.translate(_PICTURES_KEEP_LAYOUT if keep_layout else _PICTURES)
+
+
 _IRREGULAR = {"activity": "activities", "subsidiary": "subsidiaries"}
 
 
+def plural(noun: str) -> str:
+    """`contact` -> `contacts`, `open activity` -> `open activities`: the last word changes."""
+    head, _, last = noun.rpartition(" ")
+    return f"{head} {_plural_word(last)}" if head else _plural_word(last)
+
+
+def _plural_word(word: str) -> str:
+    if word in _IRREGULAR:
+        return _IRREGULAR[word]
+    return word + ("es" if word.endswith(("s", "x", "ch", "sh")) else "s")
+
+
 def counted(n: int, noun: str) -> str:
-    """`1 contact`, `2,000 contacts`, `3 activities`: for messages and status lines."""
-    return f"{n:,} {noun if n == 1 else _IRREGULAR.get(noun, noun + 's')}"
+    """`1 contact`, `2,000 contacts`, `3 activities`, `1 warning`: for messages and status
+    lines. One wording, one thousands separator, for the CLI and the TUI alike."""
+    return f"{n:,} {noun if n == 1 else plural(noun)}"

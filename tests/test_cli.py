@@ -660,3 +660,59 @@ def test_scripting_commands_do_not_import_the_ui(process_env: dict[str, str]) ->
                           cwd=ROOT, timeout=60)
     assert done.returncode == 0, done.stderr.decode()
     assert done.stdout.decode().strip() == "[]"
+
+
+# ---------------------------------------------------------------------------- dates and words
+
+
+@pytest.mark.parametrize(("end", "expected"), [
+    ("11:00", "2030-06-03 11:00"), ("11am", "2030-06-03 11:00"), ("+1h", "2030-06-03 10:30"),
+    ("90m", "2030-06-03 11:00"), ("1h30m", "2030-06-03 11:00"), ("+30m", "2030-06-03 10:00"),
+])
+def test_an_appointment_end_is_read_from_its_start(sample: dict[str, str], db: Path,
+                                                   end: str, expected: str) -> None:
+    meeting = ok("log", "appointment", "--regarding", "Acme Ltd", "--subject", "Visit",
+                 "--start", "2030-06-03 09:30", "--end", end)
+    stored = from_storage(load(db).get(ACTIVITIES, meeting)["end_at"])
+    assert stored.astimezone().strftime("%Y-%m-%d %H:%M") == expected
+
+
+def test_a_call_is_logged_at_its_moment(sample: dict[str, str], db: Path) -> None:
+    call = ok("log", "call", "--regarding", "Acme Ltd", "--subject", "Ring back",
+              "--start", "2030-06-03 16:45")
+    stored = from_storage(load(db).get(ACTIVITIES, call)["start_at"])
+    assert stored.astimezone().strftime("%Y-%m-%d %H:%M") == "2030-06-03 16:45"
+
+
+def test_lists_use_the_one_vocabulary(sample: dict[str, str], db: Path) -> None:
+    ok("log", "appointment", "--regarding", "Acme Ltd", "--subject", "Visit",
+       "--start", "2030-06-03 09:30")
+    activities = ok("list", "activities")
+    assert "Phone call" in activities and "Appointment" in activities
+    assert "appt" not in activities
+    crm = load(db)
+    wide = cli_module.render_table(cli_module._activity_columns(
+        crm, crm.records(ACTIVITIES, [sample["call"]])), 200)
+    assert wide[0].split()[:4] == ["ID", "WHEN", "TYPE", "STATUS"]
+    assert "Phone call  completed" in wide[1] and "done" not in wide[1]
+    assert "Appointment" in ok("agenda")
+    assert "Phone call" in ok("show", sample["call"])
+
+
+def test_counts_are_grammatical_with_one_separator(sample: dict[str, str]) -> None:
+    result = run("check")
+    assert result.exit_code == 0
+    assert result.stderr.strip() == "no problems (2 accounts, 1 contact, 2 activities)"
+
+
+def test_an_import_with_one_warning_says_1_warning(db: Path, tmp_path: Path) -> None:
+    import tui.cli_io  # noqa: F401 - registers `import` on the cli group
+
+    source = tmp_path / "one.csv"
+    source.write_text("name,primary_contact_id\nAcme Ltd,Nobody Known\n", encoding="utf-8")
+    result = run("import", "accounts", str(source), "--dry-run")
+    assert result.exit_code == 0, result.stderr
+    out = result.stdout.splitlines()
+    assert out[0].startswith("one.csv: 1 row, ")
+    assert out[-1] == ("Dry run, nothing written. 1 row: 1 new, 0 updated, 0 with errors, "
+                       "1 warning (would import).")

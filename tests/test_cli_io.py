@@ -156,13 +156,15 @@ def test_all_or_nothing_exit_code_and_nothing_written(db: Path, tmp_path: Path) 
 
 
 def test_errors_and_warnings_name_the_line(db: Path) -> None:
-    result = run("import", "contacts", FIXTURES / "generic_contacts.csv")
+    result = run("import", "contacts", FIXTURES / "generic_contacts.csv", "--no-create-accounts",
+                 "--dry-run")
     assert result.exit_code == 1
     errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
-    assert [line.split(":")[1].strip() for line in errors] == ["line 2", "line 4", "line 5",
-                                                               "line 7", "line 8"]
-    assert errors[0] == ("error: line 2: account_id: no account 'Acme, Inc.' in the database or "
-                         "the file (import with --create-accounts to create missing accounts)")
+    assert [line.split(":")[1].strip() for line in errors] == ["line 5"]
+    assert errors[0].startswith("error: line 5: mobile: '4.47911E+11' is not a phone number")
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning: ")]
+    assert ("warning: line 2: account_id: no account 'Acme, Inc.' in the database or the file; "
+            "imported without an account") in warnings
     assert "warning: line 8: 1 more cell(s) than the header has columns" in result.stderr
 
     created = run("import", "contacts", FIXTURES / "generic_contacts.csv", "--create-accounts")
@@ -195,7 +197,7 @@ def test_ics_and_vcard_import(db: Path) -> None:
     result = run("import", "vcard", FIXTURES / "v4_contacts.vcf")
     assert result.exit_code == 0, result.stderr
     assert "note: card 4 (line 34): a group card" in result.stderr
-    assert "1 new accounts from organisations" in result.stdout
+    assert "1 new account." in result.stdout
     assert names(db) == {"Existing Ltd", "Wayne Enterprises"}
     assert names(db, CONTACTS) == {"Lucius Fox", "Selina Kyle"}
 
@@ -225,11 +227,11 @@ def test_export_to_stdout_neutralises_formula_cells(filled: Path) -> None:
     assert data.startswith(b"\xef\xbb\xbf")  # Excel reads the BOM as UTF-8
     rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
     assert [r["name"] for r in rows] == ["Existing Ltd", "'=HYPERLINK(\"http://evil\")"]
-    assert rows[1]["account_number"] == "'+1"
+    assert rows[1]["account_number"] == "+1"  # a number: cannot name a function
     assert rows[1]["description"] == "Zoë's notes,\n\"quoted\"\n@all"  # not at the cell start
     for row in rows:
         for value in row.values():
-            assert not value.startswith(("=", "+", "-", "@"))
+            assert not value.startswith(("=", "@")) and value != "-Lovelace"
     contacts = list(csv.DictReader(io.StringIO(run("export", "contacts").stdout)))
     assert sorted(c["last_name"] for c in contacts) == ["'-Lovelace", "Builder"]
     activities = run("export", "activities", "--format", "json")
@@ -303,9 +305,84 @@ def test_the_real_entry_point_imports_and_exports(tmp_path: Path) -> None:
     bad = _crm_process("import", "contacts", FIXTURES / "generic_contacts.csv",
                        "--all-or-nothing", env=env)
     assert bad.returncode == 1 and b"Traceback" not in bad.stderr
-    assert b"error: line 2: account_id:" in bad.stderr
+    assert b"error: line 5: mobile:" in bad.stderr
     exported = _crm_process("export", "accounts", env=env)
     assert exported.returncode == 0
     rows = list(csv.DictReader(io.StringIO(exported.stdout.decode("utf-8-sig"))))
     assert len(rows) == 5 and {r["source_id"] for r in rows} == {
         a["source_id"] for a in load(db).database.tables[ACCOUNTS].values()}
+
+
+# ---------------------------------------------------------------------------- issue 7
+
+
+@pytest.fixture(params=[0o022, 0o077])
+def umask(request: pytest.FixtureRequest):
+    previous = os.umask(request.param)
+    yield request.param
+    os.umask(previous)
+
+
+@pytest.mark.parametrize("group", [False, True])
+def test_export_file_has_the_database_mode_not_the_umask(tmp_path: Path, umask: int,
+                                                         group: bool) -> None:
+    db = tmp_path / "g.json"
+    flags = ["--group"] if group else []
+    assert run("add", "account", "--name", "Acme", "--db", db, *flags).exit_code == 0
+    expected = 0o660 if group else 0o600
+    assert os.stat(db).st_mode & 0o777 == expected
+    for kind in ("accounts", "vcard", "ics"):
+        out = tmp_path / f"export-{kind}"
+        result = run("export", kind, "-o", out, "--db", db)
+        assert result.exit_code == 0, result.stderr
+        assert os.stat(out).st_mode & 0o777 == expected, kind
+    # Over an existing file too (it was 0644: it gets the database's mode).
+    out = tmp_path / "export-accounts"
+    out.chmod(0o644)
+    assert run("export", "accounts", "-o", out, "--db", db).exit_code == 0
+    assert os.stat(out).st_mode & 0o777 == expected
+
+
+def test_export_refuses_a_symlink_at_the_output_path(db: Path, tmp_path: Path) -> None:
+    victim = tmp_path / "victim.txt"
+    victim.write_bytes(b"precious")
+    link = tmp_path / "out.csv"
+    link.symlink_to(victim)
+    result = run("export", "accounts", "-o", link)
+    assert result.exit_code == 1
+    assert result.stderr == f"error: {link} is a symbolic link: not followed; name the file " \
+                            "itself\n"
+    assert victim.read_bytes() == b"precious" and link.is_symlink()
+
+
+def test_contacts_import_creates_missing_accounts_by_default(db: Path, tmp_path: Path) -> None:
+    source = write_csv(tmp_path / "c.csv", ["First name", "Last name", "Company"],
+                       ["Ada", "Lovelace", "Analytical Engines"],
+                       ["Bob", "Builder", "Existing Ltd"], ["Cy", "Clone", "Analytical Engines"])
+    result = run("import", "contacts", source)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == ("Imported. 3 rows: 3 new, 0 updated, 0 with errors, "
+                                              "0 warnings, 1 new account.")
+    crm = load(db)
+    accounts = {a["name"]: a["id"] for a in crm.database.tables[ACCOUNTS].values()}
+    assert set(accounts) == {"Existing Ltd", "Analytical Engines"}
+    linked = {c["first_name"]: c.get("account_id") for c in crm.database.tables[CONTACTS].values()}
+    assert linked == {"Ada": accounts["Analytical Engines"], "Bob": accounts["Existing Ltd"],
+                      "Cy": accounts["Analytical Engines"]}
+    again = run("import", "contacts", source, "--create-accounts", "--dry-run")
+    assert again.exit_code == 0, again.stderr  # the explicit form of the default
+
+
+def test_no_create_accounts_imports_the_contacts_unlinked(db: Path, tmp_path: Path) -> None:
+    source = write_csv(tmp_path / "c.csv", ["First name", "Last name", "Company"],
+                       ["Ada", "Lovelace", "Analytical Engines"],
+                       ["Bob", "Builder", "Existing Ltd"])
+    result = run("import", "contacts", source, "--no-create-accounts")
+    assert result.exit_code == 0, result.stderr
+    assert "warning: line 2: account_id: no account 'Analytical Engines' in the database or the " \
+           "file; imported without an account" in result.stderr
+    assert "2 new" in result.stdout.splitlines()[-1]
+    crm = load(db)
+    assert {a["name"] for a in crm.database.tables[ACCOUNTS].values()} == {"Existing Ltd"}
+    linked = {c["first_name"]: c.get("account_id") for c in crm.database.tables[CONTACTS].values()}
+    assert linked["Ada"] is None and linked["Bob"] is not None

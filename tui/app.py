@@ -14,7 +14,7 @@ from textual.binding import Binding
 from store.service import CRM
 from store.storage import StorageError
 from tui.commands import CrmCommands
-from tui.literal import visible
+from tui.literal import guard_terminal_output, visible
 from tui.messages import DataChanged
 from tui.screens.agenda import AgendaScreen
 from tui.screens.help import HelpScreen
@@ -30,12 +30,15 @@ class CrmApp(App[None]):
 
     TITLE = "termcrm"
     CSS_PATH = "styles/app.tcss"
-    COMMANDS = App.COMMANDS | {CrmCommands}
+    # Only ours: it also offers Textual's system commands, matched by whole words like the
+    # rest (Textual's provider matches letter by letter and outranks records).
+    COMMANDS = {CrmCommands}
     BINDINGS = [
         Binding("f1", "help", "Help", id="help"),
-        Binding("f2", "show_accounts", "Accounts", id="accounts"),
-        Binding("f3", "show_contacts", "Contacts", id="contacts"),
-        Binding("f4", "show_agenda", "My activities", id="agenda"),
+        # Priority: they work over forms and dialogs too (which ask before closing).
+        Binding("f2", "show_accounts", "Accounts", id="accounts", priority=True),
+        Binding("f3", "show_contacts", "Contacts", id="contacts", priority=True),
+        Binding("f4", "show_agenda", "My activities", id="agenda", priority=True),
         Binding("f5", "import", "Import", id="import", show=False),
         Binding("f6", "export", "Export", id="export", show=False),
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
@@ -44,6 +47,7 @@ class CrmApp(App[None]):
     DEFAULT_MODE = "accounts"
 
     def __init__(self, crm: CRM, *, poll_seconds: float = POLL_SECONDS) -> None:
+        guard_terminal_output()
         super().__init__()
         self.crm = crm
         self.poll_seconds = poll_seconds
@@ -113,13 +117,51 @@ class CrmApp(App[None]):
         self.push_screen(HelpScreen(self.screen))
 
     def action_show_accounts(self) -> None:
-        self.switch_mode("accounts")
+        self.go_to_section("accounts")
 
     def action_show_contacts(self) -> None:
-        self.switch_mode("contacts")
+        self.go_to_section("contacts")
 
     def action_show_agenda(self) -> None:
-        self.switch_mode("agenda")
+        self.go_to_section("agenda")
+
+    @work(exclusive=True, group="navigate")
+    async def go_to_section(self, mode: str) -> None:
+        """F2/F3/F4: the section's first screen (its list), whatever was open before."""
+        await self._section_home(mode)
+
+    async def _section_home(self, mode: str) -> bool:
+        """Show the first screen of a section (a mode, with its own history of screens).
+
+        A form or dialog open over the current screen is closed first, after asking when
+        something was typed in it; False when the user chose to keep editing."""
+        if not await self.may_discard_typed_work("Leave the form and discard your changes?"):
+            return False
+        while self.screen.is_modal:
+            await self.pop_screen()
+        if self.current_mode != mode:
+            await self.switch_mode(mode)
+        while len(self.screen_stack) > 1:
+            await self.pop_screen()
+        return True
+
+    async def may_discard_typed_work(self, question: str) -> bool:
+        """True when no open form holds changes, or the user agrees to lose them."""
+        from tui.screens.dialogs import ConfirmScreen
+        from tui.screens.forms import FormScreen
+
+        if not any(isinstance(s, FormScreen) and s.dirty for s in self.screen_stack):
+            return True
+        return bool(await self.push_screen_wait(
+            ConfirmScreen(question, yes="Discard", no="Keep editing")))
+
+    async def action_quit(self) -> None:
+        self._quit_asking()
+
+    @work(exclusive=True, group="navigate")
+    async def _quit_asking(self) -> None:
+        if await self.may_discard_typed_work("Quit and discard your changes?"):
+            self.exit()
 
     def action_import(self) -> None:
         from tui.screens.transfer import ImportScreen
@@ -132,8 +174,9 @@ class CrmApp(App[None]):
         self.push_screen(ExportScreen())
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        # Leaving a form for another screen would strand it: forms are modal.
-        if action in ("show_accounts", "show_contacts", "show_agenda", "import", "export"):
+        # Import and export go on top of the current screen: over a form they would strand
+        # it (forms are modal). F2/F3/F4 close forms first (go_to_section).
+        if action in ("import", "export"):
             return not self.screen.is_modal
         return True
 
@@ -145,12 +188,19 @@ class CrmApp(App[None]):
             await actions.new_record(self.screen, table)
 
     def open_record(self, table: str, record_id: str) -> None:
-        """Push the detail screen for a record (from a list, a timeline or the palette)."""
+        """Push the detail screen for a record (from a list or a timeline): escape comes
+        back here."""
         from tui.screens.detail import AccountScreen, ContactScreen
 
         screen = AccountScreen(record_id) if table == "accounts" else ContactScreen(record_id)
         self.push_screen(screen)
 
+    @work(exclusive=True, group="navigate")
+    async def jump_to_record(self, table: str, record_id: str) -> None:
+        """Open a record from the palette in its own section, over that section's list: it
+        does not join another section's history, and escape leads to its list."""
+        if await self._section_home("accounts" if table == "accounts" else "contacts"):
+            self.open_record(table, record_id)
 
 def run_tui(path: Path, user: str | None = None, group_writable: bool = False) -> None:
     """Open the database for the first screen, run the app, and tidy up on exit."""

@@ -49,6 +49,8 @@ from store.model import (
     RecordStatus,
     Relationship,
     ValidationFailed,
+    activity_status_label,
+    activity_type_label,
     activity_when,
     display_name,
 )
@@ -62,7 +64,7 @@ from store.service import (
     NotFoundError,
 )
 from store.storage import APP_NAME, Record, StorageError
-from store.text import fold, tokens
+from store.text import UNSAFE, counted, fold, tokens
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -71,12 +73,7 @@ SIZES = ("S", "M", "L")
 
 # ---------------------------------------------------------------------------- safe output
 
-# Characters that can drive a terminal or disguise text: C0/C1 controls, DEL, bidi overrides,
-# line/paragraph separators and lone surrogates (which cannot even be encoded).
-_UNSAFE = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069"
-    "\ud800-\udfff]"
-)
+_UNSAFE = UNSAFE  # the same characters the app shows as symbols (store.text)
 _JSON_UNSAFE = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069"
                           "\ud800-\udfff]")
 
@@ -446,10 +443,11 @@ def _text(flag: str, value: str) -> str:
     return value
 
 
-def parse_date(flag: str, text: str, now: datetime | None = None) -> str:
-    """Typed date text as stored: a moment in UTC, or a plain day when no time was given."""
+def parse_date(flag: str, text: str, base: datetime | date | None = None) -> str:
+    """Typed date text as stored: a moment in UTC, or a plain day when no time was given.
+    With `base` (an end's start), a bare time is on its day and `+1h`, `90m` count from it."""
     try:
-        return to_storage(parse_when(text, now))
+        return to_storage(parse_when(text, base=base))
     except DateParseError as error:
         raise FieldProblem(flag, str(error)) from None
 
@@ -468,17 +466,14 @@ def resolve_regarding(crm: CRM, reference: str, flag: str = "regarding") -> tupl
         raise FieldProblem(flag, str(error)) from None
 
 
-def _start_moment(stored: str | None) -> datetime | None:
-    """The local moment an `--end` is read relative to."""
+def _start_moment(stored: str | None) -> datetime | date | None:
+    """The moment (or day) an `--end` is read relative to."""
     if not stored:
         return None
     try:
-        value = from_storage(stored)
+        return from_storage(stored)
     except DateParseError:
         return None
-    if isinstance(value, datetime):
-        return value.astimezone()
-    return datetime(value.year, value.month, value.day).astimezone()
 
 
 def collect_fields(crm: CRM, table: str, values: dict[str, Any],
@@ -688,9 +683,6 @@ def edit(ctx: click.Context, ref: str, regarding: str | None, clear: tuple[str, 
 LOG_TYPES = {"note": ActivityType.NOTE, "email": ActivityType.EMAIL,
              "call": ActivityType.PHONE_CALL, "appointment": ActivityType.APPOINTMENT,
              "task": ActivityType.TASK}
-TYPE_SHORT = {"note": "note", "email": "email", "phone_call": "call", "appointment": "appt",
-              "task": "task"}
-STATUS_SHORT = {"open": "open", "completed": "done", "canceled": "canceled"}
 
 
 @cli.command()
@@ -833,9 +825,8 @@ def _activity_columns(crm: CRM, records: list[Record], regarding: bool = True
     columns = [
         Column("ID", [r["id"] for r in records]),
         Column("WHEN", [when_text(activity_when(r)) for r in records]),
-        Column("TYPE", [TYPE_SHORT.get(r.get("type", ""), r.get("type", "")) for r in records]),
-        Column("STATUS", [STATUS_SHORT.get(r.get("status", "open"), r.get("status", ""))
-                          for r in records], drop=1),
+        Column("TYPE", [activity_type_label(r.get("type")) for r in records]),
+        Column("STATUS", [activity_status_label(r.get("status")) for r in records], drop=1),
         Column("SUBJECT", [display_name(ACTIVITIES, r) for r in records], flex=True,
                min_width=14),
     ]
@@ -1078,7 +1069,7 @@ def agenda(ctx: click.Context, everyone: bool, as_json: bool) -> None:
             Column("ID", [a["id"] for a in items]),
             Column("WHEN", [when_text(a.get("due_at") if a.get("type") == "task"
                                       else a.get("start_at")) for a in items]),
-            Column("TYPE", [TYPE_SHORT.get(a.get("type", ""), "") for a in items]),
+            Column("TYPE", [activity_type_label(a.get("type")) for a in items]),
             Column("SUBJECT", [display_name(ACTIVITIES, a) for a in items], flex=True,
                    min_width=14),
             Column("REGARDING", [crm.regarding_name(a) for a in items], flex=True,
@@ -1104,10 +1095,9 @@ def check(ctx: click.Context) -> None:
     for problem in problems:
         click.echo(visible(problem))
     if problems:
-        click.echo(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} found",
-                   err=True)
+        click.echo(f"{counted(len(problems), 'problem')} found", err=True)
         ctx.exit(1)
-    counts = ", ".join(f"{crm.count(t)} {t}" for t in RECORD_TABLES)
+    counts = ", ".join(counted(crm.count(t), SINGULAR[t]) for t in RECORD_TABLES)
     click.echo(f"no problems ({counts})", err=True)
 
 

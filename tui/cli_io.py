@@ -8,10 +8,11 @@ from pathlib import Path
 
 import click
 
+from store.files import database_file_mode, write_file
 from store.io.jobs import EXPORT_KINDS, IMPORT_KINDS, prepare_import, run_import
 from store.queries import ListQuery, TimelineQuery
 from store.service import CRM
-from store.text import fold, tokens
+from store.text import counted, fold, tokens
 from tui.cli import (
     CLIError,
     chosen_user,
@@ -37,8 +38,9 @@ MAX_LISTED = 50
               help="CSV: columns that are not recognised go into the description, or nowhere.")
 @click.option("--all-or-nothing", is_flag=True,
               help="Import nothing if any row has an error (default: the valid rows).")
-@click.option("--create-accounts", is_flag=True,
-              help="Contacts: create the accounts they name that do not exist yet.")
+@click.option("--create-accounts/--no-create-accounts", default=True, show_default=True,
+              help="Contacts: create the accounts they name that do not exist yet, or import "
+                   "those contacts without an account.")
 @click.option("--regarding", metavar="REF",
               help="Activities and .ics: the account or contact they are about "
                    "(for rows that do not say).")
@@ -68,7 +70,7 @@ def import_command(ctx: click.Context, kind: str, file: Path, dry_run: bool,
     else:
         crm = open_crm(ctx)
     if prepared.mapping is not None:
-        click.echo(f"{file.name}: {len(prepared.rows)} rows, {prepared.encoding}, "
+        click.echo(f"{file.name}: {counted(len(prepared.rows), 'row')}, {prepared.encoding}, "
                    f"delimiter {prepared.delimiter!r}")
         for line in prepared.mapping_lines():
             click.echo("  " + visible(line))
@@ -135,5 +137,5 @@ def export_command(ctx: click.Context, kind: str, fmt: str, output: Path | None,
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
     else:
-        output.write_bytes(data)
+        write_file(output, data, database_file_mode(crm.database))
         click.echo(f"wrote {output}", err=True)

@@ -46,14 +46,16 @@ class ParsedRow:
     of its BEGIN). `record`: CRM field names to values (stripped strings; `all_day` is a bool);
     empty values are left out. `refs`: reference fields (parent_account_id, primary_contact_id,
     account_id, regarding_id) to the raw text found (an id, a source id or a name) to resolve
-    later. `problems`: human-readable notes about this record; the record is still usable unless
-    it is empty.
+    later. `ref_names`: for a reference given by id, the name the file gives beside it, to link
+    by when the id finds nothing (an export taken to another database). `problems`:
+    human-readable notes about this record; the record is still usable unless it is empty.
     """
 
     line: int
     record: dict[str, Any] = field(default_factory=dict)
     refs: dict[str, str] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    ref_names: dict[str, str] = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------- text

@@ -14,17 +14,21 @@ from store.io.fields import EXPORT_FIELDS, check_kind
 
 __all__ = ["export_csv", "export_json", "neutralise"]
 
-# A cell a spreadsheet would run as a formula (=, +, -, @, tab, CR), possibly already guarded.
-_FORMULA = re.compile(r"'*[=+\-@\t\r]")
+# The formula guard (CSV injection). A spreadsheet runs a cell that starts with = + - @ tab or
+# CR as a formula, and a formula can call functions (HYPERLINK, WEBSERVICE, DDE `cmd|...`).
+# Such cells get a leading `'`, with one exception: `+` or `-` followed only by ASCII digits,
+# spaces and ( ) . - / is a phone number (`+1 512 555 0132`) or a plain number. Without letters,
+# quotes, `!`, `|` or `=` no function can be named, so at worst a spreadsheet does arithmetic
+# on it; guarding it would hand every international phone number back with a `'` before it.
+# Cells already starting with `'` before a formula character always get one more, so that the
+# importer's `unneutralise` (which removes exactly one) gives back the original text.
+_GUARDED = re.compile(r"'+[=+\-@\t\r]")
+_FORMULA = re.compile(r"[=@\t\r]|[+\-](?![0-9 ().\-/]*[0-9][0-9 ().\-/]*\Z)")
 
 
 def neutralise(value: str) -> str:
-    """Prefix `'` to a cell a spreadsheet would take for a formula (CSV injection).
-
-    Cells that already start with quotes before such a character get one more, so that the
-    importer's `unneutralise` (which removes exactly one) gives back the original text.
-    """
-    return "'" + value if _FORMULA.match(value) else value
+    """Prefix `'` to a cell a spreadsheet would take for a formula (see the rule above)."""
+    return "'" + value if _GUARDED.match(value) or _FORMULA.match(value) else value
 
 
 def _cell(value: Any) -> str:

@@ -44,6 +44,7 @@ from store.io.fields import (
     CONTACTS,
     FIELDS,
     MOMENT_FIELDS,
+    NAME_FIELDS,
     REF_FIELDS,
     WHEN_FIELDS,
     check_kind,
@@ -105,13 +106,18 @@ class ColumnMapping:
     field_for_column: dict[str, str]
     unknown: list[str] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)
+    # Numbered phone columns with a type beside them (`phone_number1.number` and
+    # `phone_number1.type`, Google's `Phone 1 - Value` and `Phone 1 - Type`): (number column,
+    # type column or None), in file order. Each row's type decides phone or mobile.
+    typed_phones: list[tuple[str, str | None]] = field(default_factory=list)
 
 
 # Pseudo-fields a column may be mapped to besides the CRM fields; rows_to_records folds them in.
 PSEUDO_FIELDS: dict[str, tuple[str, ...]] = {
-    ACCOUNTS: ("status_reason",),
-    CONTACTS: ("full_name", "status_reason"),
-    ACTIVITIES: ("status_reason", "regarding_account", "regarding_contact", "duration_minutes"),
+    ACCOUNTS: ("status_reason", "parent_account_name", "primary_contact_name"),
+    CONTACTS: ("full_name", "status_reason", "account_name"),
+    ACTIVITIES: ("status_reason", "regarding_account", "regarding_contact", "duration_minutes",
+                 "regarding_name"),
 }
 
 
@@ -323,6 +329,8 @@ _ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
                               "parentaccountname", "parentcompany"),
         "primary_contact_id": ("primarycontactid", "primarycontact", "maincontact",
                                "primarycontactname", "contact", "contactname"),
+        "parent_account_name": ("parentaccountname", "parentaccountidname"),
+        "primary_contact_name": ("primarycontactname", "primarycontactidname"),
         "status": ("status", "statecode"),
         **_COMMON_ALIASES,
     },
@@ -338,6 +346,7 @@ _ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
         "account_id": ("accountid", "parentcustomerid", "companyname", "company", "account",
                        "accountname", "organization", "organisation", "organizationname",
                        "organization1name", "employer", "parentcustomer", "firm"),
+        "account_name": ("accountname", "parentcustomeridname"),
         "email": _EMAIL_ALIASES,
         "phone": ("phone", "telephone1", "businessphone", "phonenumber", "telephone",
                   "workphone", "officephone", "directphone", "phone1value", "tel"),
@@ -358,6 +367,7 @@ _ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
                            "relatedtotype"),
         "regarding_id": ("regardingid", "regardingobjectid", "regarding", "relatedto",
                          "regardingname", "regardingobjectidname"),
+        "regarding_name": ("regardingname", "regardingobjectidname"),
         "regarding_contact": ("whoid", "contact", "contactid", "contactname", "who"),
         "regarding_account": ("whatid", "account", "accountid", "accountname", "company",
                               "what"),
@@ -427,7 +437,11 @@ def guess_mapping(kind: str, header: list[str]) -> ColumnMapping:
     claims: dict[str, tuple[int, int, str]] = {}
     unknown: list[str] = []
     ignored: list[str] = []
+    typed_phones = _typed_phones(header) if kind == CONTACTS else []
+    paired = {column for pair in typed_phones for column in pair if column}
     for position, column in enumerate(header):
+        if column in paired:
+            continue
         k = key(column)
         hit = index.get(k)
         if hit is None:
@@ -443,7 +457,32 @@ def guess_mapping(kind: str, header: list[str]) -> ColumnMapping:
             unknown.append(column)
     field_for_column = {column: f for f, (_, _, column) in claims.items()}
     return ColumnMapping(kind, list(header), _in_header_order(header, field_for_column),
-                         _in_order(header, unknown), _in_order(header, ignored))
+                         _in_order(header, unknown), _in_order(header, ignored), typed_phones)
+
+
+_PHONE_NUMBER = re.compile(r"(?:phone|phonenumber|telephone|tel)(\d+)(?:number|value)")
+_PHONE_TYPE = re.compile(r"(?:phone|phonenumber|telephone|tel)(\d+)(?:type|label)")
+
+
+def _typed_phones(header: list[str]) -> list[tuple[str, str | None]]:
+    """Numbered phone columns and the type column of the same number (see ColumnMapping)."""
+    types: dict[str, str] = {}
+    for column in header:
+        m = _PHONE_TYPE.fullmatch(key(column))
+        if m:
+            types.setdefault(m.group(1), column)
+    pairs: list[tuple[str, str | None]] = []
+    for column in header:
+        m = _PHONE_NUMBER.fullmatch(key(column))
+        if m:
+            pairs.append((column, types.get(m.group(1))))
+    return pairs
+
+
+# A typed phone's type word (lower case) -> the contact field it goes to; other types (home,
+# work, main, other, none) go to phone. The first number for each field wins.
+_MOBILE_TYPES = frozenset({"mobile", "cell", "cellular", "cellphone", "mobilephone", "iphone",
+                           "handy"})
 
 
 def _in_header_order(header: list[str], mapping: dict[str, str]) -> dict[str, str]:
@@ -469,7 +508,8 @@ def apply_overrides(mapping: ColumnMapping, overrides: list[str]) -> ColumnMappi
     fields = mappable_fields(kind)
     field_by_key = {key(f): f for f in fields}
     result = replace(mapping, field_for_column=dict(mapping.field_for_column),
-                     unknown=list(mapping.unknown), ignored=list(mapping.ignored))
+                     unknown=list(mapping.unknown), ignored=list(mapping.ignored),
+                     typed_phones=list(mapping.typed_phones))
     for item in overrides:
         if "=" not in item:
             raise MappingError(f"--map {item!r}: expected COLUMN=field")
@@ -486,6 +526,7 @@ def apply_overrides(mapping: ColumnMapping, overrides: list[str]) -> ColumnMappi
                 raise MappingError(f"--map {item!r}: {field_text!r} is not a field of {kind}; "
                                    f"use one of: {', '.join(fields)}")
         result.field_for_column.pop(column, None)
+        result.typed_phones = [pair for pair in result.typed_phones if column not in pair]
         for bucket in (result.unknown, result.ignored):
             if column in bucket:
                 bucket.remove(column)
@@ -648,6 +689,16 @@ def _convert(
             if converted is not None and converted != "":
                 record[field_name] = converted
 
+    for ref, name_field in NAME_FIELDS.items():
+        name = single_line(ref, pseudo.get(name_field, ""))
+        if name and ref in REF_FIELDS[kind]:
+            if refs.get(ref, name) != name:
+                parsed.ref_names[ref] = name  # the id beside it wins, when it finds a record
+            else:
+                refs[ref] = name
+    extra_phones: list[str] = []
+    if mapping.typed_phones:
+        _typed_phone_values(row, mapping, record, extra_phones, at, problems)
     if kind == CONTACTS:
         full = pseudo.get("full_name")
         if full and not record.get("first_name") and not record.get("last_name"):
@@ -669,7 +720,7 @@ def _convert(
         record["status"] = "completed"
 
     if keep_unknown:
-        extra = []
+        extra = list(extra_phones)
         for column in mapping.unknown:
             value = _clean_cell(row.values.get(column, ""))
             if value:
@@ -682,6 +733,24 @@ def _convert(
     _required(kind, record, refs, at, problems)
     parsed.record = _ordered(kind, record)
     return parsed
+
+
+def _typed_phone_values(row: CsvRow, mapping: ColumnMapping, record: dict[str, Any],
+                        extra: list[str], at: str, problems: list[str]) -> None:
+    """Numbered phones by their type: mobile/cell to mobile, others to phone, the first of each
+    wins (unless a phone or mobile column gave one); the rest are listed for the description."""
+    for number_column, type_column in mapping.typed_phones:
+        number = _clean_cell(row.values.get(number_column, ""))
+        if not number:
+            continue
+        label = _clean_cell(row.values.get(type_column, "")) if type_column else ""
+        words = set(re.findall(r"[a-z]+", label.lower()))
+        field_name = "mobile" if words & _MOBILE_TYPES else "phone"
+        if field_name not in record and "fax" not in words:
+            record[field_name] = _value(CONTACTS, field_name, number, number_column, at,
+                                        problems)
+        else:
+            extra.append(f"Phone ({label}): {number}" if label else f"Phone: {number}")
 
 
 def _value(kind: str, field_name: str, value: str, column: str, at: str,

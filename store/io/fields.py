@@ -81,9 +81,24 @@ FIELDS: dict[str, tuple[str, ...]] = {
     ACTIVITIES: ACTIVITY_FIELDS,
 }
 
+# Columns a CSV export writes beside a reference, so that a spreadsheet user can read whom it
+# names. Not stored: the import reads them back as the name to link by when the id beside it
+# finds no record (a file taken to another database).
+NAME_FIELDS: dict[str, str] = {
+    "parent_account_id": "parent_account_name",
+    "primary_contact_id": "primary_contact_name",
+    "account_id": "account_name",
+    "regarding_id": "regarding_name",
+}
+
+
+def _with_names(fields: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(name for f in fields for name in (f, NAME_FIELDS.get(f)) if name)
+
+
 # Every field an export may name, in a sensible column order.
 EXPORT_FIELDS: dict[str, tuple[str, ...]] = {
-    kind: ("id", *fields, "source_id", "created_at", "modified_at")
+    kind: ("id", *_with_names(fields), "source_id", "created_at", "modified_at")
     for kind, fields in FIELDS.items()
 }
 

@@ -29,7 +29,7 @@ from store.model import (
 )
 from store.service import CRM, REGARDING_TABLE, TABLE_REGARDING, now_iso
 from store.storage import Op, Record, Tables
-from store.text import name_key
+from store.text import counted, name_key
 
 Progress = Callable[[int, int], None]  # (rows done, rows in all)
 # "line 4: ", "vevent at line 86: ", "card 2 (line 9): ": the report gives the line itself.
@@ -54,7 +54,7 @@ class ImportReport:
     rows: int = 0
     created: int = 0
     updated: int = 0
-    accounts_created: int = 0  # vCard organisations that did not exist yet
+    accounts_created: int = 0  # accounts named by contacts or vCard organisations, new
     errors: list[RowIssue] = field(default_factory=list)  # rows that will not be imported
     warnings: list[RowIssue] = field(default_factory=list)  # imported, but look at them
     notes: list[str] = field(default_factory=list)  # file-level remarks
@@ -68,10 +68,10 @@ class ImportReport:
 
     def summary(self) -> str:
         verb = "would" if self.dry_run or not self.applied else "did"
-        what = (f"{self.rows} rows: {self.created} new, {self.updated} updated, "
-                f"{len(self.errors)} with errors, {len(self.warnings)} warnings")
+        what = (f"{counted(self.rows, 'row')}: {self.created:,} new, {self.updated:,} updated, "
+                f"{len(self.errors):,} with errors, {counted(len(self.warnings), 'warning')}")
         if self.accounts_created:
-            what += f", {self.accounts_created} new accounts from organisations"
+            what += f", {counted(self.accounts_created, 'new account')}"
         if self.dry_run and self.all_or_nothing and self.errors:
             return (f"Dry run, nothing written. {what} (all-or-nothing: nothing would be "
                     "imported).")
@@ -91,10 +91,14 @@ class _Planned:
     record: Record
     existing: Record | None
     refs: dict[str, str]
+    ref_names: dict[str, str] = field(default_factory=dict)  # see ParsedRow.ref_names
 
 
 class _Ambiguous(LookupError):
     """A name that fits several records: never a reason to create one more."""
+
+    def __str__(self) -> str:
+        return f"{self.args[0]}; give an id"
 
 
 class _Resolver:
@@ -110,6 +114,10 @@ class _Resolver:
         self.batch_ids: dict[str, set[str]] = {ACCOUNTS: set(), CONTACTS: set()}
         self.batch_source: dict[str, dict[str, str]] = {ACCOUNTS: {}, CONTACTS: {}}
         self.batch_names: dict[str, dict[str, set[str]]] = {ACCOUNTS: {}, CONTACTS: {}}
+
+    def alias(self, table: str, text: str, record_id: str) -> None:
+        """`text` (a vCard's UID, say) names the record `record_id` of this import."""
+        self.batch_source[table][text] = record_id
 
     def add(self, table: str, record: Record) -> None:
         if table not in self.batch_ids:
@@ -136,13 +144,14 @@ class _Resolver:
             self.crm.indexes.by_source_id[table].get(text)
         if found:
             return found
-        key = name_key(text)
-        ids = set(self.batch_names[table].get(key, set())) | self.crm.indexes.same_name(table,
-                                                                                         text)
+        in_file = self.batch_names[table].get(name_key(text), set())
+        ids = set(in_file) | self.crm.indexes.same_name(table, text)
         if len(ids) == 1:
             return next(iter(ids))
+        if len(in_file) == 1:  # a file that names its own record means that one
+            return next(iter(in_file))
         if len(ids) > 1:
-            raise _Ambiguous(f"'{text}' names {len(ids)} {table}; give an id")
+            raise _Ambiguous(f"'{text}' names {len(ids)} {table}")
         raise LookupError(f"no {SINGULAR[table]} '{text}' in the database or the file")
 
 
@@ -163,14 +172,26 @@ def import_rows(crm: CRM, kind: str, rows: list[ParsedRow], *, dry_run: bool = F
     taken: set[str] = set()  # ids given to new records of this import
     stamp = now_iso()  # one moment for the whole import
 
-    for group_kind, group in ((ACCOUNTS, extra_accounts or []), (kind, rows)):
-        for row in group:
-            for problem in row.problems:
-                report.warnings.append(RowIssue(row.line, _LINE_PREFIX.sub("", problem)))
-            plan = _plan_row(crm, group_kind, row, report, taken, stamp)
-            if plan is not None:
-                planned.append(plan)
-                resolver.add(group_kind, plan.record)
+    org_plans = []
+    for row in extra_accounts or []:
+        for problem in row.problems:
+            report.warnings.append(RowIssue(row.line, _LINE_PREFIX.sub("", problem)))
+        plan = _plan_row(crm, ACCOUNTS, row, report, taken, stamp)
+        if plan is not None:
+            org_plans.append(plan)
+    claimed = {p.existing["id"] for p in org_plans if p.existing is not None}
+    for plan in org_plans:
+        if plan.existing is None:
+            _link_org_card(crm, plan, claimed, resolver, stamp)
+        planned.append(plan)
+        resolver.add(ACCOUNTS, plan.record)
+    for row in rows:
+        for problem in row.problems:
+            report.warnings.append(RowIssue(row.line, _LINE_PREFIX.sub("", problem)))
+        plan = _plan_row(crm, kind, row, report, taken, stamp)
+        if plan is not None:
+            planned.append(plan)
+            resolver.add(kind, plan.record)
 
     new_accounts: dict[str, Record] = {}
     accepted: list[_Planned] = []
@@ -251,7 +272,39 @@ def _plan_row(crm: CRM, table: str, row: ParsedRow, report: ImportReport,
             _activity_defaults(record)
         record.update(id=reuse or str(ULID()), created_at=record.get("created_at") or stamp,
                       created_by=crm.user, modified_at=stamp, modified_by=crm.user, version=1)
-    return _Planned(row.line, table, record, existing, dict(row.refs))
+    return _Planned(row.line, table, record, existing, dict(row.refs), dict(row.ref_names))
+
+
+# What an organisation card found by name does not take over from the account it links to.
+_KEPT_ON_LINK = frozenset({"id", "created_at", "created_by", "modified_at", "modified_by",
+                           "version"})
+
+
+def _link_org_card(crm: CRM, plan: _Planned, claimed: set[str], resolver: _Resolver,
+                   stamp: str) -> None:
+    """A vCard organisation that matches no account by id or UID but names exactly one account
+    of the database (not yet taken by another card of the file) is that account: the card fills
+    the fields the account leaves empty, and the file's contacts that name the card link to it,
+    instead of a second account of the same name being created."""
+    name = plan.record.get("name")
+    candidates = crm.indexes.same_name(ACCOUNTS, name) - claimed if name else set()
+    if len(candidates) != 1:
+        return
+    existing = crm.get(ACCOUNTS, next(iter(candidates)))
+    if existing is None:
+        return
+    card_ids = {plan.record["id"], plan.record.get("source_id")}
+    record = dict(existing)
+    for field_name, value in plan.record.items():
+        if field_name not in _KEPT_ON_LINK and value not in (None, "") and \
+                not record.get(field_name):
+            record[field_name] = value
+    record.update(modified_at=stamp, modified_by=crm.user,
+                  version=int(existing.get("version", 0)) + 1)
+    plan.record, plan.existing = record, existing
+    claimed.add(existing["id"])
+    for card_id in card_ids - {None, existing["id"]}:
+        resolver.alias(ACCOUNTS, str(card_id), existing["id"])
 
 
 def _activity_defaults(record: Record) -> None:
@@ -277,7 +330,9 @@ def _resolve_refs(crm: CRM, plan: _Planned, resolver: _Resolver, report: ImportR
             if name == "regarding_id":
                 table = REGARDING_TABLE.get(record.get("regarding_type", ""))
                 tables = [table] if table else [ACCOUNTS, CONTACTS]
-                found = [(t, _try(resolver, t, text)) for t in tables]
+                fallback = plan.ref_names.get(name, "")
+                found = [(t, _try(resolver, t, text) or (fallback and _try(resolver, t, fallback)))
+                         for t in tables]
                 found = [(t, rid) for t, rid in found if rid]
                 if len(found) != 1:
                     raise LookupError(f"no single account or contact '{text}'")
@@ -285,16 +340,22 @@ def _resolve_refs(crm: CRM, plan: _Planned, resolver: _Resolver, report: ImportR
                 record["regarding_id"] = found[0][1]
                 continue
             target = REF_TARGETS[name]
+            fallback = plan.ref_names.get(name, "").strip()
             try:
-                record[name] = resolver.resolve(target, text)
+                record[name] = _resolve_by_id_or_name(resolver, target, text, fallback)
             except LookupError as error:
-                missing_account = name == "account_id" and not isinstance(error, _Ambiguous)
-                if not missing_account:
+                if name != "account_id":
                     raise
-                if new_accounts is None:
-                    raise LookupError(f"{error} (import with --create-accounts to "
-                                      "create missing accounts)") from error
-                record[name] = _new_account(crm, text, new_accounts, resolver)["id"]
+                # A contact is never refused for its account: the account is created by the
+                # name the file gives, or the contact comes in without one.
+                account_name = fallback or text.strip()
+                if new_accounts is not None and not isinstance(error, _Ambiguous) \
+                        and not _ULID.match(account_name):
+                    record[name] = _new_account(crm, account_name, new_accounts, resolver)["id"]
+                else:
+                    shown = error.args[0] if isinstance(error, _Ambiguous) else error
+                    report.warnings.append(RowIssue(
+                        plan.line, f"{name}: {shown}; imported without an account"))
         except LookupError as error:
             if name == "primary_contact_id":  # often exported before its contacts exist
                 report.warnings.append(RowIssue(plan.line, f"{name}: {error}; left empty"))
@@ -308,6 +369,17 @@ def _resolve_refs(crm: CRM, plan: _Planned, resolver: _Resolver, report: ImportR
             return False
         record["regarding_type"], record["regarding_id"] = default_regarding
     return True
+
+
+def _resolve_by_id_or_name(resolver: _Resolver, table: str, text: str, name: str) -> str:
+    """The record `text` names (an id or a name); when it finds none, the one `name` (given
+    beside the id in the file) names. Raises the LookupError of the name, the more readable."""
+    try:
+        return resolver.resolve(table, text)
+    except LookupError:
+        if not name or name == text.strip():
+            raise
+    return resolver.resolve(table, name)
 
 
 def _try(resolver: _Resolver, table: str, text: str) -> str | None:

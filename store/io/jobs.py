@@ -15,8 +15,8 @@ from store.io.csv_import import (
     read_csv,
     rows_to_records,
 )
-from store.io.fields import EXPORT_FIELDS
-from store.io.importer import ImportReport, Progress, import_rows
+from store.io.fields import EXPORT_FIELDS, NAME_FIELDS
+from store.io.importer import REF_TARGETS, ImportReport, Progress, import_rows
 from store.model import ACCOUNTS, ACTIVITIES, CONTACTS, display_name
 from store.service import CRM
 
@@ -44,6 +44,8 @@ class PreparedImport:
             return []
         lines = [f"{column} -> {name}" for column, name in
                  self.mapping.field_for_column.items()]
+        lines += [f"{number} -> phone or mobile, by {kind}" if kind else f"{number} -> phone"
+                  for number, kind in self.mapping.typed_phones]
         fate = "kept in description" if self.keep_unknown else "skipped"
         lines += [f"{column} -> (unknown: {fate})" for column in self.mapping.unknown]
         return lines
@@ -115,11 +117,13 @@ def _own_id_column(mapping: ColumnMapping) -> ColumnMapping:
 
 def run_import(crm: CRM, prepared: PreparedImport, *, dry_run: bool = False,
                all_or_nothing: bool = False, regarding: str | None = None,
-               create_accounts: bool = False, progress: Progress | None = None
+               create_accounts: bool = True, progress: Progress | None = None
                ) -> ImportReport:
+    """`create_accounts`: contacts that name an account the database does not have create it;
+    otherwise they are imported without an account (a warning each)."""
     report = import_rows(crm, prepared.table, prepared.rows, dry_run=dry_run,
                          all_or_nothing=all_or_nothing, regarding=regarding,
-                         create_missing_accounts=create_accounts or prepared.kind == "vcard",
+                         create_missing_accounts=create_accounts,
                          progress=progress, extra_accounts=prepared.extra_accounts)
     report.notes = list(prepared.notes)
     return report
@@ -150,7 +154,22 @@ def export_data(crm: CRM, kind: str, fmt: str = "csv", ids: list[str] | None = N
         return export_json(records)
     if fmt != "csv":
         raise ValueError(f"unknown format '{fmt}': csv or json")
-    return export_csv(kind, records, list(EXPORT_FIELDS[kind])).encode("utf-8-sig")
+    named = (_with_names(crm, record) for record in records)
+    return export_csv(kind, named, list(EXPORT_FIELDS[kind])).encode("utf-8-sig")
+
+
+def _with_names(crm: CRM, record: dict) -> dict:
+    """The record with the name of each record it refers to beside the id (NAME_FIELDS)."""
+    named = dict(record)
+    for ref, name_field in NAME_FIELDS.items():
+        target = record.get(ref)
+        if not target:
+            continue
+        if ref == "regarding_id":
+            named[name_field] = crm.regarding_name(record)
+        else:
+            named[name_field] = crm.name_of(REF_TARGETS[ref], target)
+    return named
 
 
 def _records(crm: CRM, table: str, ids: list[str] | None) -> list[dict]:

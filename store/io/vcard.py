@@ -335,13 +335,13 @@ def _card(component: Any, line: int, where: str, result: VcardResult, tz: tzinfo
         when = parse_when(rev)
         if when is not None:
             record["modified_at"] = when_to_storage(when, tz, as_moment=True)
-    _extensions(component, record, refs, kind, where, tz)
+    _extensions(component, card, kind, tz)
     (result.accounts if kind == "org" else result.contacts).append(card)
 
 
-def _extensions(component: Any, record: dict[str, Any], refs: dict[str, str], kind: str,
-                where: str, tz: tzinfo | None) -> None:
+def _extensions(component: Any, card: ParsedCard, kind: str, tz: tzinfo | None) -> None:
     """Read our X-TERMCRM-* properties back (fields vCard has no property for)."""
+    record, refs = card.record, card.refs
     fields = ACCOUNT_FIELDS if kind == "org" else CONTACT_FIELDS
     for name, props in component.contents.items():
         if not name.upper().startswith(_X):
@@ -350,7 +350,14 @@ def _extensions(component: Any, record: dict[str, Any], refs: dict[str, str], ki
         value = _text(props[0].value) if props else ""
         if not value:
             continue
-        if field_name in ("parent_account", "primary_contact", "account") and (
+        if field_name == "account" and "account_id" in fields:
+            # The account's id links exactly (two accounts may share the ORG name); the ORG
+            # name is kept to link by when the id is not in the database or the file.
+            org = refs.get("account_id")
+            if org and org != value:
+                card.ref_names["account_id"] = org
+            refs["account_id"] = single_line("ref", value)
+        elif field_name in ("parent_account", "primary_contact") and (
                 field_name + "_id") in fields:
             refs.setdefault(field_name + "_id", single_line("ref", value))
         elif field_name == "relationship":
@@ -422,7 +429,8 @@ def export_vcards(contacts: list[dict[str, Any]], accounts: list[dict[str, Any]]
     `account_names` maps account ids to names, for a contact's ORG and an account's parent;
     a primary contact is named from `contacts` (or account_names). Fields vCard has no property
     for (owner, status, account number, relationship, industry, created_at, parent account,
-    primary contact) are written as X-TERMCRM-* properties, which parse_vcards reads back.
+    primary contact, a contact's account id) are written as X-TERMCRM-* properties, which
+    parse_vcards reads back.
     """
     contact_names = {
         str(c["id"]): " ".join(p for p in (c.get("first_name"), c.get("last_name")) if p)
@@ -440,7 +448,7 @@ def export_vcards(contacts: list[dict[str, Any]], accounts: list[dict[str, Any]]
         org = account_names.get(str(account_id)) if account_id else None
         if org:
             _add(card, "org", [org])
-        elif account_id:
+        if account_id:  # links exactly on import, even when two accounts share the ORG name
             _add(card, _X.lower() + "account", str(account_id))
         _add(card, "title", contact.get("job_title"))
         _add_common(card, contact, ["work", "voice"])

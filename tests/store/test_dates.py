@@ -664,3 +664,47 @@ def test_iso_date_strings_round_trip_through_parse(value, sep):
     result = parse_when(text, NOW)
     assert result == value
     assert type(result) is date
+
+
+# --------------------------------------------------------------------------- relative to a start
+# An appointment's end is read from its start: a bare time is on the start's day, a duration
+# counts from the start. START is a week after NOW, so reading from NOW would give another day.
+START = at(2026, 12, 7, 9, 30)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("11:00", at(2026, 12, 7, 11, 0)),
+        ("11am", at(2026, 12, 7, 11, 0)),
+        ("3pm", at(2026, 12, 7, 15, 0)),
+        ("+1h", at(2026, 12, 7, 10, 30)),
+        ("90m", at(2026, 12, 7, 11, 0)),
+        ("+30m", at(2026, 12, 7, 10, 0)),
+        ("1h30m", at(2026, 12, 7, 11, 0)),
+        ("+1h 30m", at(2026, 12, 7, 11, 0)),
+        ("in 2 hours", at(2026, 12, 7, 11, 30)),
+        ("2026-12-08 10:00", at(2026, 12, 8, 10, 0)),
+        ("tomorrow 9am", at(2026, 11, 28, 9, 0)),  # a named day still counts from today
+    ],
+)
+def test_end_is_read_relative_to_the_start(text, expected):
+    assert parse_when(text, NOW, base=START) == expected
+
+
+def test_a_day_count_from_a_start_day_stays_a_day():
+    assert parse_when("+2d", NOW, base=date(2026, 12, 7)) == date(2026, 12, 9)
+
+
+def test_a_bare_time_after_an_all_day_start_is_on_that_day():
+    assert parse_when("11:00", NOW, base=date(2026, 12, 7)) == at(2026, 12, 7, 11, 0)
+
+
+def test_base_in_another_timezone_is_read_in_nows():
+    start_utc = datetime(2026, 12, 7, 8, 30, tzinfo=UTC)  # 09:30 in Oslo
+    assert parse_when("+1h", NOW, base=start_utc) == at(2026, 12, 7, 10, 30)
+
+
+def test_compound_durations_count_from_now_without_a_base():
+    assert parse_when("1h30m", NOW) == at(2026, 11, 27, 11, 30)
+    assert parse_when("-1h 15m", NOW) == at(2026, 11, 27, 8, 45)

@@ -557,3 +557,41 @@ def test_check_reports_dangling_references(crm, make, db_path):
     assert any("gone-3" in p for p in problems)
     assert any("gone-4" in p for p in problems)
     assert len(reopened(crm).check()) == 4
+
+
+# ---------------------------------------------------------------- who deleted a record
+
+
+def test_deleted_by_names_the_other_user_and_the_time(crm, make, db_path):
+    record = make.account()
+    bob = CRM.open(db_path, user="bob")
+    bob.delete(ACCOUNTS, record["id"])
+    assert bob.deleted_by(record["id"]).by == "bob"  # the deleting process knows at once
+    assert crm.deleted_by(record["id"]) is None  # not caught up yet
+    with pytest.raises(ConflictError):  # a save catches up first, and learns who
+        crm.update(ACCOUNTS, record["id"], {"name": "x"}, expected_version=1)
+    deleted = crm.deleted_by(record["id"])
+    assert deleted is not None and deleted.by == "bob" and STAMP.match(deleted.at)
+    assert reopened(crm).deleted_by(record["id"]).by == "bob"  # from the journal on disk
+    assert crm.deleted_by(make.account("Kept")["id"]) is None
+
+
+def test_deleted_by_covers_dependants_deleted_with_a_record(crm, family, db_path):
+    bob = CRM.open(db_path, user="bob")
+    bob.delete(ACCOUNTS, family["acme"]["id"], contacts="delete", subsidiaries="detach",
+               activities="delete")
+    crm.refresh()
+    assert crm.deleted_by(family["c1"]["id"]).by == "bob"
+    assert crm.deleted_by(family["a2"]["id"]).by == "bob"
+    assert crm.deleted_by(family["sub1"]["id"]) is None  # detached, not deleted
+
+
+def test_journal_entries_without_a_deleter_still_load(crm, make, db_path):
+    """Journals written before deletes named their user (and by other programs): no user."""
+    record = make.account()
+    journal = next(db_path.parent.glob(db_path.name + ".journal-*"))
+    with open(journal, "ab") as out:
+        out.write(b'{"ops":[["del","accounts","%s"]]}\n' % record["id"].encode())
+    crm.refresh()
+    assert crm.get(ACCOUNTS, record["id"]) is None
+    assert crm.deleted_by(record["id"]) is None

@@ -23,7 +23,7 @@ from textual.worker import Worker
 from store.model import ACCOUNTS, ACTIVITIES, CONTACTS
 from store.service import CRM
 from tui.app import CrmApp
-from tui.screens.dialogs import ConfirmScreen, ConflictScreen
+from tui.screens.dialogs import ConfirmScreen, ConflictScreen, DeletedScreen
 
 STAMP = "2025-03-01T10:00:00Z"
 USER = "alice"
@@ -35,7 +35,8 @@ ESCAPE_NAME = "Esc\x1b[31mape Ltd"
 
 def _waits_for_an_answer(app: App, worker: Worker) -> bool:
     """A form's worker that awaits a dialog (push_screen_wait) only ends when it is answered."""
-    return worker.group == "form" and isinstance(app.screen, ConfirmScreen | ConflictScreen)
+    return worker.group in ("form", "navigate") and isinstance(
+        app.screen, ConfirmScreen | ConflictScreen | DeletedScreen)
 
 
 async def settle(pilot: Pilot, timeout: float = 10.0) -> None:

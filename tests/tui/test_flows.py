@@ -215,7 +215,7 @@ async def test_complete_reopen_and_cancel_a_task_on_the_timeline(app, sample, db
         await pilot.press("x")
         await settle(pilot)
         assert timeline.current()["id"] == task_id, "the cursor stays on the task"
-        assert timeline._row(timeline.table.cursor)[5] == "done"
+        assert timeline._row(timeline.table.cursor)[5] == "completed"
         assert timeline._row(timeline.table.cursor)[0] == ""
         assert "Task completed." in notifications(app)
         done = reopen(db_path).get(ACTIVITIES, task_id)
@@ -361,7 +361,7 @@ async def _edit_industry_while_bob_saves(app, pilot, sample, db_path) -> None:
     await settle(pilot)
     assert isinstance(app.screen, ConflictScreen)
     text = screen_text(app)
-    assert "bob saved this record while you were editing it." in text
+    assert "Changed while you were editing · theirs: saved by bob at " in text
     assert "Retail Group" in text and "Wholesale" in text
 
 

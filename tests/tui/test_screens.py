@@ -132,8 +132,8 @@ async def test_timeline_filters_and_search(app, sample):
         await pilot.press("f")  # type filter: note
         await settle(pilot)
         assert timeline_subjects(app) == ["Kick-off notes"]
-        assert "type: Note" in screen_text(app)
-        await pilot.press("f", "f", "f", "f")  # ... email, call, meeting, task
+        assert "1 note · with contacts (r)" in screen_text(app)  # the count names the filter
+        await pilot.press("f", "f", "f", "f")  # ... email, phone call, appointment, task
         await settle(pilot)
         assert timeline_subjects(app) == ["Send NDA to Ada", "Send contract"]
         await pilot.press("v")  # status filter: open

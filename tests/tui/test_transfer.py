@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import csv
 import io
+import os
+import stat
 from pathlib import Path
 
 from textual.widgets import Input, Select
-from textual_autocomplete import PathAutoComplete
 
 from store.io.jobs import prepare_import
 from store.model import ACCOUNTS, ACTIVITIES, CONTACTS
 from tests.tui.helpers import notifications, reopen, screen_text, settle
 from tui.screens.record_list import AccountsScreen
 from tui.screens.transfer import ExportScreen, ImportScreen
+from tui.widgets.text_entry import SafePathAutoComplete
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "io"
 DYNAMICS = FIXTURES / "dynamics_accounts.csv"
@@ -80,7 +82,7 @@ async def test_import_screen_guesses_checks_and_imports(app, sample, db_path):
         assert any(n.startswith("Imported. 4 rows") for n in notifications(app))
         assert app.crm.count(ACCOUNTS) == before_accounts + 4
 
-        completions = screen.query_one(PathAutoComplete)
+        completions = screen.query_one(SafePathAutoComplete)
         if completions.display:  # the first escape closes the path completions
             await pilot.press("escape")
             await settle(pilot)
@@ -107,16 +109,18 @@ async def test_import_screen_errors_are_listed_with_their_lines(app, sample, db_
         assert screen.query_one("#kind", Select).value == "contacts"
         all_or_nothing = screen.query_one("#all-or-nothing")
         all_or_nothing.value = True
+        create_accounts = screen.query_one("#create-accounts")
+        assert create_accounts.value is True  # the default
+        create_accounts.value = False
         before = files(db_path)
         await pilot.press("ctrl+s")
         await settle(pilot)
         errors = [line for line in screen.lines if line.startswith("error: ")]
-        assert [e.split(":")[1].strip() for e in errors] == ["line 2", "line 4", "line 5",
-                                                             "line 7", "line 8"]
+        assert [e.split(":")[1].strip() for e in errors] == ["line 5"]
         assert status_text(app).startswith("Nothing imported (all-or-nothing")
         assert files(db_path) == before
 
-        screen.query_one("#create-accounts").value = True
+        create_accounts.value = True
         all_or_nothing.value = False
         await pilot.press("ctrl+s")
         await settle(pilot)
@@ -223,3 +227,96 @@ async def test_import_screen_reports_a_record_deleted_meanwhile(app, sample, db_
         assert status_text(app).startswith("Not imported: ")
         assert not screen.busy
     assert reopen(db_path).count(CONTACTS) == 5
+
+
+# ---------------------------------------------------------------------------- issue 7
+
+
+async def test_after_an_import_focus_returns_to_the_file_field(app, sample, db_path, tmp_path):
+    path = tmp_path / "people.csv"
+    path.write_text("First name,Last name\nNew,Person\n")
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_import(pilot, path)
+        button = screen.query_one("#import-button")
+        button.focus()  # as after tab, tab, ... to the Import button
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert status_text(app).startswith("Imported. 1 row: 1 new")
+        assert app.focused is screen.query_one("#path", Input)
+
+
+async def test_import_screen_creates_missing_accounts_unless_unchecked(app, sample, db_path,
+                                                                      tmp_path):
+    path = tmp_path / "people.csv"
+    path.write_text("First name,Last name,Company\nNew,Person,Brand New Ltd\n"
+                    "Other,Person,Second New Ltd\n")
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_import(pilot, path)
+        await pilot.press("ctrl+s")  # the default: the accounts are created
+        await settle(pilot)
+        assert status_text(app) == ("Imported. 2 rows: 2 new, 0 updated, 0 with errors, "
+                                    "0 warnings, 2 new accounts.")
+        path.write_text("First name,Last name,Company\nThird,Person,Never Heard Of\n")
+        screen.query_one("#create-accounts").value = False
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert status_text(app).startswith("Imported. 1 row: 1 new, 0 updated, 0 with errors, "
+                                           "1 warning")
+        assert screen.lines[0] == ("warning: line 2: account_id: no account 'Never Heard Of' in "
+                                   "the database or the file; imported without an account")
+    stored = reopen(db_path)
+    names = {a["name"] for a in stored.database.tables[ACCOUNTS].values()}
+    assert {"Brand New Ltd", "Second New Ltd"} <= names and "Never Heard Of" not in names
+    third = [c for c in stored.database.tables[CONTACTS].values() if c["first_name"] == "Third"]
+    assert len(third) == 1 and "account_id" not in third[0]
+
+
+async def export_to(pilot, target: Path) -> ExportScreen:
+    await settle(pilot)
+    await pilot.press("f6")
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, ExportScreen)
+    screen.query_one("#path", Input).value = str(target)
+    await pilot.press("ctrl+s")
+    await settle(pilot)
+    return screen
+
+
+async def test_export_screen_file_has_the_database_mode_whatever_the_umask(sample, make_app,
+                                                                           tmp_path):
+    for umask in (0o022, 0o077):
+        previous = os.umask(umask)
+        try:
+            target = tmp_path / f"contacts-{umask:o}.csv"
+            async with make_app().run_test(size=(100, 30)) as pilot:
+                await export_to(pilot, target)
+        finally:
+            os.umask(previous)
+        assert stat.S_IMODE(os.stat(target).st_mode) == 0o600
+
+
+async def test_export_screen_of_a_group_database_writes_0660(sample, db_path, make_app,
+                                                             tmp_path):
+    os.chmod(db_path, 0o660)  # a group database (created with `crm --group`)
+    previous = os.umask(0o077)
+    try:
+        target = tmp_path / "contacts.csv"
+        async with make_app().run_test(size=(100, 30)) as pilot:
+            await export_to(pilot, target)
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(os.stat(target).st_mode) == 0o660
+
+
+async def test_export_screen_refuses_a_symlink(app, sample, tmp_path):
+    victim = tmp_path / "victim.txt"
+    victim.write_bytes(b"precious")
+    link = tmp_path / "contacts.csv"
+    link.symlink_to(victim)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await export_to(pilot, link)
+        assert screen.lines == [f"Not exported: {link} is a symbolic link: not followed; name "
+                                "the file itself"]
+    assert victim.read_bytes() == b"precious" and link.is_symlink()

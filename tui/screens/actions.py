@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from store.model import ACCOUNTS, ACTIVITIES, CONTACTS, SINGULAR, ActivityStatus, display_name
 from store.service import ConflictError, DependentsError, NotFoundError
 from store.storage import Record, StorageError
-from tui.format import type_label
+from tui.format import counted, type_label
 from tui.screens.dialogs import DeleteScreen
 from tui.screens.forms import ActivityTypeScreen, account_form, activity_form, contact_form
 
@@ -23,11 +23,13 @@ STATUS_VERB = {ActivityStatus.COMPLETED: "completed", ActivityStatus.CANCELED: "
                ActivityStatus.OPEN: "reopened"}
 
 
-def _saved(screen: CrmScreen, what: str, then: Callable[[Record], None] | None = None
-           ) -> Callable[[Record | None], None]:
+def _saved(screen: CrmScreen, what: str, then: Callable[[Record], None] | None = None,
+           *, table: str | None = None) -> Callable[[Record | None], None]:
     def done(record: Record | None) -> None:
         if record is None:
             return
+        if table is not None:
+            screen.show_saved(table, record["id"])  # the cursor goes to what was just saved
         screen.crm_app.data_changed()
         screen.crm_app.say(f"Saved {what}.")
         if then:
@@ -41,7 +43,7 @@ async def new_record(screen: CrmScreen, table: str, *, account_id: str | None = 
     form = account_form(screen.crm) if table == ACCOUNTS \
         else contact_form(screen.crm, account_id=account_id)
     await screen.app.push_screen(form, _saved(
-        screen, f"the new {SINGULAR[table]}",
+        screen, f"the new {SINGULAR[table]}", table=table,
         then=lambda record: screen.crm_app.open_record(table, record["id"])))
 
 
@@ -72,7 +74,8 @@ async def log_activity(screen: CrmScreen, table: str, record_id: str,
     chooser: ActivityTypeScreen | None = None
 
     async def open_form(chosen: str) -> None:
-        saved = _saved(screen, f"the {type_label(chosen, short=False)}".lower())
+        saved = _saved(screen, f"the {type_label(chosen)}".lower(),
+                       table=ACTIVITIES)
 
         def closed(record: Record | None) -> None:
             if chooser is not None and screen.app.screen is chooser:
@@ -102,7 +105,7 @@ def set_status(screen: CrmScreen, activity: Record, status: str) -> None:
             screen.crm_app.report_error(f"Not saved: {error}")
             return
         screen.crm_app.data_changed()
-        screen.crm_app.say(f"{type_label(activity.get('type'), short=False)} "
+        screen.crm_app.say(f"{type_label(activity.get('type'))} "
                            f"{STATUS_VERB[ActivityStatus(status)]}.")
     screen.run_worker(run(), group="status")
 
@@ -125,7 +128,7 @@ def delete_record(screen: CrmScreen, table: str, record_id: str,
         if then:  # e.g. leave the deleted record's screen before it hears of the delete
             then()
         screen.crm_app.data_changed()
-        screen.crm_app.say(f"Deleted {what} ({removed} record{'s' if removed != 1 else ''}).")
+        screen.crm_app.say(f"Deleted {what} ({counted(removed, 'record')}).")
 
     def chosen(choices: dict[str, str] | None) -> None:
         if choices is not None:

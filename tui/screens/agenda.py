@@ -13,7 +13,7 @@ from textual.worker import get_current_worker
 from store.model import ACCOUNTS, CONTACTS, ActivityStatus
 from store.queries import AgendaBuckets
 from store.storage import Record
-from tui.format import activity_moment, is_overdue, type_label, when_text
+from tui.format import SEPARATOR, activity_moment, is_overdue, type_label, when_text
 from tui.literal import literal
 from tui.messages import DataChanged
 from tui.screens import actions
@@ -44,7 +44,7 @@ class AgendaScreen(CrmScreen):
         yield VirtualTable([
             Column("mark", " ", 1, 1),
             Column("when", "When", 14),
-            Column("type", "Type", 7),
+            Column("type", "Type", 11),  # `Appointment`, the word every screen uses
             Column("subject", "Subject", None, 12),
             Column("regarding", "Regarding", None, 12),
             Column("owner", "Owner", 8, hide_below=90),
@@ -83,7 +83,7 @@ class AgendaScreen(CrmScreen):
         for label, items in (("Overdue", buckets.overdue), ("Today", buckets.today),
                              ("Upcoming", buckets.upcoming), ("No date", buckets.no_date)):
             if items:
-                rows.append(("section", f"{label} ({len(items)})"))
+                rows.append(("section", f"{label} ({len(items):,})"))
                 rows.extend(("item", item) for item in items)
         self.rows = rows
         self._now_iso = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -91,10 +91,10 @@ class AgendaScreen(CrmScreen):
                        if kind == "item" and current and value["id"] == current["id"]),  # type: ignore[index]
                       1 if rows else 0)
         self.table.set_rows(len(rows), self._row, mark=self._mark, cursor=cursor)
-        self.query_one("#agenda-status", Static).update(literal(
-            f"{len(buckets.overdue)} overdue (!) · {len(buckets.today)} today · "
-            f"{len(buckets.upcoming)} upcoming · m: "
-            f"{'only mine' if self.everyone else 'everyone'}"))
+        self.query_one("#agenda-status", Static).update(literal(SEPARATOR.join([
+            f"{len(buckets.overdue):,} overdue (!)", f"{len(buckets.today):,} today",
+            f"{len(buckets.upcoming):,} upcoming",
+            f"m: {'only mine' if self.everyone else 'everyone'}"])))
 
     def _row(self, index: int) -> list[str] | str:
         kind, value = self.rows[index]

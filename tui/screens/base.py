@@ -34,6 +34,10 @@ class CrmScreen(Screen[None]):
     def reload(self, changes: DataChanged | None = None) -> None:
         """Show current data. Subclasses keep the cursor and any typed text."""
 
+    def show_saved(self, table: str, record_id: str) -> None:
+        """A record was just created from this screen: screens that list it put the cursor
+        on it."""
+
     def on_data_changed(self, message: DataChanged) -> None:
         self._seen_generation = self.crm_app.data_generation
         self.reload(message)

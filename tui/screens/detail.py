@@ -9,13 +9,14 @@ from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import Input, Static, TabbedContent, TabPane
 
-from store.model import ACCOUNTS, CONTACTS, FIELDS, display_name
+from store.model import ACCOUNTS, ACTIVITIES, CONTACTS, FIELDS, display_name
 from store.storage import Record
-from tui.format import when_text
+from tui.format import clipped, headline, when_text
 from tui.literal import literal, visible
 from tui.messages import DataChanged
 from tui.screens import actions
 from tui.screens.base import CrmScreen
+from tui.screens.pick import choose_primary_contact
 from tui.widgets.keybar import KeyBar
 from tui.widgets.timeline import Timeline
 from tui.widgets.virtual_table import Column, VirtualTable
@@ -37,6 +38,14 @@ def info_lines(pairs: list[tuple[str, str]]) -> Content:
     return Content("\n".join(lines) or "(no details yet: press e to edit)")
 
 
+def place_pair(record: Record) -> tuple[str, str]:
+    """`City  Oslo, Norway`; a country alone is labelled as what it is."""
+    city, country = record.get("address_city"), record.get("address_country")
+    if not city:
+        return ("Country", country or "")
+    return ("City", f"{city}, {country}" if country else city)
+
+
 class DetailScreen(CrmScreen):
     """Shared parts: title, info block, tabs with a timeline, actions on the record."""
 
@@ -46,10 +55,12 @@ class DetailScreen(CrmScreen):
         Binding("e", "edit", "Edit", id="edit", priority=True),
         Binding("l", "log_activity", "Log", id="log", priority=True),
         Binding("d", "delete", "Delete", show=False, id="delete"),
-        Binding("1", "tab(1)", "Timeline", show=False, id="tab-1"),
-        Binding("2", "tab(2)", "Tab 2", show=False, id="tab-2"),
-        Binding("3", "tab(3)", "Tab 3", show=False, id="tab-3"),
-        Binding("4", "tab(4)", "Tab 4", show=False, id="tab-4"),
+        # Priority (skipped while typing in the timeline's search), so that `4e` typed
+        # together switches the tab before the edit form opens.
+        Binding("1", "tab(1)", "Timeline", show=False, id="tab-1", priority=True),
+        Binding("2", "tab(2)", "Tab 2", show=False, id="tab-2", priority=True),
+        Binding("3", "tab(3)", "Tab 3", show=False, id="tab-3", priority=True),
+        Binding("4", "tab(4)", "Tab 4", show=False, id="tab-4", priority=True),
     ]
 
     def __init__(self, record_id: str) -> None:
@@ -98,6 +109,10 @@ class DetailScreen(CrmScreen):
     def title_content(self, record: Record) -> Content:
         raise NotImplementedError
 
+    def title_width(self) -> int:
+        """The cells the one-line title has for text (the screen's width less its padding)."""
+        return (self.size.width or self.app.size.width or 80) - 2
+
     def info_pairs(self, record: Record) -> list[tuple[str, str]]:
         raise NotImplementedError
 
@@ -117,6 +132,10 @@ class DetailScreen(CrmScreen):
                      f"{record.get('version')})")
         lines.append(f"{'Id':<16} {record['id']}")
         return Content("\n".join(lines))
+
+    def show_saved(self, table: str, record_id: str) -> None:
+        if table == ACTIVITIES:
+            self.query_one(Timeline).select_activity(record_id)
 
     # ------------------------------------------------------------ timeline messages
     async def on_timeline_open_activity(self, message: Timeline.OpenActivity) -> None:
@@ -143,12 +162,18 @@ class DetailScreen(CrmScreen):
         actions.delete_record(self, self.TABLE, self.record_id, then=self.dismiss_screen)
 
     def action_tab(self, number: int) -> None:
+        if isinstance(self.focused, Input):
+            raise SkipAction()  # a digit typed into the timeline's search box
         panes = list(self.query(TabPane))
         if 0 < number <= len(panes):
-            self.query_one(TabbedContent).active = panes[number - 1].id or ""
-            focusable = panes[number - 1].query("VirtualTable")
-            if focusable:
-                focusable.first().focus()
+            pane = panes[number - 1]
+            self.query_one(TabbedContent).active = pane.id or ""
+            # Focus the pane's list (or its scrolling details) at once: otherwise focus falls
+            # to whatever Textual finds next when the old pane hides (the timeline's search
+            # box), and the next keys are typed there instead of acting on the screen.
+            target = pane.query("VirtualTable") or pane.query(VerticalScroll)
+            if target:
+                self.set_focus(target.first())
 
     def open_from(self, table: str, record_id: str | None) -> None:
         if record_id and self.crm.get(table, record_id):
@@ -162,7 +187,8 @@ class AccountScreen(DetailScreen):
     TABLE = ACCOUNTS
     BINDINGS = [
         Binding("p", "parent", "Parent", show=False, id="parent"),
-        Binding("i", "primary_contact", "Primary contact", show=False, id="primary"),
+        Binding("i", "primary_contact", "Primary contact: open it, or pick one", show=False,
+                id="primary"),
         Binding("h", "hierarchy", "Hierarchy", id="hierarchy"),
         Binding("r", "rollup", "Contacts' activities", show=False, id="rollup"),
         Binding("c", "new_contact", "New contact", show=False, id="new-contact"),
@@ -206,17 +232,17 @@ class AccountScreen(DetailScreen):
             f"3 Subsidiaries ({len(self.subsidiaries)})")
 
     def title_content(self, record: Record) -> Content:
-        status = record.get("status", "active")
-        kind = record.get("relationship") or "account"
-        return literal(f"Account › {display_name(ACCOUNTS, record)}  ({kind}, {status})")
+        # Only what is set: `(customer, active)`, or `(active)` without a relationship.
+        known = [p for p in (record.get("relationship"), record.get("status", "active")) if p]
+        return literal(headline("Account › ", display_name(ACCOUNTS, record),
+                                f"  ({', '.join(known)})", self.title_width()))
 
     def info_pairs(self, record: Record) -> list[tuple[str, str]]:
-        city = ", ".join(p for p in (record.get("address_city"),
-                                     record.get("address_country")) if p)
+        city = place_pair(record)
         parent = self.crm.name_of(ACCOUNTS, record.get("parent_account_id"))
         primary = self.crm.name_of(CONTACTS, record.get("primary_contact_id"))
         return [("Phone", record.get("phone", "")), ("Email", record.get("email", "")),
-                ("Web", record.get("website", "")), ("City", city),
+                ("Web", record.get("website", "")), city,
                 ("Industry", record.get("industry", "")), ("Owner", record.get("owner", "")),
                 ("Parent", f"{parent}  [p]" if parent else ""),
                 ("Primary", f"{primary}  [i]" if primary else "")]
@@ -232,8 +258,13 @@ class AccountScreen(DetailScreen):
         self.open_from(ACCOUNTS, record.get("parent_account_id"))
 
     def action_primary_contact(self) -> None:
-        record = self.record or {}
-        self.open_from(CONTACTS, record.get("primary_contact_id"))
+        record = self.record
+        if record is None:
+            return
+        if self.crm.get(CONTACTS, record.get("primary_contact_id") or ""):
+            self.open_from(CONTACTS, record["primary_contact_id"])
+        else:  # none yet (or deleted): choosing one is what the key is for then
+            choose_primary_contact(self, record)
 
     def action_hierarchy(self) -> None:
         actions.show_hierarchy(self, self.record_id)
@@ -259,17 +290,17 @@ class ContactScreen(DetailScreen):
 
     def title_content(self, record: Record) -> Content:
         account = self.crm.name_of(ACCOUNTS, record.get("account_id"))
-        at = f" · {account}" if account else " · no account (B2C)"
-        return literal(f"Contact › {display_name(CONTACTS, record)}{at}")
+        at = f" · {clipped(visible(account), 30)}" if account else " · no account (B2C)"
+        return literal(headline("Contact › ", display_name(CONTACTS, record), at,
+                                self.title_width()))
 
     def info_pairs(self, record: Record) -> list[tuple[str, str]]:
-        city = ", ".join(p for p in (record.get("address_city"),
-                                     record.get("address_country")) if p)
+        city = place_pair(record)
         account = self.crm.name_of(ACCOUNTS, record.get("account_id"))
         return [("Title", record.get("job_title", "")), ("Account", f"{account}  [p]"
                                                         if account else ""),
                 ("Email", record.get("email", "")), ("Phone", record.get("phone", "")),
-                ("Mobile", record.get("mobile", "")), ("City", city),
+                ("Mobile", record.get("mobile", "")), city,
                 ("Owner", record.get("owner", "")), ("Status", record.get("status", ""))]
 
     def action_account(self) -> None:

@@ -1,8 +1,10 @@
-"""Small modal questions: confirm, choose what happens on delete, resolve a save conflict."""
+"""Small modal questions: confirm, choose what happens on delete, resolve a save conflict,
+keep what was typed into a record someone deleted."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from textual import on
@@ -12,7 +14,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, RadioSet, Static
 
-from store.storage import Record
+from store.dates import DateParseError, format_local, from_storage
+from store.storage import Deletion, Record
 from tui.format import count
 from tui.literal import literal, visible
 from tui.widgets.keybar import KeyBar
@@ -121,6 +124,8 @@ class ConflictScreen(ModalScreen[str]):
 
     def __init__(self, labels: dict[str, str], mine: dict[str, Any], theirs: Record,
                  original: Record, show: Callable[[str, Any], str]) -> None:
+        """`original`: the version the form started from; `mine`: the fields typed over it;
+        `theirs`: what is stored now; `show` renders a stored value for a field."""
         super().__init__(classes="small-modal")
         self.labels, self.mine, self.theirs = labels, mine, theirs
         self.original, self.show = original, show
@@ -128,14 +133,24 @@ class ConflictScreen(ModalScreen[str]):
                            if theirs.get(k) != original.get(k)}
         # Fields either side changed, in form order.
         self.fields = [n for n in labels if n in mine or n in changed_by_them]
+        self.rows: list[list[str]] = []  # label, before, yours, theirs (shown), per field
 
     def compose(self) -> ComposeResult:
         who = self.theirs.get("modified_by", "someone")
+        saved = f"saved by {who} {at_moment(self.theirs.get('modified_at'))}".rstrip()
         with Vertical(classes="dialog wide"):
-            yield Static(literal(f"{who} saved this record while you were editing it."),
+            yield Static(literal(f"Changed while you were editing · theirs: {saved}"),
                          classes="dialog-title")
-            yield VirtualTable([Column("field", "Field", 16), Column("mine", "Yours"),
-                                Column("theirs", "Theirs")], id="conflict")
+            # The label column fits every field label (15); the values share the rest, each
+            # cut with … by the table, so that at 80 columns every row stays one line.
+            yield VirtualTable([Column("field", "Field", 15), Column("before", "Before"),
+                                Column("mine", "Yours"), Column("theirs", "Theirs")],
+                               id="conflict")
+            # The field under the cursor in full: values that differ only at the end look
+            # alike once cut.
+            yield Static("", id="conflict-field")
+            yield Static("Before: as you opened it · ↑↓ a field in full · m saves yours "
+                         "over theirs", classes="dialog-hint")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Keep mine (m)", id="mine", compact=True)
                 yield Button("Take theirs (t)", id="theirs", compact=True)
@@ -143,13 +158,68 @@ class ConflictScreen(ModalScreen[str]):
         yield KeyBar()
 
     def on_mount(self) -> None:
-        rows = []
+        rows = self.rows
         for name in self.fields:
-            mine = self.mine.get(name, self.original.get(name))
-            rows.append([self.labels.get(name, name), visible(self.show(name, mine)),
+            before = self.original.get(name)
+            mine = self.mine.get(name, before)
+            rows.append([self.labels.get(name, name), visible(self.show(name, before)),
+                         visible(self.show(name, mine)),
                          visible(self.show(name, self.theirs.get(name)))])
         table = self.query_one(VirtualTable)
         table.set_rows(len(rows), lambda i: rows[i])
+        table.focus()
+        self._show_field(0)
+
+    @on(VirtualTable.Highlighted)
+    def highlighted(self, event: VirtualTable.Highlighted) -> None:
+        self._show_field(event.index)
+
+    def _show_field(self, index: int) -> None:
+        if not 0 <= index < len(self.rows):
+            return
+        label, before, mine, theirs = self.rows[index]
+        self.query_one("#conflict-field", Static).update(literal(
+            f"{label}\n  before: {_clip(before)}\n  yours:  {_clip(mine)}\n"
+            f"  theirs: {_clip(theirs)}", single_line=False))
+
+    @on(Button.Pressed)
+    def pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id or "edit")
+
+    def action_choose(self, choice: str) -> None:
+        self.dismiss(choice)
+
+
+class DeletedScreen(ModalScreen[str]):
+    """Someone deleted the record while you edited it: what you typed can still be kept.
+
+    Answers "new" (save it as a new record), "file" (write it to a text file) or "edit"."""
+
+    BINDINGS = [
+        Binding("n", "choose('new')", "Save as new"),
+        Binding("w", "choose('file')", "Write to a file"),
+        Binding("e", "choose('edit')", "Back to editing"),
+        Binding("escape", "choose('edit')", "Back", show=False),
+    ]
+
+    def __init__(self, what: str, deletion: Deletion | None) -> None:
+        super().__init__(classes="small-modal")
+        self.what, self.deletion = what, deletion
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(literal(deleted_text(self.what, self.deletion)
+                                 + " while you were editing it."), classes="dialog-title")
+            yield Static(f"Your version is still in the form. n saves it as a new {self.what} "
+                         "(references that are gone are marked); w writes it to a text file.",
+                         classes="dialog-hint")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Save as new (n)", id="new", variant="primary", compact=True)
+                yield Button("Write to a file (w)", id="file", compact=True)
+                yield Button("Keep editing (e)", id="edit", compact=True)
+        yield KeyBar()
+
+    def on_mount(self) -> None:
         self.query_one("#edit", Button).focus()
 
     @on(Button.Pressed)
@@ -158,3 +228,30 @@ class ConflictScreen(ModalScreen[str]):
 
     def action_choose(self, choice: str) -> None:
         self.dismiss(choice)
+
+
+def _clip(text: str, most: int = 150) -> str:
+    return text if len(text) <= most else text[:most - 1] + "…"
+
+
+def deleted_text(what: str, deletion: Deletion | None) -> str:
+    """`bob deleted this account at 14:05`; `Another user ...` when the journal does not say."""
+    if deletion is None:
+        return f"Another user deleted this {what}"
+    return f"{deletion.by} deleted this {what} {at_moment(deletion.at)}".rstrip()
+
+
+def at_moment(stamp: str | None) -> str:
+    """`at 14:05` today (local time), `on 3 Dec 14:05` another day; '' when unknown."""
+    if not stamp:
+        return ""
+    try:
+        moment = from_storage(stamp)
+    except DateParseError:
+        return ""
+    if not isinstance(moment, datetime):
+        return ""
+    local = moment.astimezone()
+    if local.date() == datetime.now().astimezone().date():
+        return f"at {local:%H:%M}"
+    return f"on {format_local(stamp)}"

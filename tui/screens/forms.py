@@ -6,9 +6,13 @@ errors appear next to their fields, and nothing typed is lost on an error or a c
 
 from __future__ import annotations
 
+import os
 from collections.abc import Awaitable, Callable
+from datetime import datetime
+from pathlib import Path
 from typing import Any
 
+from platformdirs import user_data_dir
 from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -18,7 +22,7 @@ from textual.widget import Widget
 from textual.widgets import Button, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from store.dates import DateParseError
+from store.dates import DateParseError, to_storage
 from store.model import (
     ACCOUNTS,
     ACTIVITIES,
@@ -26,6 +30,7 @@ from store.model import (
     CONTACTS,
     FIELD_BY_NAME,
     SINGULAR,
+    SYSTEM_FIELDS,
     ActivityStatus,
     ActivityType,
     Direction,
@@ -37,9 +42,9 @@ from store.model import (
 )
 from store.queries import ListQuery
 from store.service import CRM, ConflictError, NotFoundError
-from store.storage import Record, StorageError
+from store.storage import APP_NAME, Deletion, Record, StorageError
 from tui.literal import literal
-from tui.screens.dialogs import ConfirmScreen, ConflictScreen
+from tui.screens.dialogs import ConfirmScreen, ConflictScreen, DeletedScreen, deleted_text
 from tui.widgets.form_fields import (
     CheckboxRow,
     FieldRow,
@@ -61,7 +66,9 @@ CONTACT_FORM = ["first_name", "last_name", "job_title", "account_id", "email", "
 ACTIVITY_FORM = {
     ActivityType.NOTE: ["subject", "description"],
     ActivityType.TASK: ["subject", "due_at", "priority", "status", "description"],
-    ActivityType.PHONE_CALL: ["subject", "direction", "phone_number", "status", "description"],
+    # A call happened at some moment (now, unless said otherwise): its start.
+    ActivityType.PHONE_CALL: ["subject", "start_at", "direction", "phone_number", "status",
+                              "description"],
     ActivityType.EMAIL: ["subject", "email_from", "email_to", "direction", "status",
                          "description"],
     ActivityType.APPOINTMENT: ["subject", "start_at", "end_at", "all_day", "location", "status",
@@ -132,7 +139,11 @@ class FormScreen(ModalScreen[Record | None]):
             return RefRow(spec, self._candidates(target),
                           lambda rid, t=target: self.crm.name_of(t, rid), label=label)
         if spec.kind == "when":
-            return WhenRow(spec, label=label, date_only=self._all_day)
+            if name == "start_at" and self._kind() == ActivityType.PHONE_CALL:
+                label = "When"
+            # An end is read from the start typed above it: `11:00` that day, `+1h` after.
+            relative_to = self._start if name == "end_at" else None
+            return WhenRow(spec, label=label, date_only=self._all_day, relative_to=relative_to)
         if spec.kind == "bool":
             return CheckboxRow(spec, label=label)
         if spec.multiline:
@@ -147,6 +158,19 @@ class FormScreen(ModalScreen[Record | None]):
     def _statuses(self) -> Any:
         return ActivityStatus if self.table == ACTIVITIES else RecordStatus
 
+    def _kind(self) -> str | None:
+        return self.fixed.get("type") or (self.record or {}).get("type")
+
+    def _start(self) -> str | None:
+        """The start as typed so far (stored form), or None while it is empty or unreadable."""
+        rows = self.query("#row-start_at")
+        if not rows:
+            return None
+        try:
+            return rows.first(WhenRow).get_value()
+        except DateParseError:
+            return None
+
     def _all_day(self) -> bool:
         row = self.query("#row-all_day")
         return bool(row) and bool(row.first(CheckboxRow).get_value())
@@ -155,8 +179,9 @@ class FormScreen(ModalScreen[Record | None]):
         def search(text: str) -> list[tuple[str, str]]:
             ids = self.crm.search(table, ListQuery(text=text))[:12]
             own = self.record["id"] if self.record else None
-            return [(rid, display_name(table, self.crm.get(table, rid) or {}))
-                    for rid in ids if rid != own]
+            records = self.crm.records(table, [rid for rid in ids if rid != own])
+            return [(record["id"], display_name(table, record), self.crm.describe(table, record))
+                    for record in records]
         return search
 
     def on_mount(self) -> None:
@@ -308,8 +333,7 @@ class FormScreen(ModalScreen[Record | None]):
     async def _resolve_conflict(self, conflict: ConflictError, values: dict[str, Any]) -> None:
         theirs = conflict.theirs
         if theirs is None:
-            self._message("Someone deleted this record meanwhile; it cannot be saved. "
-                          "Press escape to close.", "error")
+            await self._resolve_deleted()
             return
         fields = {name: spec.label for name, spec in FIELD_BY_NAME[self.table].items()
                   if name in self.field_names}
@@ -332,6 +356,63 @@ class FormScreen(ModalScreen[Record | None]):
         else:
             self._message("Their version is loaded; your changes are kept on top. "
                           "ctrl+s saves.", "warning")
+
+    async def _resolve_deleted(self) -> None:
+        """Someone deleted the record meanwhile: what was typed is kept, never thrown away."""
+        what = SINGULAR[self.table]
+        deletion = self.crm.deleted_by(self.record["id"]) if self.record else None
+        choice = await self.app.push_screen_wait(DeletedScreen(what, deletion))
+        if choice == "new":
+            self._become_new()
+            values = self._collect()
+            if values is not None:
+                await self._store(values)
+        elif choice == "file":
+            try:
+                written = await self.app.in_thread(write_unsaved, what,
+                                                   self._as_text(deletion))
+            except OSError as error:
+                self._message(f"Could not write the file: {error}. Your changes are still "
+                              "here.", "error")
+                return
+            self._message(f"Your version was written to {written}. ctrl+s offers the "
+                          "choices again.", "warning")
+        else:
+            self._message(f"{deleted_text(what, deletion)}. Your changes are still here; "
+                          "ctrl+s offers to save them as a new one.", "warning")
+
+    def _become_new(self) -> None:
+        """Turn this edit into the creation of a new record with every value of the form.
+        Fields the form does not show (an activity's type and regarding) come along too."""
+        record = self.record or {}
+        kept = {k: v for k, v in record.items()
+                if k not in SYSTEM_FIELDS and k not in self.field_names}
+        self.fixed = {**kept, **self.fixed}
+        self.record, self.version = None, None
+        self.title_text = f"New {SINGULAR[self.table]} (the one you edited was deleted)"
+        self.query_one("#form-title", Static).update(literal(self.title_text))
+
+    def _as_text(self, deletion: Deletion | None) -> str:
+        """The form as plain text, one `Label: value` line per filled field, for a file."""
+        what = SINGULAR[self.table]
+        lines = [f"{deleted_text(what, deletion)} while {self.crm.user} was editing it; "
+                 "this is the version in the form, not saved in the CRM.", ""]
+        specs = FIELD_BY_NAME[self.table]
+        for name, value in self._snapshot().items():
+            if isinstance(value, tuple):  # unreadable as typed (a date): the text itself
+                shown = value[1] or ""
+            elif value is True:
+                shown = "yes"
+            else:
+                shown = self._display(name, value)
+            if not shown:
+                continue
+            if "\n" in shown:
+                body = "\n".join("    " + line for line in shown.splitlines())
+                lines.append(f"{specs[name].label}:\n{body}")
+            else:
+                lines.append(f"{specs[name].label}: {shown}")
+        return "\n".join(lines) + "\n"
 
     def _display(self, name: str, value: Any) -> str:
         spec = FIELD_BY_NAME[self.table].get(name)
@@ -366,7 +447,7 @@ class ActivityTypeScreen(ModalScreen[None]):
     BINDINGS = [
         Binding("n", "choose('note')", "Note", priority=True),
         Binding("e", "choose('email')", "Email", priority=True),
-        Binding("c", "choose('phone_call')", "Call", priority=True),
+        Binding("c", "choose('phone_call')", "Phone call", priority=True),
         Binding("a", "choose('appointment')", "Appointment", priority=True),
         Binding("t", "choose('task')", "Task", priority=True),
         Binding("escape,q", "cancel", "Cancel"),
@@ -399,6 +480,24 @@ class ActivityTypeScreen(ModalScreen[None]):
         self.dismiss(None)
 
 
+def write_unsaved(what: str, text: str) -> Path:
+    """Write `text` to a new file in the user's data dir (`unsaved/`), readable by the user
+    only: it works over SSH, where there may be no mouse and no clipboard."""
+    folder = Path(user_data_dir(APP_NAME, appauthor=False)) / "unsaved"
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    for number in range(1, 1000):
+        path = folder / f"{what}-{stamp}{f'-{number}' if number > 1 else ''}.txt"
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            continue
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+        return path
+    raise FileExistsError(f"too many files in {folder}")
+
+
 def account_form(crm: CRM, record: Record | None = None) -> FormScreen:
     return FormScreen(crm, ACCOUNTS, ACCOUNT_FORM, record=record)
 
@@ -421,6 +520,8 @@ def activity_form(crm: CRM, kind: str, regarding_table: str | None = None,
         defaults = {"phone_number": target.get("phone") or target.get("mobile"),
                     "direction": Direction.OUTGOING.value,
                     "status": ActivityStatus.COMPLETED.value}
+        if record is None:  # a call being logged happened now, unless the user says when
+            defaults["start_at"] = to_storage(datetime.now().astimezone())
     elif kind == ActivityType.EMAIL:
         defaults = {"email_to": target.get("email"), "direction": Direction.OUTGOING.value,
                     "status": ActivityStatus.COMPLETED.value}

@@ -13,7 +13,7 @@ from textual.worker import get_current_worker
 from store.model import ACCOUNTS, CONTACTS, Relationship, display_name
 from store.queries import ListQuery
 from store.storage import Record
-from tui.format import count, next_in
+from tui.format import list_status, next_in
 from tui.literal import literal
 from tui.messages import DataChanged
 from tui.screens import actions
@@ -23,6 +23,9 @@ from tui.widgets.search_box import SearchBox
 from tui.widgets.virtual_table import Column, VirtualTable
 
 STATUS_FILTERS = ("active", "inactive", None)
+# How a sort reads in the status line: the column's word, not the stored field's name.
+SORT_LABELS = {"name": "name", "relationship": "type", "account": "account",
+               "address_city": "city", "owner": "owner", "modified_at": "modified"}
 
 
 class RecordListScreen(CrmScreen):
@@ -34,7 +37,9 @@ class RecordListScreen(CrmScreen):
     SORTS: tuple[str, ...] = ("name",)
 
     BINDINGS = [
-        Binding("slash", "focus_search", "Search", id="search"),
+        # Priority, so that letters typed right after `/` reach the search box even when they
+        # arrive in the same read (the focus moves before the next key is routed).
+        Binding("slash", "focus_search", "Search", id="search", priority=True),
         # Priority, so that keys typed right after them reach the form (see actions.new_record);
         # skipped while the search box has focus.
         Binding("n", "new", "New", id="new", priority=True),
@@ -50,7 +55,9 @@ class RecordListScreen(CrmScreen):
         super().__init__()
         self.query_state = ListQuery(status="active")
         self.ids: list[str] = []
-        self._searching = False
+        self._searching = False  # a search is running (see run_search)
+        self._search_again = False
+        self._wanted_id: str | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="title", classes="title")
@@ -82,16 +89,49 @@ class RecordListScreen(CrmScreen):
     def reload(self, changes: DataChanged | None = None) -> None:
         self.run_search()
 
-    @work(thread=True, exclusive=True, group="search", exit_on_error=False)
     def run_search(self) -> None:
+        """Show the records that match the current query, soon.
+
+        Searches run one at a time: while one runs, further requests (each key typed in the
+        search box) are folded into one more search with the latest query, so a fast typist
+        or a paste never stacks up scans of half a million records."""
+        if self._searching:
+            self._search_again = True
+            return
+        self._searching, self._search_again = True, False
+        self._search(ListQuery(**vars(self.query_state)))
+
+    @work(thread=True, exclusive=True, group="search", exit_on_error=False)
+    def _search(self, query: ListQuery) -> None:
         """Search off the event loop: at 500k records a scan takes longer than a keystroke."""
-        query = ListQuery(**vars(self.query_state))
-        ids = self.crm.search(self.TABLE, query)
-        if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._show, ids)
+        ids: list[str] | None = None
+        try:
+            ids = self.crm.search(self.TABLE, query)
+        finally:
+            if not get_current_worker().is_cancelled:
+                self.app.call_from_thread(self._searched, ids)
+
+    def _searched(self, ids: list[str] | None) -> None:
+        self._searching = False
+        if self._search_again:
+            self.run_search()  # the query changed meanwhile: only its result is worth showing
+        elif ids is not None:
+            self._show(ids)
+
+    def show_saved(self, table: str, record_id: str) -> None:
+        if table == self.TABLE:
+            self.select_record(record_id)
+
+    def select_record(self, record_id: str) -> None:
+        """Put the cursor on `record_id` once the list next shows it (a record just saved)."""
+        self._wanted_id = record_id
+        self.run_search()
 
     def _show(self, ids: list[str]) -> None:
         current = self.current_id()
+        if self._wanted_id is not None and self._wanted_id in ids:
+            current = self._wanted_id
+        self._wanted_id = None
         self.ids = ids
         cursor = 0
         if current is not None:
@@ -119,14 +159,11 @@ class RecordListScreen(CrmScreen):
         return f"No {self.NOUN}s match. Press escape in the search box to clear it."
 
     def _update_status(self) -> None:
-        total = self.crm.count(self.TABLE)
         query = self.query_state
-        arrow = "↓" if query.descending else "↑"
-        parts = [f"{len(self.ids):,} of {count(total, self.NOUN)}",
-                 f"sort: {query.sort} {arrow}",
-                 f"status: {query.status or 'all'}"]
-        parts.extend(self.extra_status())
-        self.query_one("#list-status", Static).update(literal("  ·  ".join(parts)))
+        line = list_status(len(self.ids), self.crm.count(self.TABLE), self.NOUN,
+                           SORT_LABELS.get(query.sort, query.sort), query.descending,
+                           query.status, self.extra_status())
+        self.query_one("#list-status", Static).update(literal(line))
         title = f"{self.NOUN.capitalize()}s"
         self.query_one("#title", Static).update(literal(f"termcrm › {title}"))
 
@@ -147,7 +184,8 @@ class RecordListScreen(CrmScreen):
 
     # ------------------------------------------------------------ actions
     def action_focus_search(self) -> None:
-        self.query_one("#search", Input).focus()
+        self._skip_while_typing()
+        self.set_focus(self.query_one("#search", Input))  # now, not after the next refresh
 
     def action_cycle_sort(self) -> None:
         self.query_state.sort = next_in(self.SORTS, self.query_state.sort)
@@ -217,7 +255,8 @@ class AccountsScreen(RecordListScreen):
                 record.get("address_city", ""), record.get("owner", "")]
 
     def extra_status(self) -> list[str]:
-        return [f"type: {self.query_state.relationship or 'all'}"]
+        relationship = self.query_state.relationship
+        return [f"type: {relationship}" if relationship else "any type"]
 
     def action_cycle_relationship(self) -> None:
         self.query_state.relationship = next_in(self.RELATIONSHIPS,

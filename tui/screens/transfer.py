@@ -12,8 +12,8 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.widgets import Button, Input, Label, ProgressBar, Select, Static
-from textual_autocomplete import PathAutoComplete
 
+from store.files import database_file_mode, write_file
 from store.io.importer import ImportReport
 from store.io.jobs import (
     EXPORT_KINDS,
@@ -39,6 +39,7 @@ from tui.literal import literal, visible
 from tui.screens.base import CrmScreen
 from tui.widgets.form_fields import RefRow
 from tui.widgets.keybar import KeyBar
+from tui.widgets.text_entry import CompletingInput, CrmInput, SafePathAutoComplete
 from tui.widgets.toggles import MarkedCheckbox as Checkbox
 from tui.widgets.virtual_table import Column, VirtualTable
 
@@ -90,12 +91,14 @@ class ImportScreen(TransferScreen):
         with Vertical(id="transfer-form"):
             with Horizontal(classes="field-line"):
                 yield Label("File", classes="field-label")
-                path = Input(placeholder="path to a .csv, .vcf or .ics file", id="path",
-                             compact=True)
+                path = CompletingInput(placeholder="path to a .csv, .vcf or .ics file",
+                                       id="path", compact=True)
                 yield path
             # Plain prefixes: emoji have no agreed width in terminals (and none in some fonts).
-            yield PathAutoComplete(path, path=Path.cwd(), folder_prefix=Content("▸ "),
-                                   file_prefix=Content("  "))
+            path.dropdown = SafePathAutoComplete(path, path=Path.cwd(),
+                                                 folder_prefix=Content("▸ "),
+                                                 file_prefix=Content("  "))
+            yield path.dropdown
             with Horizontal(classes="field-line"):
                 yield Label("Contains", classes="field-label")
                 yield Select([(Content(label), kind) for kind, label in KIND_LABELS.items()],
@@ -105,7 +108,7 @@ class ImportScreen(TransferScreen):
             with Horizontal(classes="checks"):
                 yield Checkbox("Unknown → description", True, id="keep-unknown",
                                compact=True)
-                yield Checkbox("Create accounts", False, id="create-accounts",
+                yield Checkbox("Create accounts", True, id="create-accounts",
                                compact=True)
                 yield Checkbox("All or nothing", False, id="all-or-nothing", compact=True)
             with Horizontal(classes="dialog-buttons"):
@@ -126,9 +129,9 @@ class ImportScreen(TransferScreen):
     def _regarding_candidates(self, text: str) -> list[tuple[str, str]]:
         found = []
         for table in (ACCOUNTS, CONTACTS):
-            for rid in self.crm.search(table, ListQuery(text=text))[:6]:
-                record = self.crm.get(table, rid) or {}
-                found.append((rid, display_name(table, record)))
+            ids = self.crm.search(table, ListQuery(text=text))[:6]
+            found += [(record["id"], display_name(table, record), self.crm.describe(table, record))
+                      for record in self.crm.records(table, ids)]
         return found
 
     def _regarding_name(self, record_id: str) -> str:
@@ -171,7 +174,7 @@ class ImportScreen(TransferScreen):
     def _run(self, dry_run: bool) -> None:
         if self.busy:
             return
-        self.query_one(PathAutoComplete).action_hide()
+        self.query_one(SafePathAutoComplete).action_hide()
         try:
             options = self._options()
         except ValueError as error:
@@ -219,6 +222,8 @@ class ImportScreen(TransferScreen):
                   error: str | None) -> None:
         self.busy = False
         self.query_one("#progress", ProgressBar).display = False
+        # Back to the file: the next thing to do is name another file (or fix this one).
+        self.query_one("#path", Input).focus()
         if result is None:
             self._status(error or "Failed.")
             return
@@ -254,7 +259,7 @@ class ExportScreen(TransferScreen):
                              id="format", compact=True, allow_blank=False, value="csv")
             with Horizontal(classes="field-line"):
                 yield Label("To file", classes="field-label")
-                yield Input(self._default_path("contacts", "csv"), id="path", compact=True)
+                yield CrmInput(self._default_path("contacts", "csv"), id="path", compact=True)
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Export (ctrl+s)", id="export-button", variant="primary",
                              compact=True)
@@ -289,7 +294,7 @@ class ExportScreen(TransferScreen):
         app = self.app
         try:
             data = export_data(self.crm, kind, fmt)
-            path.write_bytes(data)
+            write_file(path, data, database_file_mode(self.crm.database))
         except (OSError, ValueError) as error:
             app.call_from_thread(self.show_lines, [visible(f"Not exported: {error}")])
             return

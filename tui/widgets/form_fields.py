@@ -7,24 +7,27 @@ Every field converts between what the user sees (names, local times) and what is
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
+from textual.geometry import Offset
 from textual.widget import Widget
-from textual.widgets import Input, Label, Select, Static, TextArea
-from textual_autocomplete import AutoComplete, DropdownItem, TargetState
+from textual.widgets import Input, Label, Select, Static
+from textual_autocomplete import DropdownItem, TargetState
 
 from store.dates import DateParseError, from_storage, parse_when, to_storage
 from store.model import FieldSpec
 from tui.literal import literal, visible
+from tui.widgets.text_entry import CompletingInput, CrmInput, CrmTextArea, InOrderDropdown
 from tui.widgets.toggles import MarkedCheckbox
 
 # Choices shown for enum fields: (label, stored value).
 Options = list[tuple[str, str]]
-Candidates = Callable[[str], list[tuple[str, str]]]  # text -> [(record id, display name)]
+# text -> [(record id, display name, what tells it from others of that name)]
+Candidates = Callable[[str], list[tuple[str, str, str]]]
 
 
 class FieldRow(Vertical):
@@ -49,15 +52,17 @@ class FieldRow(Vertical):
         yield Static("", classes="field-error")
 
     def compose_input(self) -> ComposeResult:
-        yield Input(id=f"field-{self.spec.name}", compact=True, select_on_focus=False,
-                    max_length=self.spec.max_len)
+        # No max_length: the Input would cut a long paste silently; the store's validation
+        # says "at most N" under the field instead, with everything typed still there.
+        yield CrmInput(id=f"field-{self.spec.name}", compact=True, select_on_focus=False)
 
     # The stored value <-> the widget.
     def get_value(self) -> Any:
         return self.query_one(Input).value.strip() or None
 
     def set_value(self, value: Any) -> None:
-        self.query_one(Input).value = visible(value or "", single_line=True) if value else ""
+        # As stored: the field draws control characters as symbols, saving keeps them intact.
+        self.query_one(Input).value = str(value) if value else ""
 
     def focus_input(self) -> None:
         self.query(f"#field-{self.spec.name}").first().focus()
@@ -78,14 +83,14 @@ class FieldRow(Vertical):
 
 class TextAreaRow(FieldRow):
     def compose_input(self) -> ComposeResult:
-        yield TextArea(id=f"field-{self.spec.name}", soft_wrap=True, tab_behavior="focus",
+        yield CrmTextArea(id=f"field-{self.spec.name}", soft_wrap=True, tab_behavior="focus",
                        show_line_numbers=False, compact=True)
 
     def get_value(self) -> Any:
-        return self.query_one(TextArea).text.strip("\n ") or None
+        return self.query_one(CrmTextArea).text.strip("\n ") or None
 
     def set_value(self, value: Any) -> None:
-        self.query_one(TextArea).load_text(value or "")
+        self.query_one(CrmTextArea).load_text(value or "")
 
 
 class SelectRow(FieldRow):
@@ -125,15 +130,20 @@ class CheckboxRow(FieldRow):
 
 
 class WhenRow(FieldRow):
-    """A date or date-time typed the way people say it: `tomorrow 9am`, `+2d`, `fri`."""
+    """A date or date-time typed the way people say it: `tomorrow 9am`, `+2d`, `fri`.
+
+    `relative_to` gives the stored value this one is read from (an end from its start): a
+    bare time is then on that day and `+1h`, `90m`, `1h30m` count from it."""
 
     def __init__(self, spec: FieldSpec, *, date_only: Callable[[], bool] = lambda: False,
+                 relative_to: Callable[[], str | None] | None = None,
                  label: str | None = None) -> None:
         super().__init__(spec, label=label)
         self.date_only = date_only
+        self.relative_to = relative_to
 
     def compose_input(self) -> ComposeResult:
-        yield Input(id=f"field-{self.spec.name}", compact=True, select_on_focus=False,
+        yield CrmInput(id=f"field-{self.spec.name}", compact=True, select_on_focus=False,
                     placeholder="2026-12-03 14:00 · tomorrow 9am · +2d · fri")
 
     def set_value(self, value: Any) -> None:
@@ -155,10 +165,20 @@ class WhenRow(FieldRow):
         text = self.query_one(Input).value.strip()
         if not text:
             return None
-        moment = parse_when(text)
+        moment = parse_when(text, base=self._base())
         if self.date_only() and hasattr(moment, "date"):
             moment = moment.date()  # type: ignore[union-attr]
         return to_storage(moment)
+
+    def _base(self) -> datetime | date | None:
+        """The moment (or day) this field is read from, when it has one and it is readable."""
+        if self.relative_to is None:
+            return None
+        try:
+            stored = self.relative_to()
+            return from_storage(stored) if stored else None
+        except DateParseError:
+            return None
 
     def check(self) -> str | None:
         try:
@@ -171,6 +191,14 @@ class WhenRow(FieldRow):
 
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
+        self.show_understood()
+        # Fields read from this one (an end from its start) now mean something else.
+        for row in self.screen.query(WhenRow):
+            if row is not self and row.relative_to is not None:
+                row.show_understood()
+
+    def show_understood(self) -> None:
+        """The hint under the field: the full date the text was read as (`→ Mon 7 Dec`)."""
         try:
             value = self.get_value()
         except DateParseError:
@@ -192,7 +220,21 @@ def _understood(value: str | None) -> Content | str:
     return literal(f"→ {shown}")
 
 
-class RecordAutoComplete(AutoComplete):
+class RecordItem(DropdownItem):
+    """A record in the dropdown: its name, then (dimmed) what tells it from namesakes;
+    completing puts only the name into the field."""
+
+    def __init__(self, record_id: str, name: str, detail: str) -> None:
+        self.name = visible(name)
+        shown = Content.assemble(self.name, (f" · {visible(detail)}", "dim") if detail else "")
+        super().__init__(shown, id=f"pick-{record_id}")
+
+    @property
+    def value(self) -> str:
+        return self.name
+
+
+class RecordAutoComplete(InOrderDropdown):
     """The dropdown under a reference field: candidates come from the store's search."""
 
     def __init__(self, target: Input, candidates: Candidates, row: RefRow) -> None:
@@ -204,12 +246,25 @@ class RecordAutoComplete(AutoComplete):
         text = target_state.text.strip()
         if not text or text == self.row.picked_name:
             return []
-        return [DropdownItem(Content(visible(name)), id=f"pick-{rid}")
-                for rid, name in self.search(text)]
+        return [RecordItem(rid, name, detail) for rid, name, detail in self.search(text)]
 
     def get_matches(self, target_state: TargetState, candidates: list[DropdownItem],
                     search_string: str) -> list[DropdownItem]:
         return candidates  # already matched, accent- and case-insensitively, by the store
+
+    def _align_to_target(self) -> None:
+        # textual-autocomplete 4.0.6 keeps the dropdown under the cursor even when that runs
+        # off the bottom of the screen (it constrains x only): then it opens above the field.
+        # The height is counted from the options, as the list may not be laid out yet.
+        super()._align_to_target()
+        options = self.option_list
+        rows = options.option_count
+        limit = options.styles.max_height
+        if limit is not None and limit.is_cells:
+            rows = min(rows, int(limit.value))
+        y = self.target.cursor_screen_offset.y
+        if y + 1 + rows > self.screen.scrollable_content_region.bottom and y - rows >= 0:
+            self.absolute_offset = Offset(self.absolute_offset.x, y - rows)
 
     def apply_completion(self, value: str, state: TargetState) -> None:
         option = self.option_list.highlighted_option
@@ -229,10 +284,12 @@ class RefRow(FieldRow):
         self.picked_name = ""
 
     def compose_input(self) -> ComposeResult:
-        field = Input(id=f"field-{self.spec.name}", compact=True, select_on_focus=False,
-                      placeholder="type a few letters, then pick with ↓ and enter")
+        field = CompletingInput(id=f"field-{self.spec.name}", compact=True,
+                                select_on_focus=False,
+                                placeholder="type a few letters, then pick with ↓ and enter")
+        field.dropdown = RecordAutoComplete(field, self.candidates, self)
         yield field
-        yield RecordAutoComplete(field, self.candidates, self)
+        yield field.dropdown
 
     def pick(self, record_id: str, name: str) -> None:
         self.picked_id, self.picked_name = record_id, name
@@ -255,7 +312,7 @@ class RefRow(FieldRow):
         if self.picked_id and text == self.picked_name:
             return self.picked_id
         matches = self.candidates(text)
-        exact = [rid for rid, name in matches if name.casefold() == text.casefold()]
+        exact = [rid for rid, name, _detail in matches if name.casefold() == text.casefold()]
         if len(exact) == 1:
             return exact[0]
         if len(matches) == 1:

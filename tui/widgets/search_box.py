@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from textual.binding import Binding
 from textual.message import Message
-from textual.widgets import Input
+
+from tui.widgets.text_entry import CrmInput
 
 
-class SearchBox(Input):
+class SearchBox(CrmInput):
     BINDINGS = [
         Binding("down", "leave", "Back to the list", show=False),
         Binding("escape", "clear_or_leave", "Clear", show=False),

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -16,10 +18,12 @@ from store.service import CRM
 from store.storage import Record
 from tui.format import (
     activity_moment,
-    count,
     is_overdue,
     next_in,
+    priority_mark,
     status_label,
+    subject_text,
+    timeline_status,
     type_label,
     when_text,
 )
@@ -30,6 +34,7 @@ from tui.widgets.virtual_table import Column, VirtualTable
 TYPE_FILTERS: tuple[str | None, ...] = (None, *[t.value for t in ActivityType])
 STATUS_FILTERS: tuple[str | None, ...] = (None, *[s.value for s in ActivityStatus])
 OVERDUE_MARK = "!"
+NEVER = 1_000_000  # a hide_below width no terminal has
 
 
 class Timeline(Vertical):
@@ -41,7 +46,8 @@ class Timeline(Vertical):
         Binding("o", "set_status('open')", "Reopen", show=False, id="reopen"),
         Binding("f", "cycle_type", "Type filter", show=False, id="type-filter"),
         Binding("v", "cycle_status", "Status filter", show=False, id="status-filter"),
-        Binding("slash", "search", "Search", show=False, id="timeline-search"),
+        # Priority: letters typed right after `/` in the same read reach the search box.
+        Binding("slash", "search", "Search", show=False, id="timeline-search", priority=True),
     ]
 
     class OpenActivity(Message):
@@ -61,6 +67,8 @@ class Timeline(Vertical):
         self.query_state = TimelineQuery(include_contacts=rollup_possible)
         self.rollup_possible = rollup_possible
         self.items: list[Record] = []
+        self._search_pending = False
+        self._wanted_id: str | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="timeline-status", classes="status-line")
@@ -68,11 +76,12 @@ class Timeline(Vertical):
         yield VirtualTable([
             Column("mark", " ", 1, 1),
             Column("when", "When", 14),
-            Column("type", "Type", 7),
-            Column("subject", "Subject", None, 12),
+            Column("type", "Type", 11),  # `Appointment`, the model's word, in full
+            Column("subject", "Subject", None, 12),  # an appointment's location follows it
             Column("regarding", "Regarding", None, 10, hide_below=0),
-            Column("status", "Status", 8),
-            Column("owner", "Owner", 8, hide_below=90),
+            Column("status", "Status", 9),
+            Column("priority", "Prio", 4),  # `high`/`low`: a word, never colour alone
+            Column("owner", "Owner", 8, hide_below=100),
         ], id="timeline-table", empty_text="No activities yet: press l to log one.")
 
     @property
@@ -92,10 +101,12 @@ class Timeline(Vertical):
             self._status("loading…")
             return
         current = self.current()
+        current_id = self._wanted_id or (current["id"] if current else None)
+        self._wanted_id = None
         self.items = self.crm.timeline(self.record_id, self.query_state)
         cursor = 0
-        if current is not None:
-            cursor = next((i for i, a in enumerate(self.items) if a["id"] == current["id"]),
+        if current_id is not None:
+            cursor = next((i for i, a in enumerate(self.items) if a["id"] == current_id),
                           min(self.table.cursor, max(0, len(self.items) - 1)))
         now_iso = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         self._now_iso = now_iso
@@ -103,18 +114,27 @@ class Timeline(Vertical):
         self.table.set_empty_text("No activities match the filters."
                                   if query.types or query.statuses or query.text
                                   else "No activities yet: press l to log one.")
+        self._show_regarding(any(a.get("regarding_id") != self.record_id for a in self.items))
         self.table.set_rows(len(self.items), self._row, mark=self._mark, cursor=cursor)
         overdue = sum(1 for a in self.items if is_overdue(a, now_iso))
-        self._status(count(len(self.items), "activity")
-                     + (f" · {overdue} overdue (!)" if overdue else ""))
-
-    def _status(self, counted: str) -> None:
         query = self.query_state
-        parts = [counted, f"type: {type_label(next(iter(query.types))) if query.types else 'all'}",
-                 f"status: {next(iter(query.statuses)) if query.statuses else 'all'}"]
-        if self.rollup_possible:
-            parts.append("with contacts (r)" if query.include_contacts else "own only (r)")
-        self.query_one("#timeline-status", Static).update(literal("  ·  ".join(parts)))
+        self._status(timeline_status(
+            len(self.items), next(iter(query.types)) if query.types else None,
+            next(iter(query.statuses)) if query.statuses else None, overdue,
+            rollup=self.rollup_possible, with_contacts=query.include_contacts))
+
+    def _show_regarding(self, needed: bool) -> None:
+        """The Regarding column only while some row is about another record (a contact's,
+        rolled up): otherwise its room goes to the subject and an appointment's location."""
+        columns = self.table.columns
+        index = next(i for i, c in enumerate(columns) if c.key == "regarding")
+        hide_below = 0 if needed else NEVER
+        if columns[index].hide_below != hide_below:
+            columns[index] = replace(columns[index], hide_below=hide_below)
+            self.table.refresh()
+
+    def _status(self, text: str) -> None:
+        self.query_one("#timeline-status", Static).update(literal(text))
 
     def _row(self, index: int) -> list[str]:
         activity = self.items[index]
@@ -123,9 +143,9 @@ class Timeline(Vertical):
             regarding = self.crm.regarding_name(activity)
         return [OVERDUE_MARK if is_overdue(activity, self._now_iso) else "",
                 when_text(activity_moment(activity)),
-                type_label(activity.get("type")),
-                activity.get("subject") or (activity.get("description") or "").split("\n")[0],
-                regarding, status_label(activity.get("status")), activity.get("owner", "")]
+                type_label(activity.get("type")), subject_text(activity),
+                regarding, status_label(activity.get("status")),
+                priority_mark(activity.get("priority")), activity.get("owner", "")]
 
     def _mark(self, index: int) -> str | None:
         activity = self.items[index]
@@ -134,6 +154,11 @@ class Timeline(Vertical):
         if activity.get("status") in (ActivityStatus.COMPLETED, ActivityStatus.CANCELED):
             return "muted"
         return None
+
+    def select_activity(self, activity_id: str) -> None:
+        """Put the cursor on an activity just logged (it may sort anywhere in the timeline)."""
+        self._wanted_id = activity_id
+        self.refresh_items()
 
     def current(self) -> Record | None:
         if not self.items or self.table.row_count == 0:
@@ -151,6 +176,14 @@ class Timeline(Vertical):
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
         self.query_state.text = event.value
+        # One refresh for a burst of keys: the change messages of keys typed together are
+        # queued before this callback, which then searches once for the latest text.
+        if not self._search_pending:
+            self._search_pending = True
+            self.call_later(self._search_typed)
+
+    def _search_typed(self) -> None:
+        self._search_pending = False
         self.refresh_items()
 
     def on_search_box_left(self, event: SearchBox.Left) -> None:
@@ -158,7 +191,9 @@ class Timeline(Vertical):
         self.table.focus()
 
     def action_search(self) -> None:
-        self.query_one("#timeline-search", Input).focus()
+        if isinstance(self.screen.focused, Input):
+            raise SkipAction()  # a `/` typed into a field
+        self.screen.set_focus(self.query_one("#timeline-search", Input))
 
     def action_set_status(self, status: str) -> None:
         activity = self.current()

@@ -427,8 +427,18 @@ def test_required_fields_reported():
     ("value", "cell"),
     [
         ("=HYPERLINK(\"http://evil\")", "'=HYPERLINK(\"http://evil\")"),
-        ("+44 20 7946 0000", "'+44 20 7946 0000"),
-        ("-5", "'-5"),
+        # Phone numbers and plain numbers cannot name a function: exported as they are.
+        ("+1 512 555 0132", "+1 512 555 0132"),
+        ("+44 (20) 7946-0000", "+44 (20) 7946-0000"),
+        ("-5", "-5"),
+        ("'+1 512 555 0132", "''+1 512 555 0132"),  # a quote typed by the user comes back
+        # A sign followed by anything else may start a formula that calls a function.
+        ("+1+cmd|' /C calc'!A0", "'+1+cmd|' /C calc'!A0"),
+        ("-2+3+HYPERLINK(1)", "'-2+3+HYPERLINK(1)"),
+        ("+", "'+"),
+        ("-Lovelace", "'-Lovelace"),
+        ("+1 512\n=cmd", "'+1 512\n=cmd"),
+        ("+١٢٣", "'+١٢٣"),  # digits of other scripts are not what a spreadsheet reads
         ("@SUM(A1)", "'@SUM(A1)"),
         ("\tx", "'\tx"),
         ("\rx", "'\rx"),
@@ -450,7 +460,7 @@ def test_export_csv():
     ], ["id", "first_name", "last_name", "phone", "description"])
     assert text.splitlines()[0] == "id,first_name,last_name,phone,description"
     assert text.startswith("id,first_name,last_name,phone,description\r\n"
-                           "c1,Ann,\"Lee, Jr.\",'+1 555,\"two\nlines\"\r\n")
+                           "c1,Ann,\"Lee, Jr.\",+1 555,\"two\nlines\"\r\n")
     assert "c2,,'=cmd|' /C calc'!A0,," in text
     with pytest.raises(ValueError, match="favourite"):
         export_csv("contacts", [], ["favourite"])
