@@ -8,7 +8,7 @@ Files, for a database at `crm.json`:
   (`{"ops": [["put", table, document] | ["del", table, id], ...]}`), fsynced before a write is
   acknowledged. A base of generation G holds every journal below G; journals form a chain, so a
   reader at any point can follow them forward without reloading the base.
-- `crm.json.lock`: an flock held by a writer while it catches up, checks and appends.
+- the folder: an flock on it is held by a writer while it catches up, checks and appends.
 
 The base is written one document per line so that it can be parsed in slices: the first screen
 needs accounts and contacts, and activities can follow in the background without holding the GIL
@@ -17,9 +17,14 @@ for a whole second. Files written by plain TinyDB load too, through one whole-fi
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import gc
 import os
+import stat
+import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -27,7 +32,6 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from filelock import FileLock, Timeout
 
 from store.model import ACCOUNTS, ACTIVITIES, CONTACTS, META, RECORD_TABLES, SCHEMA_VERSION
 
@@ -87,12 +91,108 @@ def _open_journal(path: Path, flags: int, mode: int) -> int:
     """Open a journal, creating it with exactly `mode`: the umask must not narrow a group-writable
     database (another member of the group could not append)."""
     try:
-        fd = os.open(path, flags | os.O_CREAT | os.O_EXCL, mode)
+        fd = os.open(path, flags | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
     except FileExistsError:
-        return os.open(path, flags)
+        # Never through a link: a journal name planted as a symlink would have our JSON
+        # appended to (or truncated) someone else's file.
+        try:
+            fd = os.open(path, flags | os.O_NOFOLLOW)
+        except OSError as error:
+            if error.errno == errno.ELOOP:
+                raise _refuse_link(path, error) from error
+            raise
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise StorageError(f"{path} is not a regular file: move it away") from None
+        return fd
     with suppress(OSError):
         os.fchmod(fd, mode)
     return fd
+
+
+class Timeout(Exception):
+    """The write lock stayed held by another process for longer than the timeout."""
+
+
+def _refuse_link(path: Path, error: OSError) -> StorageError:
+    return StorageError(f"{path} is not a regular file (a symbolic link or other): not "
+                        "followed; move it away" if error.errno == errno.ELOOP
+                        else f"cannot open {path}: {error.strerror}")
+
+
+class _WriterLock:
+    """The flock that serialises writers: on the database's folder, not on a file of its own.
+
+    A lock file can be deleted while held (a cleanup script, a sync tool, a colleague), and
+    the next writer then creates and locks a new one while the first still writes: two writers
+    at once, and lost saves. No check made after locking can tell the holder that its file was
+    unlinked. The folder cannot vanish while the database is in it, and locking it needs only
+    read access. (Databases that share a folder share the lock; saves are short.)
+    Re-entrant within one process."""
+
+    def __init__(self, folder: Path, *, timeout: float) -> None:
+        self.path, self.timeout = folder, timeout
+        self._fd: int | None = None
+        self._depth = 0
+        self._guard = threading.Lock()
+
+    @property
+    def is_locked(self) -> bool:
+        return self._depth > 0
+
+    def acquire(self, timeout: float | None = None) -> None:
+        with self._guard:
+            if self._depth:
+                self._depth += 1
+                return
+        wait = self.timeout if timeout is None else timeout
+        deadline = time.monotonic() + wait
+        pause = 0.001
+        fd = os.open(self.path, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        raise Timeout(str(self.path)) from None
+                    time.sleep(pause)
+                    pause = min(pause * 2, 0.05)
+        except BaseException:
+            os.close(fd)
+            raise
+        with self._guard:
+            self._fd, self._depth = fd, 1
+
+    def release(self) -> None:
+        with self._guard:
+            if not self._depth:
+                return
+            self._depth -= 1
+            if self._depth or self._fd is None:
+                return
+            fd, self._fd = self._fd, None
+        os.close(fd)  # closing drops the flock
+
+
+def _read_journal(path: Path, offset: int) -> bytes:
+    """A journal's bytes from `offset`, never through a symbolic link."""
+    try:
+        # Non-blocking: a FIFO planted at the name must be refused, not waited on.
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise _refuse_link(path, error) from error
+        raise
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise StorageError(f"{path} is not a regular file: move it away")
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            handle.seek(offset)
+            return handle.read()
+    finally:
+        os.close(fd)
 
 
 def _fsync_dir(path: Path) -> None:
@@ -135,8 +235,7 @@ class Database:
         self.generation = 0
         self._offset = 0  # bytes of journal `generation` already applied
         self._mutex = threading.RLock()
-        self._file_lock = FileLock(str(self.path) + ".lock", timeout=lock_timeout,
-                                   mode=self.mode, thread_local=False)
+        self._file_lock = _WriterLock(self.path.parent, timeout=lock_timeout)
         self._listeners: list[ChangeListener] = []
         # Set once every table is in memory (named for the table that is deferred the most).
         self.activities_loaded = threading.Event()
@@ -367,9 +466,7 @@ class Database:
         while True:
             journal = _journal_path(self.path, self.generation)
             try:
-                with open(journal, "rb") as handle:
-                    handle.seek(self._offset)
-                    data = handle.read()
+                data = _read_journal(journal, self._offset)
             except FileNotFoundError:
                 if (self._offset == 0
                         and not _journal_path(self.path, self.generation + 1).exists()
@@ -503,13 +600,19 @@ class Database:
         line = orjson.dumps(entry) + b"\n"
         journal = _journal_path(self.path, self.generation)
         try:
-            fd = _open_journal(journal, os.O_WRONLY | os.O_APPEND, self.mode)
+            fd = _open_journal(journal, os.O_RDWR | os.O_APPEND, self.mode)
         except OSError as error:
             raise StorageError(f"cannot write {journal}: {error.strerror}") from error
         try:
             size = os.fstat(fd).st_size
             if size != self._offset:
-                # A writer died mid-line (we hold the lock and have read every whole line).
+                # Bytes past what we read: a writer that died mid-line left a torn tail (we
+                # hold the lock and have read every whole line). Only such a tail, checked
+                # here, is cut; a whole entry there would be another writer's save.
+                tail = os.pread(fd, max(0, size - self._offset), self._offset)
+                if size < self._offset or b"\n" in tail:
+                    raise StorageError(f"{journal} changed under the write lock (another "
+                                       "writer?); nothing was saved: try again")
                 os.ftruncate(fd, self._offset)
             if self._offset == 0:
                 _fsync_dir(self.path.parent)
@@ -590,13 +693,18 @@ class Database:
                         _notify_bulk(listener, table, self.tables[table])
 
     def _write_base(self, tables: Tables, meta: Record) -> None:
-        temp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
         try:
             mode = os.stat(self.path).st_mode & 0o777
         except FileNotFoundError:
             mode = self.mode
+        self._remove_orphaned_temps()
+        temp: Path | None = None
         try:
-            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+            # An unguessable name, created O_EXCL (mkstemp): a symlink planted at a predictable
+            # name can neither receive the database nor become crm.json.
+            fd, name = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp",
+                                        dir=self.path.parent)
+            temp = Path(name)
             try:
                 os.fchmod(fd, mode)  # the umask must not widen or narrow what was chosen
                 with os.fdopen(fd, "wb", buffering=1024 * 1024, closefd=False) as out:
@@ -608,9 +716,21 @@ class Database:
             os.replace(temp, self.path)
             _fsync_dir(self.path.parent)
         except OSError as error:
-            with suppress(OSError):
-                temp.unlink()
+            if temp is not None:
+                with suppress(OSError):
+                    temp.unlink()
             raise StorageError(f"could not write {self.path}: {error.strerror}") from error
+
+    def _remove_orphaned_temps(self) -> None:
+        """Temp files of a compaction that was killed (only a compaction, under the write
+        lock, makes them: any found now is an orphan). Links are unlinked, never followed."""
+        prefix = f".{self.path.name}."
+        for orphan in self.path.parent.glob(f"{prefix}*.tmp"):
+            if "." in orphan.name[len(prefix):-len(".tmp")]:
+                continue  # another database's (`crm.json.old`): not ours to remove
+            with suppress(OSError):
+                if stat.S_ISREG(os.lstat(orphan).st_mode) or orphan.is_symlink():
+                    orphan.unlink()
 
 
 def _notify_bulk(listener: ChangeListener, table: str, records: dict[str, Record]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import fcntl
 import json
 import os
 import threading
@@ -12,7 +13,6 @@ from pathlib import Path
 import orjson
 import pytest
 import tinydb
-from filelock import FileLock
 
 from store import storage
 from store.model import ACCOUNTS, ACTIVITIES, CONTACTS, RECORD_TABLES, SCHEMA_VERSION
@@ -155,8 +155,9 @@ def test_file_modes(tmp_path, umask, group_writable, mask, expected):
     crm.create(ACCOUNTS, {"name": "B"})
     crm.replace_all(snapshot(crm))
     crm.create(ACCOUNTS, {"name": "C"})
-    files = [path, Path(str(path) + ".lock"), *journals(path).values()]
-    assert len(files) >= 4
+    files = [path, *journals(path).values()]
+    assert len(files) >= 3
+    assert not Path(str(path) + ".lock").exists()  # writers lock the folder, not a file
     for file in files:
         assert os.stat(file).st_mode & 0o777 == expected, file.name
     assert not list(tmp_path.glob(".*.tmp"))
@@ -361,13 +362,16 @@ def test_a_write_waits_for_the_lock_then_times_out_cleanly(db_path):
     crm.create(ACCOUNTS, {"name": "A"})
     journal = current_journal(crm)
     before = journal.read_bytes(), snapshot(crm)
-    holder = FileLock(str(db_path) + ".lock")  # another process's lock, in effect
-    with holder:
+    holder = os.open(db_path.parent, os.O_RDONLY)  # another process's lock, in effect
+    fcntl.flock(holder, fcntl.LOCK_EX)
+    try:
         started = time.monotonic()
         with pytest.raises(LockTimeoutError):
             crm.create(ACCOUNTS, {"name": "B"})
         assert time.monotonic() - started >= 0.2
         assert crm.refresh() == []  # reading does not need the lock
+    finally:
+        os.close(holder)
     assert (journal.read_bytes(), snapshot(crm)) == before
     crm.create(ACCOUNTS, {"name": "B"})
     assert CRM.open(db_path).count(ACCOUNTS) == 2
@@ -434,37 +438,18 @@ def test_a_write_racing_a_follower_into_compaction_is_not_skipped(crm, db_path, 
     follower = CRM.open(db_path, user="follower")
     crm.create(ACCOUNTS, {"name": "Before"})
     follower.refresh()
-    real_open = open
+    real_read = storage._read_journal
     fired: list[str] = []
 
-    class Racing:
-        def __init__(self, handle):
-            self.handle = handle
+    def racing_read(path, offset):
+        data = real_read(path, offset)
+        if threading.current_thread().name == "follower" and not fired:
+            fired.append("busy")  # the writer's own reads go through here too
+            fired[0] = crm.create(ACCOUNTS, {"name": "Raced"}).record["id"]
+            crm.compact()
+        return data
 
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            self.handle.close()
-
-        def seek(self, offset):
-            return self.handle.seek(offset)
-
-        def read(self):
-            data = self.handle.read()
-            if not fired:
-                fired.append("busy")  # the writer's own reads go through here too
-                fired[0] = crm.create(ACCOUNTS, {"name": "Raced"}).record["id"]
-                crm.compact()
-            return data
-
-    def racing_open(path, mode="r", *args, **kwargs):
-        handle = real_open(path, mode, *args, **kwargs)
-        if threading.current_thread().name == "follower" and ".journal-" in str(path):
-            return Racing(handle)
-        return handle
-
-    monkeypatch.setattr(storage, "open", racing_open, raising=False)
+    monkeypatch.setattr(storage, "_read_journal", racing_read)
     worker = threading.Thread(target=follower.refresh, name="follower")
     worker.start()
     worker.join(20)
