@@ -6,6 +6,8 @@ screen as a terminal emulator draws it."""
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -136,10 +138,12 @@ def _hostile_database(path: Path, folder: Path) -> None:
 
 
 def test_hostile_text_in_every_screen_is_shown_and_never_sent_to_the_terminal(
-        tmp_path: Path) -> None:
+        tmp_path: Path, request: pytest.FixtureRequest) -> None:
     db = tmp_path / "crm.json"
-    files = tmp_path / "files"
-    files.mkdir()
+    # A short folder: the file dropdown opens at the cursor, and a long path would push it
+    # against the right edge, cutting the name this test reads.
+    files = Path(tempfile.mkdtemp(prefix="h", dir="/tmp"))
+    request.addfinalizer(lambda: shutil.rmtree(files, ignore_errors=True))
     _hostile_database(db, files)
     seen: list[str] = []
 
