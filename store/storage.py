@@ -87,7 +87,7 @@ def _journal_path(base: Path, generation: int) -> Path:
     return base.with_name(f"{base.name}.journal-{generation}")
 
 
-def _open_journal(path: Path, flags: int, mode: int) -> int:
+def _open_journal(path: Path, flags: int, mode: int, group: int = -1) -> int:
     """Open a journal, creating it with exactly `mode`: the umask must not narrow a group-writable
     database (another member of the group could not append)."""
     try:
@@ -107,6 +107,9 @@ def _open_journal(path: Path, flags: int, mode: int) -> int:
         return fd
     with suppress(OSError):
         os.fchmod(fd, mode)
+    if group != -1:
+        with suppress(OSError):  # a member of the base's group may give the file to it
+            os.fchown(fd, -1, group)
     return fd
 
 
@@ -317,7 +320,9 @@ class Database:
 
     def _create(self) -> None:
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            # A new folder is as private as the database (the umask only ever removes bits).
+            self.path.parent.mkdir(mode=0o770 if self.mode & 0o060 else 0o700, parents=True,
+                                   exist_ok=True)
         except OSError as error:
             raise StorageError(f"cannot create {self.path.parent}: {error.strerror}") from error
         with self._locked():
@@ -600,7 +605,7 @@ class Database:
         line = orjson.dumps(entry) + b"\n"
         journal = _journal_path(self.path, self.generation)
         try:
-            fd = _open_journal(journal, os.O_RDWR | os.O_APPEND, self.mode)
+            fd = _open_journal(journal, os.O_RDWR | os.O_APPEND, *self._new_file_mode())
         except OSError as error:
             raise StorageError(f"cannot write {journal}: {error.strerror}") from error
         try:
@@ -658,7 +663,7 @@ class Database:
 
     def _create_journal(self, path: Path) -> None:
         try:
-            os.close(_open_journal(path, os.O_WRONLY, self.mode))
+            os.close(_open_journal(path, os.O_WRONLY, *self._new_file_mode()))
         except OSError as error:
             raise StorageError(f"cannot create {path}: {error.strerror}") from error
 
@@ -692,11 +697,21 @@ class Database:
                     for table in RECORD_TABLES:
                         _notify_bulk(listener, table, self.tables[table])
 
+    def _new_file_mode(self) -> tuple[int, int]:
+        """The mode and group for a new journal: the base file's, whoever creates it, so a
+        team database stays one when a member without `--group` writes or compacts."""
+        try:
+            base = os.stat(self.path)
+        except OSError:
+            return self.mode, -1
+        return (base.st_mode & 0o666) | 0o600, base.st_gid
+
     def _write_base(self, tables: Tables, meta: Record) -> None:
         try:
-            mode = os.stat(self.path).st_mode & 0o777
+            base = os.stat(self.path)
+            mode, group = base.st_mode & 0o777, base.st_gid
         except FileNotFoundError:
-            mode = self.mode
+            mode, group = self.mode, -1
         self._remove_orphaned_temps()
         temp: Path | None = None
         try:
@@ -707,6 +722,9 @@ class Database:
             temp = Path(name)
             try:
                 os.fchmod(fd, mode)  # the umask must not widen or narrow what was chosen
+                if group != -1:
+                    with suppress(OSError):  # the team's group, whoever compacts
+                        os.fchown(fd, -1, group)
                 with os.fdopen(fd, "wb", buffering=1024 * 1024, closefd=False) as out:
                     _write_line_layout(out, tables, meta)
                     out.flush()

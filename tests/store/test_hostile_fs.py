@@ -1,17 +1,24 @@
 """The store attacked as a shared host would attack it (issue 8): a lock file deleted under six
-real writer processes, symlinks planted at journal, temp and lock names, orphaned temp files.
+real writer processes, symlinks planted at journal, temp and lock names, orphaned temp files,
+a team database written and compacted by members without --group.
 
 Real files and real processes only. A "victim" is a file in another directory that a hostile
 neighbour points a planted symlink at; whatever the store does, its content and mode stay."""
 
 from __future__ import annotations
 
+import contextlib
+import grp
 import os
+import pwd
+import secrets
+import shutil
 import stat
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -328,3 +335,81 @@ def test_a_lock_file_planted_as_a_symlink_is_not_written_through(
         if saved:
             assert again.count(ACTIVITIES) >= 2
     victim.assert_untouched()
+
+
+# ---------------------------------------------------------------- a team database
+
+
+@contextlib.contextmanager
+def _as_user(name: str) -> Iterator[None]:
+    """Act as a real Unix user for file access (effective ids), then become root again."""
+    entry = pwd.getpwnam(name)
+    groups = os.getgroups()
+    os.setgroups(os.getgrouplist(name, entry.pw_gid))
+    os.setegid(entry.pw_gid)
+    os.seteuid(entry.pw_uid)
+    try:
+        yield
+    finally:
+        os.seteuid(0)
+        os.setegid(0)
+        os.setgroups(groups)
+
+
+@pytest.fixture
+def team() -> Iterator[tuple[str, str, str, Path]]:
+    """Two members of one group and an outsider, real users made with useradd (as root)."""
+    if os.geteuid() != 0 or not shutil.which("useradd"):
+        pytest.skip("needs root and useradd to create real users")
+    tag = secrets.token_hex(3)
+    group, members, outsider = f"crmt{tag}", (f"crma{tag}", f"crmb{tag}"), f"crmo{tag}"
+    subprocess.run(["groupadd", group], check=True)
+    for user in members:
+        subprocess.run(["useradd", "-M", "-N", "-G", group, user], check=True)
+    subprocess.run(["useradd", "-M", "-N", outsider], check=True)
+    folder = Path(tempfile.mkdtemp(prefix="team", dir="/tmp"))
+    os.chown(folder, 0, grp.getgrnam(group).gr_gid)
+    os.chmod(folder, 0o2770)  # group-owned, setgid: how the README says to share
+    try:
+        yield members[0], members[1], outsider, folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+        for user in (*members, outsider):
+            subprocess.run(["userdel", user], check=False)
+        subprocess.run(["groupdel", group], check=False)
+
+
+def test_a_team_database_stays_one_whoever_writes_and_compacts(team) -> None:
+    ana, bob, outsider, folder = team
+    path = folder / "crm.json"
+    with _as_user(ana):
+        crm = CRM.open(path, user=ana, group_writable=True)
+        account = crm.create(ACCOUNTS, {"name": "Shared"}).record["id"]
+    for turn, member in enumerate([bob, ana, bob, ana]):
+        with _as_user(member):
+            # Without --group: the files must still be the team's.
+            crm = CRM.open(path, user=member)
+            crm.create(ACTIVITIES, {"type": "note", "regarding_type": "account",
+                                    "regarding_id": account, "subject": f"turn {turn}"})
+            crm.compact()
+            crm.create(ACTIVITIES, {"type": "note", "regarding_type": "account",
+                                    "regarding_id": account, "subject": f"after {turn}"})
+    gid = grp.getgrnam(grp.getgrgid(os.stat(folder).st_gid).gr_name).gr_gid
+    for file in [path, *folder.glob("crm.json.journal-*")]:
+        info = os.stat(file)
+        assert info.st_mode & 0o777 == 0o660, file.name
+        assert info.st_gid == gid, file.name
+    with _as_user(bob):
+        assert CRM.open(path, user=bob).count(ACTIVITIES) == 8
+    with _as_user(outsider), pytest.raises((StorageError, PermissionError)):
+        CRM.open(path, user=outsider)
+
+
+@pytest.mark.parametrize("mask", [0o000, 0o022])
+def test_a_new_data_folder_is_private_whatever_the_umask(tmp_path: Path, mask: int) -> None:
+    old = os.umask(mask)
+    try:
+        CRM.open(tmp_path / "new" / "crm.json", user="u").close()
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(os.stat(tmp_path / "new").st_mode) == 0o700
