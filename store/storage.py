@@ -87,24 +87,30 @@ def _journal_path(base: Path, generation: int) -> Path:
     return base.with_name(f"{base.name}.journal-{generation}")
 
 
+def _open_existing(path: Path, flags: int) -> int:
+    """Open a file of the store that exists, never through a link: a journal name planted as
+    a symlink would have our JSON appended to (or truncated) someone else's file. Non-blocking,
+    so that a FIFO planted at the name is refused, not waited on."""
+    try:
+        fd = os.open(path, flags | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise StorageError(f"{path} is a symbolic link: not followed; move it away"
+                               ) from error
+        raise
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise StorageError(f"{path} is not a regular file: move it away")
+    return fd
+
+
 def _open_journal(path: Path, flags: int, mode: int, group: int = -1) -> int:
-    """Open a journal, creating it with exactly `mode`: the umask must not narrow a group-writable
-    database (another member of the group could not append)."""
+    """Open a journal, creating it with exactly `mode` and `group`: the umask must not narrow
+    a group-writable database (another member of the group could not append)."""
     try:
         fd = os.open(path, flags | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
     except FileExistsError:
-        # Never through a link: a journal name planted as a symlink would have our JSON
-        # appended to (or truncated) someone else's file.
-        try:
-            fd = os.open(path, flags | os.O_NOFOLLOW)
-        except OSError as error:
-            if error.errno == errno.ELOOP:
-                raise _refuse_link(path, error) from error
-            raise
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            os.close(fd)
-            raise StorageError(f"{path} is not a regular file: move it away") from None
-        return fd
+        return _open_existing(path, flags)
     with suppress(OSError):
         os.fchmod(fd, mode)
     if group != -1:
@@ -115,12 +121,6 @@ def _open_journal(path: Path, flags: int, mode: int, group: int = -1) -> int:
 
 class Timeout(Exception):
     """The write lock stayed held by another process for longer than the timeout."""
-
-
-def _refuse_link(path: Path, error: OSError) -> StorageError:
-    return StorageError(f"{path} is not a regular file (a symbolic link or other): not "
-                        "followed; move it away" if error.errno == errno.ELOOP
-                        else f"cannot open {path}: {error.strerror}")
 
 
 class _WriterLock:
@@ -181,16 +181,8 @@ class _WriterLock:
 
 def _read_journal(path: Path, offset: int) -> bytes:
     """A journal's bytes from `offset`, never through a symbolic link."""
+    fd = _open_existing(path, os.O_RDONLY)
     try:
-        # Non-blocking: a FIFO planted at the name must be refused, not waited on.
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except OSError as error:
-        if error.errno == errno.ELOOP:
-            raise _refuse_link(path, error) from error
-        raise
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise StorageError(f"{path} is not a regular file: move it away")
         with os.fdopen(fd, "rb", closefd=False) as handle:
             handle.seek(offset)
             return handle.read()
@@ -698,20 +690,16 @@ class Database:
                         _notify_bulk(listener, table, self.tables[table])
 
     def _new_file_mode(self) -> tuple[int, int]:
-        """The mode and group for a new journal: the base file's, whoever creates it, so a
-        team database stays one when a member without `--group` writes or compacts."""
+        """The mode and group for a new journal or base: the base file's, whoever creates it,
+        so a team database stays one when a member without `--group` writes or compacts."""
         try:
             base = os.stat(self.path)
         except OSError:
             return self.mode, -1
-        return (base.st_mode & 0o666) | 0o600, base.st_gid
+        return base.st_mode & 0o777, base.st_gid
 
     def _write_base(self, tables: Tables, meta: Record) -> None:
-        try:
-            base = os.stat(self.path)
-            mode, group = base.st_mode & 0o777, base.st_gid
-        except FileNotFoundError:
-            mode, group = self.mode, -1
+        mode, group = self._new_file_mode()
         self._remove_orphaned_temps()
         temp: Path | None = None
         try:
