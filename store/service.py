@@ -429,17 +429,23 @@ class CRM:
         return {k: v for k, v in counts.items() if v}
 
     def delete(self, table: str, record_id: str, *, contacts: str | None = None,
-               subsidiaries: str | None = None, activities: str | None = None) -> int:
+               subsidiaries: str | None = None, activities: str | None = None,
+               expected_version: int | None = None) -> int:
         """Delete a record. Dependants need an explicit choice, else DependentsError:
         contacts: 'detach' | 'delete'; subsidiaries: 'detach' | 'reparent' (to this account's
-        parent); activities: 'delete'. Returns how many records were removed."""
+        parent); activities: 'delete'. With `expected_version`, refuse with ConflictError if
+        the record is no longer at that version (as update). Returns how many were removed."""
         removed = 0
 
         def build(tables: Tables) -> list[Op]:
             nonlocal removed
             record = tables[table].get(record_id)
             if record is None:
+                if expected_version is not None:
+                    raise ConflictError(table, {"id": record_id}, None)
                 raise NotFoundError(f"no {SINGULAR[table]} with id '{record_id}'")
+            if expected_version is not None and record.get("version") != expected_version:
+                raise ConflictError(table, {"id": record_id}, record)
             self._require_choices(table, record_id, contacts, subsidiaries, activities)
             ops: list[Op] = []
             doomed = {record_id}

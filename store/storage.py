@@ -21,10 +21,12 @@ import errno
 import fcntl
 import gc
 import os
+import re
 import stat
 import tempfile
 import threading
 import time
+import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -34,6 +36,7 @@ from typing import Any
 import orjson
 
 from store.model import ACCOUNTS, ACTIVITIES, CONTACTS, META, RECORD_TABLES, SCHEMA_VERSION
+from store.text import counted
 
 Record = dict[str, Any]
 Tables = dict[str, dict[str, Record]]
@@ -41,7 +44,10 @@ Tables = dict[str, dict[str, Record]]
 Op = tuple[str, str, Any]
 
 APP_NAME = "termcrm"
-_CHUNK_LINES = 4000
+# Lines of a table parsed at once; a whole number of checksum blocks.
+_CHUNK_LINES = 4096
+# Documents per checksum in the base: a flipped byte is reported as this many records at most.
+_BLOCK_LINES = 64
 
 
 class StorageError(Exception):
@@ -50,6 +56,11 @@ class StorageError(Exception):
 
 class CorruptDatabaseError(StorageError):
     pass
+
+
+# What to do about a damaged database, said once for every message that reports one.
+RECOVER_HINT = ("`crm check` lists the damage; `crm recover --to NEW.json` rescues the rest "
+                "into a new database")
 
 
 class NewerSchemaError(StorageError):
@@ -102,6 +113,25 @@ def _open_existing(path: Path, flags: int) -> int:
         os.close(fd)
         raise StorageError(f"{path} is not a regular file: move it away")
     return fd
+
+
+_ODD_FILES = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a named pipe (FIFO)"),
+              (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a device"),
+              (stat.S_ISBLK, "a device"))
+
+
+def _refuse_odd_file(path: Path) -> None:
+    """A database is a regular file: a folder, FIFO, socket or device named instead is refused
+    at once, before anything would wait on it or write beside it."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return
+    for test, what in _ODD_FILES:
+        if test(mode):
+            raise StorageError(f"{path} is {what}, not a database file: name a file instead")
+    if not stat.S_ISREG(mode):
+        raise StorageError(f"{path} is not a regular file, not a database file")
 
 
 def _open_journal(path: Path, flags: int, mode: int, group: int = -1) -> int:
@@ -229,6 +259,7 @@ class Database:
         self.meta: Record = {}
         self.generation = 0
         self._offset = 0  # bytes of journal `generation` already applied
+        self._lines = 0  # and its lines, to say where a damaged entry is
         self._mutex = threading.RLock()
         self._file_lock = _WriterLock(self.path.parent, timeout=lock_timeout)
         self._listeners: list[ChangeListener] = []
@@ -240,6 +271,8 @@ class Database:
         self._pending: dict[str, Callable[[], Iterator[list[bytes]]]] = {}
         # Journal ops on deferred tables met before those tables are read: applied after.
         self._deferred_ops: list[Op] = []
+        # The base's checksums per table (None: it has none), for tables read later.
+        self._sums: dict[str, list[int]] | None = None
         # Deletes read from journal entries that name their user: record id -> who and when.
         # Kept across reloads (ids are never reused); lost with the journal on compaction.
         self.deletions: dict[str, Deletion] = {}
@@ -252,10 +285,12 @@ class Database:
         if defer_activities:
             defer = (*defer, ACTIVITIES)
         with self._mutex:
+            _refuse_odd_file(self.path)
             if not self.path.exists():
                 self._create()
             self._load_base(defer)
             self._replay_journals()
+            self._check_chain()
 
     def load_deferred(self) -> None:
         """Finish an `open(defer=...)`: read the deferred tables, then replay the journals.
@@ -272,12 +307,9 @@ class Database:
             source = self._pending.get(table)
             if source is None:
                 continue
-            records: dict[str, Record] = {}
             try:
                 with _gc_paused():
-                    for chunk in source():
-                        for doc in _parse_chunk(chunk, self.path).values():
-                            records[doc["id"]] = doc
+                    records = _read_table(source(), self._sums, table, self.path)
             except _BaseReplaced:
                 with self._mutex:  # read the new base whole (this sets activities_loaded)
                     self._pending.clear()
@@ -325,20 +357,28 @@ class Database:
 
     def _load_base(self, defer: tuple[str, ...] = ()) -> None:
         try:
-            handle = open(self.path, "rb")  # noqa: SIM115 - closed by the loader
+            # Non-blocking: a FIFO put in the file's place must not hang the open (the base
+            # itself may be a link: it is replaced by rename, never written through).
+            fd = os.open(self.path, os.O_RDONLY | os.O_NONBLOCK)
         except OSError as error:
+            _refuse_odd_file(self.path)
             raise StorageError(f"cannot open {self.path}: {error.strerror}") from error
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            _refuse_odd_file(self.path)
+        handle = os.fdopen(fd, "rb")
         with handle, _gc_paused():
             identity = os.fstat(handle.fileno())
             first = handle.readline()
             if first.startswith(b'{"meta":') and first.endswith(b",\n"):
                 tables, meta, deferred = self._load_line_layout(handle, first, defer)
-            else:
+                self._sums = _parse_checksums(meta.get("checksums"))
+            else:  # written by plain TinyDB: no checksums (nor offsets) to go by
                 tables, meta = self._load_whole(first + handle.read())
-                deferred = {}
+                deferred, self._sums = {}, None
         self.meta = meta
-        self.generation = int(meta.get("generation", 1))
-        self._offset = 0
+        self.generation = meta["generation"]
+        self._offset = self._lines = 0
         self.tables = tables
         self._pending = {table: self._reader(offset, identity.st_ino)
                          for table, offset in deferred.items()}
@@ -359,7 +399,7 @@ class Database:
         path = self.path
 
         def lines() -> Iterator[list[bytes]]:
-            with open(path, "rb") as again:
+            with os.fdopen(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as again:
                 if os.fstat(again.fileno()).st_ino != inode:
                     raise _BaseReplaced()
                 again.seek(offset)
@@ -389,8 +429,9 @@ class Database:
                           ) -> tuple[Tables, Record, dict[str, int]]:
         """Read a base in our one-document-per-line layout. With the table offsets that meta
         records, a deferred table is not even read past; without them, it is skipped."""
-        meta = self._parse_meta(_loads(first[:-2] + b"}", self.path)["meta"])
+        meta = self._first_line_meta(first)
         offsets = _parse_offsets(meta.get("table_offsets"))
+        sums = _parse_checksums(meta.get("checksums"))
         tables: Tables = {t: {} for t in RECORD_TABLES}
         deferred: dict[str, int] = {}
         if offsets and self._offsets_fit(handle, offsets):
@@ -399,10 +440,10 @@ class Database:
                     deferred[name] = offsets[name]
                     continue
                 handle.seek(offsets[name])
-                for chunk in _table_chunks(handle, self.path):
-                    for doc in _parse_chunk(chunk, self.path).values():
-                        tables[name][doc["id"]] = doc
+                tables[name] = _read_table(_table_chunks(handle, self.path), sums, name,
+                                           self.path)
             return tables, meta, deferred
+        handle.seek(len(first))  # the offsets were wrong: walk the tables from the start
         while True:
             header = handle.readline()
             if header == b"}\n" or header == b"}":
@@ -414,11 +455,20 @@ class Database:
                 deferred[name] = handle.tell()
                 _skip_table(handle, self.path)
                 continue
-            target = tables.setdefault(name, {}) if name in RECORD_TABLES else {}
-            for chunk in _table_chunks(handle, self.path):
-                for doc in _parse_chunk(chunk, self.path).values():
-                    target[doc["id"]] = doc
+            records = _read_table(_table_chunks(handle, self.path), sums, name, self.path)
+            if name in RECORD_TABLES:
+                tables[name] = records
         return tables, meta, deferred
+
+    def _first_line_meta(self, first: bytes) -> Record:
+        """The meta document of a base in our line layout, its checksum verified."""
+        meta = self._parse_meta(_loads(first[:-2] + b"}", self.path).get("meta"))
+        sums = _meta_sum(first)
+        if sums is not None and sums[0] != sums[1]:
+            raise CorruptDatabaseError(
+                f"{self.path} is damaged: its first line (the meta table) fails its checksum. "
+                f"It was left as it was; {RECOVER_HINT}")
+        return meta
 
     def _load_whole(self, data: bytes) -> tuple[Tables, Record]:
         if not data.strip():
@@ -444,7 +494,12 @@ class Database:
         docs = list(raw_meta.values()) if isinstance(raw_meta, dict) else []
         meta = docs[0] if docs and isinstance(docs[0], dict) else None
         if meta is None or not isinstance(meta.get("schema_version"), int):
-            raise CorruptDatabaseError(f"{self.path}: the meta table has no schema_version")
+            raise CorruptDatabaseError(f"{self.path}: the meta table has no schema_version; "
+                                       f"the file was left as it was. {RECOVER_HINT}")
+        meta.setdefault("generation", 1)
+        if type(meta["generation"]) is not int or meta["generation"] < 1:
+            raise CorruptDatabaseError(f"{self.path}: the meta table's generation is not a "
+                                       f"number; the file was left as it was. {RECOVER_HINT}")
         if meta["schema_version"] > SCHEMA_VERSION:
             raise NewerSchemaError(
                 f"{self.path} was written by a newer version of this CRM (schema "
@@ -465,18 +520,29 @@ class Database:
             try:
                 data = _read_journal(journal, self._offset)
             except FileNotFoundError:
-                if (self._offset == 0
-                        and not _journal_path(self.path, self.generation + 1).exists()
-                        and self._base_generation() <= self.generation):
-                    return changes  # nothing written in this generation yet
-                # Our journal was removed by compactions we slept through (three remove the
-                # next journal too: only the base tells): start again.
-                return self._reload()
+                if self._base_generation() > self.generation:
+                    # Our journal was removed by compactions we slept through (three remove
+                    # the next journal too: only the base tells): start again.
+                    return self._reload()
+                if _journal_path(self.path, self.generation + 1).exists():
+                    # A compaction creates the current journal before the next one.
+                    raise CorruptDatabaseError(
+                        f"{journal} is missing, yet the journal after it exists: saves in it "
+                        f"are lost. Nothing was changed; {RECOVER_HINT}") from None
+                if self._offset:
+                    raise CorruptDatabaseError(
+                        f"{journal} was removed while in use: saves in it are lost. Nothing "
+                        f"was changed; {RECOVER_HINT}") from None
+                return changes  # nothing written in this generation yet
             end = data.rfind(b"\n") + 1  # a torn last line (writer killed) is not ours yet
+            if _damaged_tail(data[end:]):
+                raise CorruptDatabaseError(f"{journal} ends in a damaged entry; it was left "
+                                           f"as it was. {RECOVER_HINT}")
             for line in data[:end].splitlines():
+                self._lines += 1
                 if not line.strip():
                     continue
-                ops, deletion = _parse_entry(line, journal)
+                ops, deletion = _parse_entry(line, journal, self._lines)
                 if ops and ops[0][0] == "reset":  # the base was replaced as a whole
                     return changes + self._reload()
                 changes.extend(self._apply(ops, deletion))
@@ -503,7 +569,24 @@ class Database:
                     finally:
                         self._file_lock.release()
             self.generation += 1
-            self._offset = 0
+            self._offset = self._lines = 0
+
+    def _check_chain(self) -> None:
+        """Refuse a gap in the journals: a journal beyond the one we stopped at means one in
+        between is missing, and the saves after it would be skipped silently."""
+        prefix = f"{self.path.name}.journal-"
+        try:
+            names = os.listdir(self.path.parent)
+        except OSError:
+            return
+        later = sorted(int(n[len(prefix):]) for n in names
+                       if n.startswith(prefix) and n[len(prefix):].isdigit()
+                       and int(n[len(prefix):]) > self.generation + 1)
+        if later:
+            missing = _journal_path(self.path, self.generation + 1).name
+            raise CorruptDatabaseError(
+                f"{self.path}: {missing} is missing, yet {prefix}{later[0]} exists: the saves "
+                f"after the gap would be lost. Nothing was changed; {RECOVER_HINT}")
 
     def _base_generation(self) -> int:
         """The generation of the base on disk (ours when it cannot be told from the first line:
@@ -515,8 +598,7 @@ class Database:
             return self.generation
         if not (first.startswith(b'{"meta":') and first.endswith(b",\n")):
             return self.generation
-        meta = self._parse_meta(_loads(first[:-2] + b"}", self.path)["meta"])
-        return int(meta.get("generation", 1))
+        return int(self._first_line_meta(first)["generation"])
 
     def _reload(self) -> list[Change]:
         old = self.tables
@@ -578,12 +660,37 @@ class Database:
             self._wait_loaded()
             with self._locked():
                 changes = self._replay_journals()
+                self._check_chain()
+                changes += self._settle_tail()
                 ops = build(self.tables)
                 if not ops:
                     return changes
                 self._append(ops, deletion)
                 changes.extend(self._apply(ops, deletion))
                 return changes
+
+    def _settle_tail(self) -> list[Change]:
+        """Bytes after the last line end are a writer's torn line, which `_append` cuts; but
+        a torn write is only ever a prefix of an entry, so one whose checksum is there is a
+        whole entry that lost its line end (bit rot, or a writer killed just before it). It
+        is completed when it verifies, and refused otherwise: never cut."""
+        journal = _journal_path(self.path, self.generation)
+        try:
+            tail = _read_journal(journal, self._offset)
+        except FileNotFoundError:
+            return []
+        if _SEAL not in tail:
+            return []
+        if _damaged_tail(tail) or not (tail.endswith(b'"}') and _seal_holds(tail)):
+            raise CorruptDatabaseError(f"{journal} ends in a damaged entry; it was left as it "
+                                       f"was. {RECOVER_HINT}")
+        fd = _open_existing(journal, os.O_WRONLY | os.O_APPEND)
+        try:
+            os.write(fd, b"\n")
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        return self._replay_journals()
 
     def deleted_by(self, record_id: str) -> Deletion | None:
         # No mutex: one dict read is atomic, and the UI asks this while a worker may hold
@@ -594,7 +701,7 @@ class Database:
         entry: Record = {"ops": ops}
         if deletion is not None:  # extra keys: older readers look at "ops" only
             entry.update(by=deletion.by, at=deletion.at)
-        line = orjson.dumps(entry) + b"\n"
+        line = _sealed(orjson.dumps(entry))
         journal = _journal_path(self.path, self.generation)
         try:
             fd = _open_journal(journal, os.O_RDWR | os.O_APPEND, *self._new_file_mode())
@@ -607,10 +714,15 @@ class Database:
                 # hold the lock and have read every whole line). Only such a tail, checked
                 # here, is cut; a whole entry there would be another writer's save.
                 tail = os.pread(fd, max(0, size - self._offset), self._offset)
-                if size < self._offset or b"\n" in tail:
+                if size < self._offset or b"\n" in tail or _SEAL in tail:
                     raise StorageError(f"{journal} changed under the write lock (another "
                                        "writer?); nothing was saved: try again")
                 os.ftruncate(fd, self._offset)
+            if self._offset and os.pread(fd, 1, self._offset - 1) != b"\n":
+                # The line end we read is gone (bit rot, an edit): our entry would be glued
+                # to the one before, and both lost.
+                raise CorruptDatabaseError(f"{journal} ends in a damaged entry; it was left "
+                                           f"as it was. {RECOVER_HINT}")
             if self._offset == 0:
                 _fsync_dir(self.path.parent)
             try:
@@ -623,6 +735,7 @@ class Database:
                     os.ftruncate(fd, self._offset)  # leave the file as it was
                 raise StorageError(f"could not save to {journal}: {error.strerror}") from error
             self._offset += len(line)
+            self._lines += 1
         finally:
             os.close(fd)
 
@@ -640,17 +753,20 @@ class Database:
             self._wait_loaded()
             with self._locked():
                 self._replay_journals()
+                self._check_chain()
+                self._settle_tail()
                 old_generation = self.generation
                 new_generation = old_generation + 1
-                # The next journal exists before the new base does: a crash in between leaves
-                # a valid chain (old base -> journal G -> journal G+1).
-                next_journal = _journal_path(self.path, new_generation)
-                self._create_journal(next_journal)
+                # The next journal exists before the new base does, and the current one before
+                # it: a crash in between leaves a valid chain (old base -> journal G -> journal
+                # G+1), and a journal missing before another is always a loss, never a crash.
+                self._create_journal(_journal_path(self.path, old_generation))
+                self._create_journal(_journal_path(self.path, new_generation))
                 meta = {**self.meta, "generation": new_generation}
                 self._write_base(self.tables, meta)
                 self.meta = meta
                 self.generation = new_generation
-                self._offset = 0
+                self._offset = self._lines = 0
                 self._remove_journals_before(old_generation)
 
     def _create_journal(self, path: Path) -> None:
@@ -676,15 +792,19 @@ class Database:
             self._wait_loaded()
             with self._locked():
                 self._replay_journals()
+                self._check_chain()
+                self._settle_tail()
                 old_generation = self.generation
                 new_generation = old_generation + 1
+                self._create_journal(_journal_path(self.path, old_generation))
                 self._create_journal(_journal_path(self.path, new_generation))
                 meta = {**self.meta, "generation": new_generation}
                 self._write_base(tables, meta)
                 self._append([("reset", "*", new_generation)])
                 self._remove_journals_before(old_generation)
                 self.tables = {t: dict(tables.get(t, {})) for t in RECORD_TABLES}
-                self.meta, self.generation, self._offset = meta, new_generation, 0
+                self.meta, self.generation = meta, new_generation
+                self._offset = self._lines = 0
                 for listener in self._listeners:
                     for table in RECORD_TABLES:
                         _notify_bulk(listener, table, self.tables[table])
@@ -750,6 +870,7 @@ def _notify_bulk(listener: ChangeListener, table: str, records: dict[str, Record
 
 _OFFSET_DIGITS = 13
 _OFFSETS_PLACEHOLDER = ",".join(f"{t}:{0:0{_OFFSET_DIGITS}d}" for t in RECORD_TABLES)
+_SUM_DIGITS = 8  # one CRC-32, in hex
 
 
 def _parse_offsets(value: Any) -> dict[str, int]:
@@ -763,34 +884,98 @@ def _parse_offsets(value: Any) -> dict[str, int]:
         return {}
 
 
+def _checksums_placeholder(tables: Tables) -> str:
+    blocks = {t: -(-len(tables.get(t, {})) // _BLOCK_LINES) for t in RECORD_TABLES}
+    return " ".join([f"meta={'0' * _SUM_DIGITS}"]
+                    + [f"{t}={'0' * _SUM_DIGITS * blocks[t]}" for t in RECORD_TABLES])
+
+
+def _parse_checksums(value: Any) -> dict[str, list[int]] | None:
+    """`meta=XXXXXXXX accounts=XXXXXXXXYYYYYYYY... contacts=...`: a CRC-32 of the meta line
+    and one per block of documents of each table, as written. None for a base written before
+    checksums (or by another program): nothing to verify."""
+    if not isinstance(value, str):
+        return None
+    sums: dict[str, list[int]] = {}
+    for part in value.split(" "):
+        name, _, digits = part.partition("=")
+        if len(digits) % _SUM_DIGITS:
+            return {}
+        try:
+            sums[name] = [int(digits[i:i + _SUM_DIGITS], 16)
+                          for i in range(0, len(digits), _SUM_DIGITS)]
+        except ValueError:
+            return {}
+    return sums
+
+
+def _meta_sum(first: bytes) -> tuple[int, int] | None:
+    """The CRC-32 of the meta line with the checksums' value blanked (it is written last),
+    and the one recorded in it."""
+    start = first.find(b'"checksums":"meta=')
+    if start < 0:
+        return None
+    start += len(b'"checksums":"')
+    end = first.index(b'"', start)
+    recorded = first[start + len(b"meta="):start + len(b"meta=") + _SUM_DIGITS]
+    blank = first[:start] + b"0" * (end - start) + first[end:]
+    try:
+        return zlib.crc32(blank), int(recorded, 16)
+    except ValueError:
+        return zlib.crc32(blank), -1
+
+
 def _write_line_layout(out: Any, tables: Tables, meta: Record) -> None:
-    # meta.table_offsets is written as a fixed-width placeholder, then patched in place once
-    # the offsets are known: still one pass over the records, and always valid JSON.
-    meta = {**meta, "table_offsets": _OFFSETS_PLACEHOLDER}
+    # meta.table_offsets and meta.checksums are written as fixed-width placeholders, then
+    # patched in place once known: still one pass over the records, and always valid JSON.
+    sums_placeholder = _checksums_placeholder(tables)
+    meta = {**meta, "table_offsets": _OFFSETS_PLACEHOLDER, "checksums": sums_placeholder}
     meta_line = b'{"meta":{"1":' + orjson.dumps(meta) + b"},\n"
-    placeholder_at = meta_line.index(_OFFSETS_PLACEHOLDER.encode())
+    offsets_at = meta_line.index(_OFFSETS_PLACEHOLDER.encode())
+    sums_at = meta_line.index(sums_placeholder.encode())
     out.write(meta_line)
     offsets: dict[str, int] = {}
+    sums: dict[str, list[int]] = {}
     names = [ACCOUNTS, CONTACTS, ACTIVITIES]
     for index, table in enumerate(names):
         out.write(b'"' + table.encode() + b'":{\n')
         offsets[table] = out.tell()
         records = tables.get(table, {})
         last = len(records)
+        blocks: list[int] = []
+        crc = 0
         for number, record in enumerate(records.values(), start=1):
-            out.write(b'"%d":' % number + orjson.dumps(record)
-                      + (b",\n" if number < last else b"\n"))
+            line = (b'"%d":' % number + orjson.dumps(record)
+                    + (b",\n" if number < last else b"\n"))
+            out.write(line)
+            crc = zlib.crc32(line, crc)
+            if number % _BLOCK_LINES == 0 or number == last:
+                blocks.append(crc)
+                crc = 0
+        sums[table] = blocks
         out.write(b"},\n" if index < len(names) - 1 else b"}\n")
     out.write(b"}\n")
     end = out.tell()
-    out.seek(placeholder_at)
-    out.write(",".join(f"{t}:{offsets[t]:0{_OFFSET_DIGITS}d}" for t in RECORD_TABLES).encode())
+    offsets_text = ",".join(f"{t}:{offsets[t]:0{_OFFSET_DIGITS}d}" for t in RECORD_TABLES)
+    meta_line = (meta_line[:offsets_at] + offsets_text.encode()
+                 + meta_line[offsets_at + len(offsets_text):])
+    tables_sums = " ".join(f"{t}=" + "".join(f"{c:08x}" for c in sums[t])
+                           for t in RECORD_TABLES)
+    meta_line = (meta_line[:sums_at + len("meta=") + _SUM_DIGITS] + b" " + tables_sums.encode()
+                 + meta_line[sums_at + len(sums_placeholder):])
+    meta_sum = _meta_sum(meta_line)
+    assert meta_sum is not None
+    meta_line = (meta_line[:sums_at + len("meta=")] + b"%08x" % meta_sum[0]
+                 + meta_line[sums_at + len("meta=") + _SUM_DIGITS:])
+    out.seek(0)
+    out.write(meta_line)
     out.seek(end)
 
 
 def _table_header(line: bytes, path: Path) -> str:
     if not (line.startswith(b'"') and line.endswith(b'":{\n')):
-        raise CorruptDatabaseError(f"{path}: unexpected content, the file may be damaged")
+        raise CorruptDatabaseError(f"{path} is damaged: a table does not start where one "
+                                   f"should. It was left as it was; {RECOVER_HINT}")
     return line[1:-4].decode()
 
 
@@ -826,6 +1011,41 @@ def _parse_chunk(lines: list[bytes], path: Path | None = None) -> dict[str, Reco
     return _loads(b"{" + body + b"}", path)
 
 
+def _read_table(chunks: Iterator[list[bytes]], sums: dict[str, list[int]] | None, table: str,
+                path: Path) -> dict[str, Record]:
+    """A table's documents by id, each block of lines checked against its recorded CRC-32:
+    a flipped byte could otherwise change an id, or a name, silently."""
+    expected = None if sums is None else sums.get(table)
+    if sums is not None and expected is None:
+        expected = []  # checksums were written, but none for this table: it was added
+    records: dict[str, Record] = {}
+    block = 0
+    for chunk in chunks:
+        if expected is not None:
+            for start in range(0, len(chunk), _BLOCK_LINES):
+                lines = chunk[start:start + _BLOCK_LINES]
+                if block >= len(expected) or zlib.crc32(b"".join(lines)) != expected[block]:
+                    raise CorruptDatabaseError(_checksum_failure(path, table, block, lines))
+                block += 1
+        for doc in _parse_chunk(chunk, path).values():
+            if not isinstance(doc, dict) or type(doc.get("id")) is not str:
+                raise CorruptDatabaseError(f"{path} is damaged: a document in {table} has no "
+                                           f"id. It was left as it was; {RECOVER_HINT}")
+            records[doc["id"]] = doc
+    if expected is not None and block != len(expected):
+        raise CorruptDatabaseError(
+            f"{path} is damaged: {table} has {counted(block, 'block')} of documents where "
+            f"{counted(len(expected), 'block')} were written. It was left as it was; "
+            f"{RECOVER_HINT}")
+    return records
+
+
+def _checksum_failure(path: Path, table: str, block: int, lines: list[bytes]) -> str:
+    first = block * _BLOCK_LINES + 1
+    return (f"{path} is damaged: {table} {first:,}-{first + len(lines) - 1:,} fail their "
+            f"checksum (bit rot, or an edit by hand). It was left as it was; {RECOVER_HINT}")
+
+
 def _loads(data: bytes, path: Path | None) -> Any:
     try:
         return orjson.loads(data)
@@ -835,15 +1055,65 @@ def _loads(data: bytes, path: Path | None) -> Any:
             "restore a backup or move it away.") from error
 
 
-def _parse_entry(line: bytes, journal: Path) -> tuple[list[Op], Deletion | None]:
-    """An entry's ops, and who deleted what it deletes (entries of other writers, or written
-    before deletes named their user, say nothing: None)."""
+# Every journal entry ends with the CRC-32 of what precedes it: `{"ops":[...],"crc":"XXXXXXXX"}`.
+_SEAL = b',"crc":"'
+_SEAL_LENGTH = len(_SEAL) + _SUM_DIGITS + len(b'"}')
+
+
+def _sealed(entry: bytes) -> bytes:
+    body = entry[:-1]  # without the closing brace
+    return body + _SEAL + b"%08x" % zlib.crc32(body) + b'"}\n'
+
+
+def _seal_holds(line: bytes) -> bool:
+    """False when the entry's checksum is wrong. Entries written before checksums have none,
+    and so does one whose `crc` key itself was flipped: then its ops are as written."""
+    line = line.rstrip(b"\n")
+    if not line.endswith(b'"}') or line[-_SEAL_LENGTH:-_SUM_DIGITS - 2] != _SEAL:
+        return True
     try:
+        return zlib.crc32(line[:-_SEAL_LENGTH]) == int(line[-_SUM_DIGITS - 2:-2], 16)
+    except ValueError:
+        return False
+
+
+_WHOLE_SEAL = re.compile(rb',"crc":"[0-9a-fA-F]{8}"\}')
+
+
+def _damaged_tail(tail: bytes) -> bool:
+    """Bytes after the last line end that a writer cannot have left: a torn write is a prefix
+    of one entry, so a whole seal followed by more bytes is damage (a line end flipped)."""
+    seal = _WHOLE_SEAL.search(tail)
+    return seal is not None and seal.end() < len(tail)
+
+
+def _valid_op(op: Any) -> bool:
+    if not (isinstance(op, list) and len(op) == 3):
+        return False
+    kind, table, payload = op
+    if kind == "put":
+        return table in RECORD_TABLES and isinstance(payload, dict) and \
+            type(payload.get("id")) is str
+    if kind == "del":
+        return table in RECORD_TABLES and type(payload) is str
+    return kind == "reset" and type(payload) is int
+
+
+def _parse_entry(line: bytes, journal: Path, number: int = 0
+                 ) -> tuple[list[Op], Deletion | None]:
+    """An entry's ops, and who deleted what it deletes (entries of other writers, or written
+    before deletes named their user, say nothing: None). `number`: its line, for the message."""
+    try:
+        if not _seal_holds(line):
+            raise ValueError("checksum")
         entry = orjson.loads(line)
         ops = entry["ops"]
+        if not isinstance(ops, list) or not all(_valid_op(op) for op in ops):
+            raise ValueError("ops")
         by, at = entry.get("by"), entry.get("at")
         deletion = Deletion(by, at) if isinstance(by, str) and isinstance(at, str) else None
         return [(kind, table, payload) for kind, table, payload in ops], deletion
     except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as error:
-        raise CorruptDatabaseError(f"{journal} has a damaged entry; it was left as it "
-                                   "was. Run `crm check` or restore a backup.") from error
+        where = f"{journal}, line {number:,}," if number else f"{journal}"
+        raise CorruptDatabaseError(f"{where} is damaged; it was left as it was. "
+                                   f"{RECOVER_HINT}") from error

@@ -83,6 +83,20 @@ def pictured(text: str, *, keep_layout: bool = False) -> str:
     return text.translate(_PICTURES_KEEP_LAYOUT if keep_layout else _PICTURES)
 
 
+# JSON writers escape C0 controls themselves (JSON requires it) but leave the rest of UNSAFE
+# raw, which is valid JSON yet drives a terminal that shows the file (`cat`, `less -r`).
+_JSON_RAW = re.compile(f"[{UNSAFE_CHARACTERS.removeprefix(chr(0) + '-' + chr(0x1F))}]")
+
+
+def json_escaped(json_text: str) -> str:
+    """JSON text with every unsafe character a JSON writer left raw as a `\\uXXXX` escape:
+    it parses back to the same strings. Outside strings JSON has only ASCII, so only string
+    contents change."""
+    if not _JSON_RAW.search(json_text):
+        return json_text
+    return _JSON_RAW.sub(lambda match: f"\\u{ord(match.group()):04x}", json_text)
+
+
 _IRREGULAR = {"activity": "activities", "subsidiary": "subsidiaries"}
 
 

@@ -25,7 +25,8 @@ import re
 import shutil
 import sys
 import unicodedata
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -63,8 +64,8 @@ from store.service import (
     DependentsError,
     NotFoundError,
 )
-from store.storage import APP_NAME, Record, StorageError
-from store.text import UNSAFE, counted, fold, tokens
+from store.storage import APP_NAME, CorruptDatabaseError, Record, StorageError
+from store.text import UNSAFE, counted, fold, json_escaped, tokens
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -74,8 +75,6 @@ SIZES = ("S", "M", "L")
 # ---------------------------------------------------------------------------- safe output
 
 _UNSAFE = UNSAFE  # the same characters the app shows as symbols (store.text)
-_JSON_UNSAFE = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069"
-                          "\ud800-\udfff]")
 
 
 def _escape(match: re.Match[str]) -> str:
@@ -99,8 +98,7 @@ def visible(text: object, *, multiline: bool = False) -> str:
 
 def to_json(data: Any) -> str:
     """Pretty JSON that parses back to exactly `data`, with no raw terminal controls in it."""
-    text = json.dumps(data, ensure_ascii=False, indent=2)
-    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    return json_escaped(json.dumps(data, ensure_ascii=False, indent=2))
 
 
 def emit_json(data: Any) -> None:
@@ -199,6 +197,13 @@ class CLIError(click.ClickException):
         click.echo("error: " + visible(self.format_message()), err=True)
 
 
+class VersionConflict(CLIError):
+    """`--if-version N` and the record is no longer at version N: nothing was changed. A
+    status of its own, so that a script can tell "someone else changed it" from a mistake."""
+
+    exit_code = 3
+
+
 class FieldProblem(CLIError):
     def __init__(self, flag: str, message: str) -> None:
         super().__init__(f"{flag}: {message}")
@@ -218,7 +223,9 @@ def handle_errors(function: F) -> F:
                                      for e in error.errors) or "invalid record") from None
         except DependentsError as error:
             raise CLIError(f"{error} (use --contacts, --subsidiaries, --activities)") from None
-        except (NotFoundError, AmbiguousError, ConflictError, StorageError,
+        except ConflictError as error:
+            raise VersionConflict(str(error)) from None
+        except (NotFoundError, AmbiguousError, StorageError,
                 DateParseError) as error:
             raise CLIError(str(error) or type(error).__name__) from None
         except BrokenPipeError:
@@ -639,23 +646,70 @@ def _a(noun: str) -> str:
     return ("an " if noun[:1] in "aeiou" else "a ") + noun
 
 
+# ---------------------------------------------------------------------------- --if-version
+
+IF_VERSION_HELP = ("Change it only if it is still at version N (`crm show ID --json` gives "
+                   "it); otherwise change nothing and end with exit status 3. Without it the "
+                   "change goes onto the current version, whoever saved that.")
+
+
+def if_version_option(function: F) -> F:
+    return click.option("--if-version", "if_version", type=click.IntRange(min=1), metavar="N",
+                        help=IF_VERSION_HELP)(function)
+
+
+def find_versioned(crm: CRM, reference: str, tables: Sequence[str], if_version: int | None
+                   ) -> tuple[str, Record]:
+    """find_record; but with --if-version, a record someone deleted since is a conflict, not
+    a mistake in the id."""
+    try:
+        return find_record(crm, reference, tables)
+    except CLIError:
+        gone = crm.deleted_by(reference.strip()) if if_version is not None else None
+        if gone is None:
+            raise
+        raise VersionConflict(f"{reference.strip()} was deleted by {gone.by} at "
+                              f"{when_full(gone.at)}; nothing changed") from None
+
+
+@contextmanager
+def unless_changed(crm: CRM, table: str, record_id: str, if_version: int | None
+                   ) -> Iterator[None]:
+    """Runs a change made with `expected_version=if_version`; the service's ConflictError
+    becomes one line naming the record, its version now and who saved that."""
+    try:
+        yield
+    except ConflictError as error:
+        noun = f"{SINGULAR[table]} {record_id}"
+        theirs = error.theirs
+        if theirs is None:
+            gone = crm.deleted_by(record_id)
+            message = f"{noun} was deleted" + (f" by {gone.by}" if gone else "")
+        else:
+            message = (f"{noun} is at version {theirs.get('version', '?')}, not {if_version}: "
+                       f"last changed by {theirs.get('modified_by', '?')} at "
+                       f"{when_full(theirs.get('modified_at'))}")
+        raise VersionConflict(message + "; nothing changed") from None
+
+
 @cli.command()
 @click.argument("ref", metavar="ID")
 @field_options(*RECORD_TABLES, editing=True)
 @click.option("--regarding", metavar="REF", help="Activities: the account or contact it is about.")
 @click.option("--clear", "clear", multiple=True, metavar="FIELD",
               help="Empty a field (repeatable), e.g. --clear phone --clear parent.")
+@if_version_option
 @db_options
 @handle_errors
 def edit(ctx: click.Context, ref: str, regarding: str | None, clear: tuple[str, ...],
-         **values: Any) -> None:
+         if_version: int | None, **values: Any) -> None:
     """Change fields of an account, contact or activity; prints its id.
 
     ID is an id, or the unique name of an account or contact. Takes the flags of
     `crm add` and `crm log`; an empty value ('') clears a field, as does --clear.
     """
     crm = open_crm(ctx)
-    table, record = find_record(crm, ref)
+    table, record = find_versioned(crm, ref, RECORD_TABLES, if_version)
     changes = collect_fields(crm, table, values, record)
     for name in clear:
         key = name.strip().lstrip("-")
@@ -673,7 +727,8 @@ def edit(ctx: click.Context, ref: str, regarding: str | None, clear: tuple[str, 
         changes["regarding_type"], changes["regarding_id"] = resolve_regarding(crm, regarding)
     if not changes:
         raise click.UsageError("nothing to change: give at least one field flag or --clear")
-    result = crm.update(table, record["id"], changes)
+    with unless_changed(crm, table, record["id"], if_version):
+        result = crm.update(table, record["id"], changes, expected_version=if_version)
     warn(result.warnings)
     click.echo(record["id"])
 
@@ -717,12 +772,14 @@ def log(ctx: click.Context, kind: str, regarding: str, **values: Any) -> None:
 def _status_command(name: str, status: ActivityStatus, summary: str) -> None:
     @cli.command(name, help=f"{summary}; prints its id.")
     @click.argument("ref", metavar="ID")
+    @if_version_option
     @db_options
     @handle_errors
-    def command(ctx: click.Context, ref: str) -> None:
+    def command(ctx: click.Context, ref: str, if_version: int | None) -> None:
         crm = open_crm(ctx)
-        _table, record = find_record(crm, ref, (ACTIVITIES,))
-        crm.set_status(record["id"], status.value)
+        _table, record = find_versioned(crm, ref, (ACTIVITIES,), if_version)
+        with unless_changed(crm, ACTIVITIES, record["id"], if_version):
+            crm.set_status(record["id"], status.value, expected_version=if_version)
         click.echo(record["id"])
 
 
@@ -742,18 +799,20 @@ _status_command("reopen", ActivityStatus.OPEN, "Open an activity again")
               help="Accounts: subsidiaries lose their parent, or move up to this one's parent.")
 @click.option("--activities", type=click.Choice(("delete",)),
               help="Delete the activities regarding it (and its deleted contacts).")
+@if_version_option
 @db_options
 @handle_errors
 def delete(ctx: click.Context, ref: str, contacts: str | None, subsidiaries: str | None,
-           activities: str | None) -> None:
+           activities: str | None, if_version: int | None) -> None:
     """Delete a record; what depends on it needs an explicit choice.
 
     ID is an id, or the unique name of an account or contact.
     """
     crm = open_crm(ctx)
-    table, record = find_record(crm, ref)
-    removed = crm.delete(table, record["id"], contacts=contacts, subsidiaries=subsidiaries,
-                         activities=activities)
+    table, record = find_versioned(crm, ref, RECORD_TABLES, if_version)
+    with unless_changed(crm, table, record["id"], if_version):
+        removed = crm.delete(table, record["id"], contacts=contacts, subsidiaries=subsidiaries,
+                             activities=activities, expected_version=if_version)
     click.echo(f"deleted {SINGULAR[table]} {record['id']}"
                + (f" and {removed - 1} dependent records" if removed > 1 else ""))
 
@@ -1089,8 +1148,25 @@ def agenda(ctx: click.Context, everyone: bool, as_json: bool) -> None:
 @db_options
 @handle_errors
 def check(ctx: click.Context) -> None:
-    """Check the database's integrity; exits 1 when there are problems."""
-    crm = open_crm(ctx)
+    """Check the database's integrity; exits 1 when there are problems.
+
+    A database too damaged to open is read leniently instead, and every piece of damage is
+    listed: `crm recover` then rescues the rest into a new database.
+    """
+    from store.recovery import scan
+
+    try:
+        crm = open_crm(ctx)
+    except CorruptDatabaseError as error:
+        damage = scan(database_path(ctx)).damage
+        for item in damage:
+            click.echo(visible(item))
+        click.echo(f"{counted(max(1, len(damage)), 'problem')} found: the database cannot be "
+                   "opened as it is; `crm recover --to NEW.json` rescues the rest into a new "
+                   "database", err=True)
+        if not damage:
+            click.echo("error: " + visible(error), err=True)
+        ctx.exit(1)
     problems = crm.check()
     for problem in problems:
         click.echo(visible(problem))
@@ -1112,6 +1188,28 @@ def compact(ctx: click.Context) -> None:
     crm = open_crm(ctx)
     crm.compact()
     click.echo(f"compacted {visible(crm.path)}", err=True)
+
+
+@cli.command()
+@click.option("--to", "target", required=True, metavar="NEW",
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="The new database file to write (must not exist).")
+@db_options
+@handle_errors
+def recover(ctx: click.Context, target: Path) -> None:
+    """Rescue what can be read from a damaged database into a new one.
+
+    The damaged files are only read, never changed. Every entry that had to be dropped, and
+    every record kept that may have been altered, is listed; then `crm check` on the new
+    database lists the references the drops left dangling.
+    """
+    from store.recovery import recover as rescue_into
+
+    rescue = rescue_into(database_path(ctx), target, user=chosen_user(ctx))
+    for item in rescue.damage:
+        click.echo(visible(item))
+    click.echo(f"rescued {rescue.counts()} into {visible(target)}; "
+               f"{counted(len(rescue.damage), 'problem')} listed", err=True)
 
 
 # ---------------------------------------------------------------------------- entry point

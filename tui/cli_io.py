@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from store.files import database_file_mode, write_file
+from store.io.common import read_import_file
 from store.io.jobs import EXPORT_KINDS, IMPORT_KINDS, prepare_import, run_import
 from store.queries import ListQuery, TimelineQuery
 from store.service import CRM
@@ -57,9 +58,14 @@ def import_command(ctx: click.Context, kind: str, file: Path, dry_run: bool,
     file again updates the records it created instead of duplicating them.
     """
     kind = kind.lower()
+
+    def reading(done: int, total: int) -> None:
+        if sys.stderr.isatty() and total >= 2_000:
+            click.echo(f"\rreading {done:,}/{total:,} events", err=True, nl=done >= total)
+
     try:
-        prepared = prepare_import(kind, file.read_bytes(), maps=list(maps),
-                                  keep_unknown=unknown == "keep")
+        prepared = prepare_import(kind, read_import_file(file), maps=list(maps),
+                                  keep_unknown=unknown == "keep", progress=reading)
     except ValueError as error:
         raise CLIError(f"{file}: {error}") from None
     if dry_run and not database_path(ctx).exists():
@@ -70,8 +76,8 @@ def import_command(ctx: click.Context, kind: str, file: Path, dry_run: bool,
     else:
         crm = open_crm(ctx)
     if prepared.mapping is not None:
-        click.echo(f"{file.name}: {counted(len(prepared.rows), 'row')}, {prepared.encoding}, "
-                   f"delimiter {prepared.delimiter!r}")
+        click.echo(f"{visible(file.name)}: {counted(len(prepared.rows), 'row')}, "
+                   f"{prepared.encoding}, delimiter {prepared.delimiter!r}")
         for line in prepared.mapping_lines():
             click.echo("  " + visible(line))
     show_progress = sys.stderr.isatty() and len(prepared.rows) >= 2_000
@@ -134,8 +140,12 @@ def export_command(ctx: click.Context, kind: str, fmt: str, output: Path | None,
                       for w in words)]
     data = export_data(crm, kind, fmt, ids)
     if output is None:
+        if sys.stdout.isatty():
+            # Records' controls would drive the terminal (OSC 52 writes the clipboard): show
+            # them as `crm list` does. A pipe or a file gets the exact bytes.
+            data = visible(data.decode("utf-8"), multiline=True).encode("utf-8")
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
     else:
         write_file(output, data, database_file_mode(crm.database))
-        click.echo(f"wrote {output}", err=True)
+        click.echo(f"wrote {visible(output)}", err=True)

@@ -7,9 +7,12 @@ that into a per-row problem.
 
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
+from pathlib import Path
 from typing import Any
 
 from store.dates import MONTHS
@@ -17,7 +20,11 @@ from store.io.fields import ADDRESS_FIELDS, MULTILINE_FIELDS, RELATIONSHIPS
 
 __all__ = [
     "DYNAMICS_INDUSTRIES",
+    "LIMITS",
+    "ImportLimitError",
+    "ImportLimits",
     "ParsedRow",
+    "Progress",
     "decode_bytes",
     "day_to_storage",
     "key",
@@ -25,6 +32,7 @@ __all__ = [
     "moment_to_storage",
     "parse_bool",
     "parse_when",
+    "read_import_file",
     "single_line",
     "split_full_name",
     "to_activity_status",
@@ -56,6 +64,82 @@ class ParsedRow:
     refs: dict[str, str] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     ref_names: dict[str, str] = field(default_factory=dict)
+
+
+Progress = Callable[[int, int], None]  # (rows done, rows in all)
+
+
+# --------------------------------------------------------------------------- limits
+
+
+@dataclass(frozen=True)
+class ImportLimits:
+    """How much one import may read (README, "Import limits"). A file beyond any of them is
+    refused as a whole, as early as it shows, so a hostile or runaway file costs bounded memory
+    and time. Tests lower them to meet them with small files."""
+
+    file_bytes: int = 256 * 2**20  # the file itself, checked before it is read
+    rows: int = 1_000_000  # CSV rows, vCards, events and to-dos
+    fields: int = 1_000  # CSV columns in a row, properties in one card or event
+    field_chars: int = 2**20  # one CSV field, one unfolded vCard or iCalendar line
+
+
+LIMITS = ImportLimits()
+
+
+class ImportLimitError(ValueError):
+    """A file beyond one of the import limits; the message is one line that names it."""
+
+
+def over_limit(what: str, limit: int, advice: str = "split the file") -> ImportLimitError:
+    """The error for a file with more than `limit` of `what` ("events", "columns in a row")."""
+    return ImportLimitError(f"more than {limit:,} {what}, the limit for one import; {advice}")
+
+
+def read_import_file(path: Path, limits: ImportLimits = LIMITS) -> bytes:
+    """The bytes of a file to import, refused by its size before they are read. Reads at most
+    one byte past the cap, so a file that grows meanwhile (or lies in stat) is caught too."""
+    cap = limits.file_bytes
+    with open(path, "rb") as handle:
+        size = os.fstat(handle.fileno()).st_size
+        data = handle.read(cap + 1) if size <= cap else b""
+    if size > cap or len(data) > cap:
+        shown = max(size, len(data))
+        raise ImportLimitError(f"the file is {_mib(shown)}; the limit for one import is "
+                               f"{_mib(cap)}: split the file")
+    return data
+
+
+def check_size(data: bytes, limits: ImportLimits = LIMITS) -> None:
+    """The size cap for bytes that did not come through read_import_file."""
+    if len(data) > limits.file_bytes:
+        raise ImportLimitError(f"the file is {_mib(len(data))}; the limit for one import is "
+                               f"{_mib(limits.file_bytes)}: split the file")
+
+
+def check_entries(entries: list[tuple[int, list[str]]], what: str, limits: ImportLimits) -> None:
+    """The caps for a file split into entries of content lines ((line of BEGIN, lines), as
+    vCards are): how many entries, properties in one, characters in one unfolded line."""
+    if len(entries) > limits.rows:
+        raise over_limit(what, limits.rows)
+    for start, lines in entries:
+        properties = unfolded = 0
+        for line in lines:
+            folded = line[:1] in (" ", "\t")
+            unfolded = unfolded + len(line) - 1 if folded else len(line)
+            if unfolded > limits.field_chars:
+                raise over_limit("characters in one line", limits.field_chars,
+                                 f"the entry at line {start} has a longer one")
+            properties += not folded
+        if properties - 2 > limits.fields:  # BEGIN and END are no properties
+            raise over_limit("properties in one entry", limits.fields,
+                             f"the one at line {start} has more")
+
+
+def _mib(size: int) -> str:
+    if size % 2**20 == 0:
+        return f"{size // 2**20:,} MiB"
+    return f"{size / 2**20:,.1f} MiB" if size >= 2**20 else f"{size:,} bytes"
 
 
 # --------------------------------------------------------------------------- text

@@ -11,6 +11,7 @@ from typing import Any
 import orjson
 
 from store.io.fields import EXPORT_FIELDS, check_kind
+from store.text import json_escaped
 
 __all__ = ["export_csv", "export_json", "neutralise"]
 
@@ -38,7 +39,11 @@ def _cell(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, (list, tuple)):
         value = "; ".join(str(v) for v in value)
-    return neutralise(str(value))
+    # A NUL (the API stores one as given) would reach the file raw: readers built on C
+    # strings end the cell there and our own importer removes it silently. The symbol the
+    # app shows for it (U+2400) keeps its place visible to every reader; JSON exports keep
+    # the exact text.
+    return neutralise(str(value).replace("\x00", "\u2400"))
 
 
 def export_csv(kind: str, records: Iterable[dict[str, Any]], fields: list[str]) -> str:
@@ -64,9 +69,12 @@ def export_csv(kind: str, records: Iterable[dict[str, Any]], fields: list[str]) 
 
 
 def export_json(records: Iterable[dict[str, Any]]) -> bytes:
-    """The records as an indented JSON array (UTF-8, trailing newline)."""
-    return orjson.dumps(
+    """The records as an indented JSON array (UTF-8, trailing newline). Every control and
+    bidi character is a `\\uXXXX` escape (store.text.json_escaped), so the file is safe to
+    show in a terminal and parses back to exactly the stored text."""
+    data = orjson.dumps(
         list(records),
         option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE | orjson.OPT_NON_STR_KEYS,
         default=str,
     )
+    return json_escaped(data.decode("utf-8")).encode("utf-8")

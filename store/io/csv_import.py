@@ -21,10 +21,14 @@ from typing import Any
 
 from store.io.common import (
     DYNAMICS_INDUSTRIES,
+    LIMITS,
+    ImportLimits,
     ParsedRow,
+    check_size,
     decode_bytes,
     key,
     mangled_text,
+    over_limit,
     parse_bool,
     parse_when,
     single_line,
@@ -204,15 +208,20 @@ def _unique_header(cells: list[str], problems: list[str]) -> list[str]:
     return header
 
 
-def read_csv(data: bytes) -> CsvTable:
+def read_csv(data: bytes, *, limits: ImportLimits = LIMITS) -> CsvTable:
     """Read a CSV file of unknown origin.
 
     Encoding: UTF-8 (BOM or not), UTF-16 with BOM, else Windows-1252 or what charset-normalizer
     finds. Delimiter: `,` `;` or tab, sniffed and checked against the header line; an Excel
     `sep=;` first line is honoured. Quoted fields may hold delimiters, quotes and newlines. Blank
     lines are skipped. Short rows get "" for missing cells; extra cells are reported in
-    `CsvRow.problems`. Raises CsvError only when there is no header row.
+    `CsvRow.problems`. Raises CsvError only when there is no header row, ImportLimitError for
+    a file beyond `limits` (rows, columns, characters in a field).
     """
+    check_size(data, limits)
+    # The csv module's own cap (128 KiB a field by default) would cut a row short and read
+    # on from inside the field; ours is checked on each row, below.
+    csv.field_size_limit(max(csv.field_size_limit(), limits.field_chars + 1))
     text, encoding = decode_bytes(data)
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
     problems: list[str] = []
@@ -237,6 +246,9 @@ def read_csv(data: bytes) -> CsvTable:
         except StopIteration:
             break
         except csv.Error as exc:
+            if "field limit" in str(exc):
+                raise over_limit("characters in one field", limits.field_chars,
+                                 f"line {consumed + 1} has a longer one") from None
             start, consumed = consumed + 1, reader.line_num
             if header is not None:
                 rows.append(CsvRow(start, dict.fromkeys(header, ""),
@@ -247,6 +259,7 @@ def read_csv(data: bytes) -> CsvTable:
         start, consumed = consumed + 1, reader.line_num
         if not any(cell.strip() for cell in cells):
             continue
+        _check_row(cells, start, len(rows), limits)
         if header is None:
             header = _unique_header(cells, problems)
             continue
@@ -261,6 +274,16 @@ def read_csv(data: bytes) -> CsvTable:
     if header is None:
         raise CsvError("no header row: the file holds no readable line")
     return CsvTable(header, rows, encoding, delimiter, problems)
+
+
+def _check_row(cells: list[str], line: int, rows_before: int, limits: ImportLimits) -> None:
+    if rows_before >= limits.rows:
+        raise over_limit("rows", limits.rows)
+    if len(cells) > limits.fields:
+        raise over_limit("columns in a row", limits.fields, f"line {line} has {len(cells):,}")
+    if any(len(cell) > limits.field_chars for cell in cells):
+        raise over_limit("characters in one field", limits.field_chars,
+                         f"line {line} has a longer one")
 
 
 def _short(value: str, limit: int = 40) -> str:

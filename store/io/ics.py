@@ -7,17 +7,29 @@ Windows-to-IANA table). A TZID nobody knows and floating times are read as local
 
 from __future__ import annotations
 
+import functools
+import os
+import pickle
 import re
+import subprocess
+import sys
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from pathlib import Path
 from typing import Any
 
 import icalendar
 
 from store.io.common import (
+    LIMITS,
+    ImportLimits,
     ParsedRow,
+    Progress,
+    check_size,
     decode_bytes,
+    over_limit,
     parse_when,
     single_line,
     to_activity_status,
@@ -43,109 +55,288 @@ class IcsResult:
 # --------------------------------------------------------------------------- reading
 
 
-def _component_lines(text: str) -> list[tuple[str, int]]:
-    """(name, line) of every top-level VEVENT/VTODO, in file order."""
-    found = []
-    for number, line in enumerate(text.split("\n"), start=1):
-        word = line.strip().upper()
-        if word in ("BEGIN:VEVENT", "BEGIN:VTODO"):
-            found.append((word[6:], number))
-    return found
-
-
-def _blocks(text: str) -> tuple[list[str], list[tuple[int, str]]]:
-    """VTIMEZONE blocks, and (line, text) of each VEVENT/VTODO block, for one-by-one reading."""
-    timezones: list[str] = []
-    items: list[tuple[int, str]] = []
-    current: list[str] | None = None
-    name = ""
-    start = 0
-    for number, line in enumerate(text.split("\n"), start=1):
-        word = line.strip().upper()
-        if current is None:
-            if word in ("BEGIN:VEVENT", "BEGIN:VTODO", "BEGIN:VTIMEZONE"):
-                current, name, start = [line], word[6:], number
-            continue
-        current.append(line)
-        if word == f"END:{name}":
-            block = "\n".join(current)
-            if name == "VTIMEZONE":
-                timezones.append(block)
-            else:
-                items.append((start, block))
-            current = None
-    if current is not None and name != "VTIMEZONE":
-        items.append((start, ""))  # cut off by the end of the file
-    return timezones, items
-
-
-def parse_ics(data: bytes, *, tz: tzinfo | None = None) -> IcsResult:
-    """Read the events and to-dos of an .ics file. Never raises: see `errors`.
+def parse_ics(data: bytes, *, tz: tzinfo | None = None, limits: ImportLimits = LIMITS,
+              progress: Progress | None = None, workers: int | None = None) -> IcsResult:
+    """Read the events and to-dos of an .ics file. Raises ImportLimitError for a file beyond
+    `limits`; otherwise never raises: see `errors`.
 
     VEVENT -> appointment (start_at/end_at; all-day events get all_day=True and YYYY-MM-DD dates,
     end_at being the last day, inclusive). VTODO -> task (due_at, priority, status,
     completed_at). UID -> source_id. Recurring events: the first occurrence, with the rule noted
     in the description; changed instances of them are skipped. `tz`: local zone for floating
-    times (default: the machine's).
+    times (default: the machine's). `progress(done, total)`: called as entries are read.
+    `workers`: processes that read the entries (default: by the file's size and the cores).
     """
     result = IcsResult()
+    check_size(data, limits)
     text, _ = decode_bytes(data)
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
     if "BEGIN:VCALENDAR" not in text.upper():
         if text.strip():
             result.errors.append("no BEGIN:VCALENDAR found: this is not an iCalendar file")
         return result
+    _offset_all_day.cache_clear()  # the zones of another file are no use here
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        components = _read_all(text, result)
-        masters = {
-            str(c.get("UID")) for c, _ in components
-            if c.get("UID") is not None and c.get("RECURRENCE-ID") is None
-        }
-        for component, line in components:
-            where = f"{component.name.lower()} at line {line}" if line else component.name
-            try:
-                uid = component.get("UID")
-                if component.get("RECURRENCE-ID") is not None and str(uid) in masters:
-                    result.skipped.append(f"{where}: a changed instance of a recurring event; "
-                                          "only the first occurrence is imported")
-                    continue
-                result.activities.append(_activity(component, line, where, tz))
-            except Exception as exc:  # noqa: BLE001 - one odd event must not stop the import
-                result.errors.append(f"{where}: could not be read ({_reason(exc)}); skipped")
+        read = _read_all(text, result, tz, limits, progress, workers)
+    masters = {r.uid for r in read if r.uid is not None and not r.instance}
+    for entry in read:
+        if entry.instance and entry.uid in masters:
+            result.skipped.append(f"{entry.where}: a changed instance of a recurring event; "
+                                  "only the first occurrence is imported")
+        elif entry.row is not None:
+            result.activities.append(entry.row)
+        else:
+            result.errors.append(entry.error)
     return result
 
 
-def _read_all(text: str, result: IcsResult) -> list[tuple[Any, int]]:
-    lines = _component_lines(text)
-    whole_error = "it is incomplete"
-    try:
-        calendars = icalendar.Calendar.from_ical(text, multiple=True)
-        components = [c for cal in calendars for c in cal.walk()
-                      if c.name in ("VEVENT", "VTODO")]
-        if [c.name for c in components] == [name for name, _ in lines]:
-            return [(c, line) for c, (_, line) in zip(components, lines, strict=True)]
-    except Exception as exc:  # noqa: BLE001 - fall back to reading events one by one
-        whole_error = _reason(exc)
-    timezones, items = _blocks(text)
-    components = []
-    for line, block in items:
-        if not block:
-            result.errors.append(f"entry at line {line}: the file ends before it does; skipped")
+# The properties _activity and _extensions read (and RECURRENCE-ID, for changed instances).
+# The rest of an entry, and every component nested in it (VALARM), is left out before
+# icalendar sees it: Outlook writes attendee lists, an HTML copy of the description and a dozen
+# X-MICROSOFT-* lines per event, and icalendar's parsing of lines is most of the work of
+# reading a big calendar.
+_READ = frozenset({
+    "SUMMARY", "LOCATION", "DESCRIPTION", "DTSTART", "DTEND", "DURATION", "DUE", "COMPLETED",
+    "PERCENT-COMPLETE", "STATUS", "PRIORITY", "RRULE", "RDATE", "UID", "RECURRENCE-ID",
+    "CREATED", "LAST-MODIFIED", "X-MICROSOFT-CDO-ALLDAYEVENT",
+})
+_ENTRIES = ("BEGIN:VEVENT", "BEGIN:VTODO")
+# Entries parsed as one calendar: one parse per entry costs a wrapper each, one parse for the
+# whole file shows no progress; a chunk that does not read cleanly is re-read entry by entry.
+_CHUNK = 500
+_PARALLEL_FROM = 4  # chunks: below that, one process reads the file
+
+
+@dataclass
+class _Entry:
+    line: int  # of its BEGIN
+    name: str  # VEVENT | VTODO
+    text: str  # the lines kept for icalendar; "" when the file ends inside it
+
+
+def _split(text: str, limits: ImportLimits) -> tuple[list[str], list[_Entry]]:
+    """The VTIMEZONE blocks, and each VEVENT/VTODO with only the lines the CRM reads.
+
+    The caps are checked here, before icalendar parses anything: the number of entries,
+    the properties in one entry and the length of one unfolded line."""
+    timezones: list[str] = []
+    entries: list[_Entry] = []
+    zone: list[str] | None = None
+    kept: list[str] = []
+    entry: _Entry | None = None
+    nested = 0  # depth of components inside the current entry (VALARM), left out
+    keep = False  # whether the property being unfolded is kept
+    properties = 0
+    unfolded = 0
+    for number, line in enumerate(text.split("\n"), start=1):
+        folded = line[:1] in (" ", "\t")
+        unfolded = unfolded + len(line) - 1 if folded else len(line)
+        if unfolded > limits.field_chars:
+            raise over_limit("characters in one line", limits.field_chars,
+                             f"line {number} is longer")
+        if folded:
+            if entry is not None and keep and not nested:
+                kept.append(line)
+            elif zone is not None:
+                zone.append(line)
             continue
-        wrapped = "\n".join(["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//split//EN",
-                             *timezones, block, "END:VCALENDAR", ""])
+        word = line.strip().upper()
+        if zone is not None:
+            zone.append(line)
+            if word == "END:VTIMEZONE":
+                timezones.append("\n".join(zone))
+                zone = None
+            continue
+        if entry is None:
+            if word in _ENTRIES:
+                entry, kept, nested, properties = _Entry(number, word[6:], ""), [line], 0, 0
+                entries.append(entry)
+                if len(entries) > limits.rows:
+                    raise over_limit("events and to-dos", limits.rows)
+            elif word == "BEGIN:VTIMEZONE":
+                zone = [line]
+            continue
+        name = word.split(":", 1)[0].split(";", 1)[0]
+        if name == "BEGIN":
+            nested += 1
+        elif name == "END" and nested:
+            nested -= 1
+        elif name == "END" and word == f"END:{entry.name}":
+            kept.append(line)
+            entry.text = "\n".join(kept)
+            entry = None
+        elif not nested:
+            properties += 1
+            if properties > limits.fields:
+                raise over_limit(f"properties in one {entry.name.lower()}", limits.fields,
+                                 f"the one at line {entry.line} has more")
+            keep = name in _READ or name.startswith(_X)
+            if keep:
+                kept.append(line)
+    return timezones, entries
+
+
+def _wrap(timezones: list[str], blocks: list[str]) -> str:
+    return "\n".join(["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//split//EN", *timezones,
+                      *blocks, "END:VCALENDAR", ""])
+
+
+def _parse_chunk(timezones: list[str], entries: list[_Entry], result: IcsResult
+                 ) -> list[tuple[Any, int]]:
+    """(component, line) of each entry, in file order; unreadable ones go to `result.errors`."""
+    whole = [e for e in entries if e.text]
+    try:
+        calendar = icalendar.Calendar.from_ical(_wrap(timezones, [e.text for e in whole]))
+        found = [c for c in calendar.walk() if c.name in ("VEVENT", "VTODO")]
+        if len(whole) == len(entries) and [c.name for c in found] == [e.name for e in whole]:
+            return [(c, e.line) for c, e in zip(found, whole, strict=True)]
+    except Exception:  # noqa: BLE001 - read the entries one by one to find the odd one
+        pass
+    components = []
+    for entry in entries:
+        if not entry.text:
+            result.errors.append(f"entry at line {entry.line}: the file ends before it does; "
+                                 "skipped")
+            continue
         try:
-            calendar = icalendar.Calendar.from_ical(wrapped)
+            calendar = icalendar.Calendar.from_ical(_wrap(timezones, [entry.text]))
             found = [c for c in calendar.walk() if c.name in ("VEVENT", "VTODO")]
             if not found:
                 raise ValueError("no event in it")
-            components.append((found[0], line))
+            components.append((found[0], entry.line))
         except Exception as exc:  # noqa: BLE001
-            result.errors.append(f"entry at line {line}: not readable ({_reason(exc)}); skipped")
-    if not items:
-        result.errors.append(f"the calendar could not be read ({whole_error})")
+            result.errors.append(f"entry at line {entry.line}: not readable ({_reason(exc)}); "
+                                 "skipped")
     return components
+
+
+def _read_all(text: str, result: IcsResult, tz: tzinfo | None, limits: ImportLimits,
+              progress: Progress | None, workers: int | None) -> list[_Read]:
+    timezones, entries = _split(text, limits)
+    if not entries:
+        try:
+            icalendar.Calendar.from_ical(text, multiple=True)
+        except Exception as exc:  # noqa: BLE001
+            result.errors.append(f"the calendar could not be read ({_reason(exc)})")
+        return []
+    chunks = [entries[first:first + _CHUNK] for first in range(0, len(entries), _CHUNK)]
+    read: list[_Read] = []
+    done = 0
+    for chunk, (chunk_read, errors) in zip(chunks, _read_chunks(timezones, chunks, tz, workers),
+                                           strict=True):
+        read += chunk_read
+        result.errors += errors
+        done += len(chunk)
+        if progress is not None:
+            progress(done, len(entries))
+    return read
+
+
+def _read_chunk(timezones: list[str], entries: list[_Entry], tz: tzinfo | None
+                ) -> tuple[list[_Read], list[str]]:
+    """The entries of one chunk as read, and the errors of those that could not be."""
+    result = IcsResult()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        read = [_read_entry(component, line, tz)
+                for component, line in _parse_chunk(timezones, entries, result)]
+    return read, result.errors
+
+
+def _read_chunks(timezones: list[str], chunks: list[list[_Entry]], tz: tzinfo | None,
+                 workers: int | None) -> Iterator[tuple[list[_Read], list[str]]]:
+    """_read_chunk of each chunk, in order: in worker processes when there are enough.
+
+    icalendar looks at every character of a line in Python, so a big calendar keeps one core
+    busy for half a minute; the chunks are independent (each carries the file's time zones),
+    so each core can take some. The workers are plain `python -c` processes fed by pipes, not
+    multiprocessing: that would re-run the caller's main script, and forking is unsafe from
+    the app's reading thread. Chunk i goes to worker i % n and is read back in order, so every
+    worker keeps going while the others are read. If a worker cannot start or dies, the
+    chunks not yet read are read here."""
+    workers = min(len(chunks), _workers(len(chunks)) if workers is None else workers)
+    processes: list[subprocess.Popen[bytes]] = []
+    given = 0
+    try:
+        if workers > 1:
+            try:
+                processes = _start_readers(workers, timezones, chunks, tz)
+                for index in range(len(chunks)):
+                    stdout = processes[index % workers].stdout
+                    assert stdout is not None
+                    answer = pickle.load(stdout)
+                    given += 1
+                    yield answer
+            except (OSError, EOFError, pickle.PickleError, AttributeError, TypeError):
+                pass  # read the rest here
+        for chunk in chunks[given:]:
+            yield _read_chunk(timezones, chunk, tz)
+    finally:
+        for process in processes:
+            process.kill()
+            process.wait()
+            for pipe in (process.stdin, process.stdout):
+                if pipe is not None:
+                    pipe.close()
+
+
+def _start_readers(workers: int, timezones: list[str], chunks: list[list[_Entry]],
+                   tz: tzinfo | None) -> list[subprocess.Popen[bytes]]:
+    root = str(Path(__file__).resolve().parents[2])
+    code = (f"import sys; sys.path.insert(0, {root!r}); "
+            "from store.io.ics import serve_chunks; serve_chunks()")
+    processes = [subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+                 for _ in range(workers)]  # all start up (imports) while the first is fed
+    for worker, process in enumerate(processes):
+        assert process.stdin is not None
+        process.stdin.write(pickle.dumps((timezones, chunks[worker::workers], tz)))
+        process.stdin.close()
+    return processes
+
+
+def serve_chunks() -> None:
+    """A reading worker (see _read_chunks): (time zones, chunks, tz) from stdin, then each
+    chunk's _read_chunk to stdout as soon as it is done."""
+    timezones, chunks, tz = pickle.load(sys.stdin.buffer)
+    for chunk in chunks:
+        pickle.dump(_read_chunk(timezones, chunk, tz), sys.stdout.buffer)
+        sys.stdout.buffer.flush()
+
+
+def _workers(chunks: int) -> int:
+    """How many processes read `chunks` chunks: starting one costs about a chunk's reading."""
+    if chunks < _PARALLEL_FROM:
+        return 1
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, 8, chunks // _PARALLEL_FROM))
+
+
+@dataclass
+class _Read:
+    """One entry as read: its row (or why it could not be), and what decides if it is kept."""
+
+    where: str
+    uid: str | None
+    instance: bool  # has a RECURRENCE-ID: a changed occurrence of a recurring event
+    row: ParsedRow | None
+    error: str = ""
+
+
+def _read_entry(component: Any, line: int, tz: tzinfo | None) -> _Read:
+    where = f"{component.name.lower()} at line {line}"
+    uid = component.get("UID")
+    read = _Read(where, None if uid is None else str(uid),
+                 component.get("RECURRENCE-ID") is not None, None)
+    try:
+        read.row = _activity(component, line, where, tz)
+    except Exception as exc:  # noqa: BLE001 - one odd event must not stop the import
+        read.error = f"{where}: could not be read ({_reason(exc)}); skipped"
+    return read
 
 
 def _reason(exc: Exception) -> str:
@@ -195,7 +386,37 @@ def _when(component: Any, name: str, where: str,
 
 def _store(value: date | datetime, tz: tzinfo | None, *, as_day: bool = False,
            as_moment: bool = False) -> str:
+    if isinstance(value, datetime) and value.tzinfo is not None and not as_day:
+        value = _in_utc(value)
     return when_to_storage(value, tz, as_day=as_day, as_moment=as_moment)
+
+
+def _in_utc(value: datetime) -> datetime:
+    """An aware moment in UTC, with its zone's offset looked up once per local day.
+
+    A VTIMEZONE from the file becomes a dateutil tzical, which walks its rules from their first
+    year (1601 in Outlook's files) on every lookup: without this, a quarter of the time of a big
+    import. Offsets change a few times a year at most, so a day with the same offset at its
+    first and last second has that offset all day; on a day of a change every moment is
+    looked up as before, which keeps gaps and repeated hours exact.
+    """
+    zone = value.tzinfo
+    if zone is UTC or zone is None:
+        return value
+    try:
+        offset = _offset_all_day(zone, value.date())
+    except TypeError:  # a zone that cannot be a cache key
+        offset = None
+    if offset is None:
+        return value.astimezone(UTC)
+    return (value.replace(tzinfo=None) - offset).replace(tzinfo=UTC)
+
+
+@functools.lru_cache(maxsize=8192)
+def _offset_all_day(zone: tzinfo, day: date) -> timedelta | None:
+    first = datetime.combine(day, time(0, 0), tzinfo=zone).utcoffset()
+    last = datetime.combine(day, time(23, 59, 59), tzinfo=zone).utcoffset()
+    return first if first == last else None
 
 
 def _ics_priority(component: Any) -> str | None:

@@ -10,12 +10,11 @@ on a dry run; with all-or-nothing, one bad row stops the whole import.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ulid import ULID
 
-from store.io.common import ParsedRow
+from store.io.common import ParsedRow, Progress
 from store.model import (
     ACCOUNTS,
     ACTIVITIES,
@@ -31,7 +30,6 @@ from store.service import CRM, REGARDING_TABLE, TABLE_REGARDING, now_iso
 from store.storage import Op, Record, Tables
 from store.text import counted, name_key
 
-Progress = Callable[[int, int], None]  # (rows done, rows in all)
 # "line 4: ", "vevent at line 86: ", "card 2 (line 9): ": the report gives the line itself.
 _LINE_PREFIX = re.compile(r"^(?:line \d+|v(?:event|todo) at line \d+|card \d+ \(line \d+\)): ")
 _ULID = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from store.io.common import ParsedRow, key
+from store.io.common import LIMITS, ImportLimits, ParsedRow, Progress, check_size, key
 from store.io.csv_export import export_csv, export_json
 from store.io.csv_import import (
     ColumnMapping,
@@ -16,7 +16,7 @@ from store.io.csv_import import (
     rows_to_records,
 )
 from store.io.fields import EXPORT_FIELDS, NAME_FIELDS
-from store.io.importer import REF_TARGETS, ImportReport, Progress, import_rows
+from store.io.importer import REF_TARGETS, ImportReport, import_rows
 from store.model import ACCOUNTS, ACTIVITIES, CONTACTS, display_name
 from store.service import CRM
 
@@ -71,24 +71,27 @@ def guess_csv_kind(path: Path) -> str | None:
 
 
 def prepare_import(kind: str, data: bytes, *, maps: list[str] | None = None,
-                   keep_unknown: bool = True) -> PreparedImport:
-    """Parse `data`. Raises ValueError (CsvError, MappingError) for a file that cannot be read
-    as a whole; problems with single rows are kept on the rows."""
+                   keep_unknown: bool = True, limits: ImportLimits = LIMITS,
+                   progress: Progress | None = None) -> PreparedImport:
+    """Parse `data`. Raises ValueError (CsvError, MappingError, ImportLimitError) for a file
+    that cannot be read as a whole; problems with single rows are kept on the rows.
+    `progress(done, total)`: called while a calendar's entries are read."""
+    check_size(data, limits)
     if kind == "vcard":
         from store.io.vcard import parse_vcards
 
-        cards = parse_vcards(data)
+        cards = parse_vcards(data, limits=limits)
         return PreparedImport(kind, CONTACTS, cards.contacts, extra_accounts=cards.accounts,
                               notes=[*cards.errors, *cards.skipped])
     if kind == "ics":
         from store.io.ics import parse_ics
 
-        calendar = parse_ics(data)
+        calendar = parse_ics(data, limits=limits, progress=progress)
         return PreparedImport(kind, ACTIVITIES, calendar.activities,
                               notes=[*calendar.errors, *calendar.skipped])
     if kind not in CSV_KINDS:
         raise ValueError(f"cannot import '{kind}': choose one of {', '.join(IMPORT_KINDS)}")
-    table = read_csv(data)
+    table = read_csv(data, limits=limits)
     mapping = guess_mapping(kind, table.header)
     if maps:
         mapping = apply_overrides(mapping, maps)

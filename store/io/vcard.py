@@ -14,7 +14,10 @@ from typing import Any
 import vobject
 
 from store.io.common import (
+    LIMITS,
+    ImportLimits,
     ParsedRow,
+    check_entries,
     decode_bytes,
     parse_when,
     single_line,
@@ -82,8 +85,10 @@ def _split_cards(text: str) -> tuple[list[tuple[int, list[str]]], list[str]]:
     return cards, errors
 
 
-def parse_vcards(data: bytes, *, tz: tzinfo | None = None) -> VcardResult:
-    """Read every card of a .vcf file. Never raises: broken cards are listed in `errors`.
+def parse_vcards(data: bytes, *, tz: tzinfo | None = None,
+                 limits: ImportLimits = LIMITS) -> VcardResult:
+    """Read every card of a .vcf file. Raises ImportLimitError for a file beyond `limits`;
+    otherwise never raises: broken cards are listed in `errors`.
 
     Person cards become contacts, KIND:org cards (and Apple's X-ABShowAs:COMPANY) accounts;
     group cards (KIND:group, X-ADDRESSBOOKSERVER-KIND:group) are listed in `skipped`.
@@ -96,6 +101,7 @@ def parse_vcards(data: bytes, *, tz: tzinfo | None = None) -> VcardResult:
         return result
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
     blocks, split_errors = _split_cards(text)
+    check_entries(blocks, "vCards", limits)
     for number, (line, lines) in enumerate(blocks, start=1):
         where = f"card {number} (line {line})"
         try:

@@ -14,6 +14,7 @@ from textual.content import Content
 from textual.widgets import Button, Input, Label, ProgressBar, Select, Static
 
 from store.files import database_file_mode, write_file
+from store.io.common import read_import_file
 from store.io.importer import ImportReport
 from store.io.jobs import (
     EXPORT_KINDS,
@@ -195,7 +196,7 @@ class ImportScreen(TransferScreen):
         app = self.app
         bar = self.query_one("#progress", ProgressBar)  # widgets are looked up here, used there
         try:
-            prepared = prepare_import(options["kind"], options["path"].read_bytes(),
+            prepared = prepare_import(options["kind"], read_import_file(options["path"]),
                                       keep_unknown=options["keep_unknown"])
         except (OSError, ValueError) as error:
             app.call_from_thread(self._finished, None, f"Cannot read the file: {error}")
