@@ -10,7 +10,7 @@ from __future__ import annotations
 import bisect
 import threading
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -420,6 +420,26 @@ class Indexes:
                     if child not in found:
                         found.add(child)
                         stack.append(child)
+        return found
+
+    def search_activities(self, text: str = "", *, types: Collection[str] | None = None,
+                          statuses: Collection[str] | None = None) -> list[Record]:
+        """Activities whose subject and description hold every word of `text`, of those types
+        and statuses (None: any), newest first. A scan: activity text has no index (yet)."""
+        words = tokens(text)
+        found = []
+        for activity in self.database.tables[ACTIVITIES].values():
+            if types is not None and activity.get("type") not in types:
+                continue
+            if statuses is not None and activity.get("status", "open") not in statuses:
+                continue
+            if words:
+                haystack = fold(f"{activity.get('subject') or ''} "
+                                f"{activity.get('description') or ''}")
+                if not all(word in haystack for word in words):
+                    continue
+            found.append(activity)
+        found.sort(key=lambda a: (activity_when(a), a["id"]), reverse=True)
         return found
 
     def same_name(self, table: str, name: str) -> set[str]:

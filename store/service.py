@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import getpass
 import os
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from ulid import ULID
 
+from store.files import database_file_mode
 from store.model import (
     ACCOUNTS,
     ACTIVITIES,
@@ -172,6 +174,35 @@ class CRM:
     def search(self, table: str, query: ListQuery | None = None) -> list[str]:
         """Ids of accounts or contacts that match, sorted as asked."""
         return self.indexes.search_ids(table, query or ListQuery())
+
+    def all(self, table: str) -> Mapping[str, Record]:
+        """Every record of `table` by id: a live, read-only view (do not keep it across saves
+        if you need a snapshot; copy it)."""
+        return MappingProxyType(self.database.tables[table])
+
+    @property
+    def generation(self) -> int:
+        """Bumped by every change this process has taken in (its own or other users'): a
+        cheap "has anything changed since?" for caches and screens."""
+        return self.indexes.generation
+
+    def by_source_id(self, table: str, source_id: str) -> str | None:
+        """The id of the record imported with the source system's id `source_id`."""
+        return self.indexes.by_source_id[table].get(source_id)
+
+    def same_name(self, table: str, name: str) -> set[str]:
+        """Ids of accounts or contacts whose normalised name is `name`'s."""
+        return self.indexes.same_name(table, name)
+
+    def search_activities(self, text: str = "", *, types: Collection[str] | None = None,
+                          statuses: Collection[str] | None = None) -> list[Record]:
+        """Activities whose subject or description has every word of `text` (any case and
+        accent), of those types and statuses (None: any), newest first."""
+        return self.indexes.search_activities(text, types=types, statuses=statuses)
+
+    def file_mode(self) -> int:
+        """The mode for a file written beside the database (exports): its group's, or private."""
+        return database_file_mode(self.database)
 
     def records(self, table: str, ids: Iterable[str]) -> list[Record]:
         records = self.database.tables[table]
