@@ -23,6 +23,7 @@ from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 
 __all__ = [
     "DateParseError",
+    "format_full",
     "format_local",
     "from_storage",
     "is_valid_storage",
@@ -456,3 +457,17 @@ def format_local(text: str, now: datetime | None = None) -> str:
         return day.isoformat()
     except Exception:
         return text
+
+
+def format_full(text: str | None) -> str:
+    """A stored value in full local form, unambiguous in any year: ``2026-12-03 14:00``
+    (moments) or ``2026-12-03`` (days); empty for none. Garbage comes back unchanged."""
+    if not text:
+        return ""
+    try:
+        value = from_storage(text)
+    except DateParseError:
+        return text
+    if isinstance(value, datetime):
+        return value.astimezone().strftime("%Y-%m-%d %H:%M")
+    return value.isoformat()

@@ -16,8 +16,6 @@ import stat
 from contextlib import suppress
 from pathlib import Path
 
-from store.storage import Database
-
 __all__ = ["FileWriteError", "database_file_mode", "write_file"]
 
 PRIVATE_MODE = 0o600
@@ -28,14 +26,14 @@ class FileWriteError(OSError):
     """The file could not be written; the message is one line naming the path."""
 
 
-def database_file_mode(database: Database) -> int:
-    """0660 for a group database (opened with --group, or a file that is group-writable, as
-    another member of the group created it), else 0600."""
+def database_file_mode(path: Path, mode: int) -> int:
+    """0660 for a group database (opened with --group: `mode`, or a file at `path` that is
+    group-writable, as another member of the group created it), else 0600."""
     try:
-        on_disk = os.stat(database.path).st_mode
+        on_disk = os.stat(path).st_mode
     except OSError:
         on_disk = 0
-    return GROUP_MODE if (database.mode | on_disk) & stat.S_IWGRP else PRIVATE_MODE
+    return GROUP_MODE if (mode | on_disk) & stat.S_IWGRP else PRIVATE_MODE
 
 
 def write_file(path: str | os.PathLike[str], data: bytes, mode: int) -> None:

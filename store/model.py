@@ -7,19 +7,79 @@ the stored document; a missing field reads as "" (or None for references and dat
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypedDict
 
 from store.dates import is_valid_storage
+from store.errors import FieldError
+from store.errors import ValidationFailed as ValidationFailed  # still imported from here
+
+# A record as stored: a plain dict (the TinyDB document); a table maps ids to records.
+Record = dict[str, Any]
+Tables = dict[str, dict[str, Record]]
+
+
+@dataclass(frozen=True)
+class Change:
+    """One record as it was and as it is now (None: it did not exist / it was deleted)."""
+
+    table: str
+    record_id: str
+    old: Record | None
+    new: Record | None
+
+
+@dataclass(frozen=True)
+class Deletion:
+    """Who deleted a record and when (UTC ISO), as its journal entry says."""
+
+    by: str
+    at: str
 
 SCHEMA_VERSION = 1
+APP_NAME = "termcrm"  # in the base's meta, and the name of the user data folder
 
-ACCOUNTS = "accounts"
-CONTACTS = "contacts"
-ACTIVITIES = "activities"
+
+
+class Table(StrEnum):
+    """The three record tables. A member is its TinyDB table name (a str), and knows how the
+    CRM speaks of one of its records."""
+
+    ACCOUNTS = "accounts"
+    CONTACTS = "contacts"
+    ACTIVITIES = "activities"
+
+    @property
+    def singular(self) -> str:
+        """`account`, `contact`, `activity`: in messages."""
+        return _SINGULARS[self]
+
+    @property
+    def title(self) -> str:
+        """`Account`, `Contact`, `Activity`: in headings and labels."""
+        return self.singular.capitalize()
+
+    @property
+    def regarding_type(self) -> RegardingType | None:
+        """What an activity regarding one of these records stores in `regarding_type`."""
+        return _REGARDING_TYPES.get(self)
+
+    @classmethod
+    def regarded_by(cls, regarding_type: str | None) -> Table | None:
+        """The table an activity's `regarding_type` points into (None: not a known one)."""
+        for table, value in _REGARDING_TYPES.items():
+            if value == regarding_type:
+                return table
+        return None
+
+
+ACCOUNTS = Table.ACCOUNTS
+CONTACTS = Table.CONTACTS
+ACTIVITIES = Table.ACTIVITIES
 META = "meta"
-RECORD_TABLES = (ACCOUNTS, CONTACTS, ACTIVITIES)
+RECORD_TABLES: tuple[Table, ...] = tuple(Table)
+_SINGULARS = {ACCOUNTS: "account", CONTACTS: "contact", ACTIVITIES: "activity"}
 
 
 class Relationship(StrEnum):
@@ -72,6 +132,9 @@ class RegardingType(StrEnum):
     CONTACT = "contact"
 
 
+_REGARDING_TYPES = {ACCOUNTS: RegardingType.ACCOUNT, CONTACTS: RegardingType.CONTACT}
+
+
 ACTIVITY_LABELS = {
     ActivityType.NOTE: "Note",
     ActivityType.EMAIL: "Email",
@@ -113,6 +176,12 @@ class FieldSpec:
     max_len: int = 200
     choices: tuple[str, ...] = ()
     multiline: bool = False
+    # Required on every record of the table (conditional rules, such as an activity's subject
+    # except on notes, are in `_required`).
+    required: bool = False
+    # For kind "ref": the table the id points into (None for `regarding_id`, whose table
+    # `regarding_type` says).
+    ref_table: Table | None = None
 
 
 def _text(name: str, label: str, max_len: int = 200, **kw: Any) -> FieldSpec:
@@ -132,7 +201,7 @@ _OWNER = _text("owner", "Owner", 64)
 _DESCRIPTION = _text("description", "Description", 20_000, multiline=True)
 
 ACCOUNT_FIELDS: tuple[FieldSpec, ...] = (
-    _text("name", "Account name", 160),
+    _text("name", "Account name", 160, required=True),
     _text("account_number", "Account number", 40),
     FieldSpec("relationship", "Relationship", "enum", choices=tuple(Relationship)),
     _text("industry", "Industry", 80),
@@ -140,8 +209,8 @@ ACCOUNT_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("email", "Email", "email", 254),
     FieldSpec("website", "Website", "url", 300),
     *_ADDRESS,
-    FieldSpec("parent_account_id", "Parent account", "ref"),
-    FieldSpec("primary_contact_id", "Primary contact", "ref"),
+    FieldSpec("parent_account_id", "Parent account", "ref", ref_table=ACCOUNTS),
+    FieldSpec("primary_contact_id", "Primary contact", "ref", ref_table=CONTACTS),
     _DESCRIPTION,
     _OWNER,
     _STATUS,
@@ -151,7 +220,7 @@ CONTACT_FIELDS: tuple[FieldSpec, ...] = (
     _text("first_name", "First name", 80),
     _text("last_name", "Last name", 80),
     _text("job_title", "Job title", 100),
-    FieldSpec("account_id", "Account", "ref"),
+    FieldSpec("account_id", "Account", "ref", ref_table=ACCOUNTS),
     FieldSpec("email", "Email", "email", 254),
     FieldSpec("phone", "Phone", "phone", 40),
     FieldSpec("mobile", "Mobile", "phone", 40),
@@ -162,11 +231,12 @@ CONTACT_FIELDS: tuple[FieldSpec, ...] = (
 )
 
 ACTIVITY_FIELDS: tuple[FieldSpec, ...] = (
-    FieldSpec("type", "Type", "enum", choices=tuple(ActivityType)),
+    FieldSpec("type", "Type", "enum", choices=tuple(ActivityType), required=True),
     _text("subject", "Subject", 200),
     _DESCRIPTION,
-    FieldSpec("regarding_type", "Regarding type", "enum", choices=tuple(RegardingType)),
-    FieldSpec("regarding_id", "Regarding", "ref"),
+    FieldSpec("regarding_type", "Regarding type", "enum", choices=tuple(RegardingType),
+              required=True),
+    FieldSpec("regarding_id", "Regarding", "ref", required=True),
     FieldSpec("status", "Status", "enum", choices=tuple(ActivityStatus)),
     FieldSpec("priority", "Priority", "enum", choices=tuple(Priority)),
     FieldSpec("due_at", "Due", "when"),
@@ -194,29 +264,87 @@ FIELDS: dict[str, tuple[FieldSpec, ...]] = {
 FIELD_BY_NAME: dict[str, dict[str, FieldSpec]] = {
     table: {f.name: f for f in specs} for table, specs in FIELDS.items()
 }
-SINGULAR = {ACCOUNTS: "account", CONTACTS: "contact", ACTIVITIES: "activity"}
+SINGULAR = {table: table.singular for table in Table}
+# Every reference field and the table it points into (regarding_id's depends on the record).
+REFERENCES: dict[Table, dict[str, Table]] = {
+    table: {f.name: f.ref_table for f in FIELDS[table] if f.ref_table is not None}
+    for table in Table
+}
 
 
-@dataclass
-class FieldError:
-    field: str
-    message: str
+class _Stamps(TypedDict, total=False):
+    id: str
+    created_at: str
+    created_by: str
+    modified_at: str
+    modified_by: str
+    version: int
+    source_id: str
 
-    def __str__(self) -> str:
-        return f"{self.field}: {self.message}"
+
+class _Address(TypedDict, total=False):
+    address_line1: str
+    address_line2: str
+    address_city: str
+    address_state: str
+    address_postal_code: str
+    address_country: str
 
 
-@dataclass
-class ValidationFailed(Exception):
-    """One or more fields are invalid; `errors` names each field with a user-facing message."""
+class AccountRecord(_Stamps, _Address, total=False):
+    """An account as stored (absent keys are empty fields). For reading code and scripts;
+    the store itself passes `Record` dicts."""
 
-    errors: list[FieldError] = field(default_factory=list)
+    name: str
+    account_number: str
+    relationship: str
+    industry: str
+    phone: str
+    email: str
+    website: str
+    parent_account_id: str
+    primary_contact_id: str
+    description: str
+    owner: str
+    status: str
 
-    def __str__(self) -> str:
-        return "; ".join(str(e) for e in self.errors)
 
-    def for_field(self, name: str) -> str | None:
-        return next((e.message for e in self.errors if e.field == name), None)
+class ContactRecord(_Stamps, _Address, total=False):
+    """A contact as stored."""
+
+    first_name: str
+    last_name: str
+    job_title: str
+    account_id: str
+    email: str
+    phone: str
+    mobile: str
+    description: str
+    owner: str
+    status: str
+
+
+class ActivityRecord(_Stamps, total=False):
+    """An activity as stored."""
+
+    type: str
+    subject: str
+    description: str
+    regarding_type: str
+    regarding_id: str
+    status: str
+    priority: str
+    due_at: str
+    start_at: str
+    end_at: str
+    all_day: bool
+    location: str
+    direction: str
+    phone_number: str
+    email_from: str
+    email_to: str
+    completed_at: str
+    owner: str
 
 
 _EMAIL = re.compile(r"^[^@\s<>(),;:\"\[\]]+@(?:[^@\s<>(),;:\"\[\].]+\.)+[^@\s<>(),;:\"\[\].]+$")
@@ -274,8 +402,9 @@ def _required(table: str, record: dict[str, Any]) -> list[FieldError]:
         value = record.get(name)
         return value is None or (isinstance(value, str) and not value.strip())
 
-    if table == ACCOUNTS and blank("name"):
-        return [FieldError("name", "is required")]
+    if table == ACCOUNTS:
+        return [FieldError(f.name, "is required") for f in ACCOUNT_FIELDS
+                if f.required and blank(f.name)]
     if table == CONTACTS and blank("first_name") and blank("last_name"):
         return [FieldError("last_name", "a first name or a last name is required")]
     if table == ACTIVITIES:

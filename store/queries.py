@@ -12,7 +12,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from store.model import (
     ACCOUNTS,
@@ -20,11 +20,20 @@ from store.model import (
     CONTACTS,
     ActivityStatus,
     ActivityType,
+    Change,
+    Record,
+    Tables,
     activity_when,
     display_name,
 )
-from store.storage import Change, Database, Record
 from store.text import fold, key_of_folded, name_key, tokens
+
+
+class HasTables(Protocol):
+    """What the indexes read: the tables as they are now (the storage replaces the dict on a
+    reload, so they keep the holder, not the dict)."""
+
+    tables: Tables
 
 # The fields a list search looks in besides the name (a contact's account name is added too).
 SEARCH_FIELDS = {
@@ -80,7 +89,7 @@ class TreeNode:
 class Indexes:
     """Secondary indexes over the tables; a storage change listener."""
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: HasTables) -> None:
         self.database = database
         self.lock = threading.RLock()
         self.children = defaultdict(set)  # parent account id -> subsidiary ids

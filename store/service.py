@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import getpass
 import os
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,6 +17,13 @@ from typing import Any
 
 from ulid import ULID
 
+from store.errors import (
+    AmbiguousError,
+    ConflictError,
+    DependentsError,
+    NotFoundError,
+    ValidationFailed,
+)
 from store.files import database_file_mode
 from store.model import (
     ACCOUNTS,
@@ -28,47 +35,20 @@ from store.model import (
     ActivityStatus,
     ActivityType,
     FieldError,
+    Record,
     RegardingType,
-    ValidationFailed,
+    Tables,
     brief,
     clean,
     display_name,
     validate_fields,
 )
 from store.queries import AgendaBuckets, Indexes, ListQuery, TimelineQuery, TreeNode
-from store.storage import Change, Database, Deletion, Op, Record, Tables
+from store.storage import Change, Database, Deletion, Op
 from store.text import counted
 
 REGARDING_TABLE = {RegardingType.ACCOUNT: ACCOUNTS, RegardingType.CONTACT: CONTACTS}
 TABLE_REGARDING = {ACCOUNTS: RegardingType.ACCOUNT.value, CONTACTS: RegardingType.CONTACT.value}
-
-
-class NotFoundError(LookupError):
-    """No record answers to a reference; the message is for the user."""
-
-
-class AmbiguousError(LookupError):
-    def __init__(self, message: str, candidates: list[Record]) -> None:
-        super().__init__(message)
-        self.candidates = candidates
-
-
-class ConflictError(Exception):
-    """Someone else saved the record since it was read; `theirs` is what is stored now."""
-
-    def __init__(self, table: str, mine: Record, theirs: Record | None) -> None:
-        who = (theirs or {}).get("modified_by", "someone")
-        what = "deleted" if theirs is None else f"changed by {who}"
-        super().__init__(f"this {SINGULAR[table]} was {what} since you opened it")
-        self.table, self.mine, self.theirs = table, mine, theirs
-
-
-class DependentsError(Exception):
-    """A delete would orphan other records; the caller must choose what happens to them."""
-
-    def __init__(self, message: str, counts: dict[str, int]) -> None:
-        super().__init__(message)
-        self.counts = counts
 
 
 @dataclass
@@ -85,6 +65,111 @@ class Problem:
 
     def __str__(self) -> str:
         return f"{SINGULAR[self.table]} {self.record_id}: {self.message}"
+
+
+@dataclass(eq=False)
+class Create:
+    """A new record. `fields` as a user or a file gives them; the service adds the defaults
+    and stamps. `record_id`: an id the caller chose (so that other items of its batch can refer
+    to the record); `created_at`: when the source system made it (an import)."""
+
+    table: str
+    fields: Record
+    record_id: str | None = None
+    created_at: str | None = None
+
+
+@dataclass(eq=False)
+class Update:
+    """Changes to a record (None or '' clears a field); with `expected_version`, refused with
+    ConflictError when the record was saved by someone else since."""
+
+    table: str
+    record_id: str
+    changes: Record
+    expected_version: int | None = None
+
+
+@dataclass(eq=False)
+class Delete:
+    """A record to delete, with what happens to its dependants (see CRM.delete)."""
+
+    table: str
+    record_id: str
+    contacts: str | None = None  # detach | delete
+    subsidiaries: str | None = None  # detach | reparent
+    activities: str | None = None  # delete
+    expected_version: int | None = None
+
+
+@dataclass
+class Batch:
+    """Saves that land together or not at all, as one journal entry."""
+
+    creates: list[Create] = field(default_factory=list)
+    updates: list[Update] = field(default_factory=list)
+    deletes: list[Delete] = field(default_factory=list)
+    stamp: str | None = None  # the moment written as modified_at (one for a whole import)
+    # Off for a caller that reports likely duplicates itself (the importer, by line).
+    warn_duplicates: bool = True
+
+
+@dataclass
+class BatchResult:
+    records: list[Record]  # as stored, the creates' then the updates', in their order
+    warnings: list[str] = field(default_factory=list)
+    removed: int = 0
+
+
+# Written by the service on every save; a change never sets them.
+_STAMPED = ("id", "modified_at", "modified_by", "version")
+
+
+def _stamp_completion(before: Record, record: Record, stamp: str) -> None:
+    """The one completion rule: a completed activity has completed_at, given (an import
+    carrying the source's date, an edit) or stamped now on the change to completed; any other
+    status has none."""
+    if record.get("status", ActivityStatus.OPEN) == ActivityStatus.COMPLETED:
+        newly = before.get("status") != ActivityStatus.COMPLETED
+        given = record.get("completed_at")
+        if not given or (newly and given == before.get("completed_at")):
+            record["completed_at"] = stamp
+    else:
+        record.pop("completed_at", None)
+
+
+class _Pending(Mapping[str, Record]):
+    """A table as it will be after a batch: its puts over the committed records, less its
+    deletes (a reference to a record of the same batch is fine; to one it deletes is not)."""
+
+    def __init__(self, committed: Mapping[str, Record], changed: dict[str, Record | None]
+                 ) -> None:
+        self.committed, self.changed = committed, changed
+
+    def __getitem__(self, record_id: str) -> Record:
+        if record_id in self.changed:
+            record = self.changed[record_id]
+            if record is None:
+                raise KeyError(record_id)
+            return record
+        return self.committed[record_id]
+
+    def __iter__(self) -> Iterator[str]:
+        yield from (i for i in self.committed if i not in self.changed)
+        yield from (i for i, r in self.changed.items() if r is not None)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+def _after(tables: Tables, ops: list[Op]) -> dict[str, Mapping[str, Record]]:
+    changed: dict[str, dict[str, Record | None]] = {t: {} for t in tables}
+    for kind, table, value in ops:
+        if kind == "put":
+            changed[table][value["id"]] = value
+        else:
+            changed[table][value] = None
+    return {t: _Pending(tables[t], changed[t]) if changed[t] else tables[t] for t in tables}
 
 
 def now_iso(moment: datetime | None = None) -> str:
@@ -202,7 +287,7 @@ class CRM:
 
     def file_mode(self) -> int:
         """The mode for a file written beside the database (exports): its group's, or private."""
-        return database_file_mode(self.database)
+        return database_file_mode(self.database.path, self.database.mode)
 
     def records(self, table: str, ids: Iterable[str]) -> list[Record]:
         records = self.database.tables[table]
@@ -287,69 +372,18 @@ class CRM:
     # ------------------------------------------------------------ writing
     def create(self, table: str, fields: Record, *, created_at: str | None = None
                ) -> SaveResult:
-        """Validate and store a new record. Raises ValidationFailed."""
-        fields = self._prepare_new(table, clean(table, fields))
-        stamp = created_at or now_iso()
-        record = {k: v for k, v in fields.items() if v is not None and v != ""}
-        record.update(id=str(ULID()), created_at=stamp, created_by=self.user,
-                      modified_at=stamp, modified_by=self.user, version=1)
-        self._check(table, record)
-        warnings: list[str] = []
-
-        def build(tables: Tables) -> list[Op]:
-            warnings[:] = self._check_references(table, record, tables)
-            return [("put", table, record)]
-
-        self.database.transact(build)
-        return SaveResult(record, warnings + self._duplicate_warnings(table, record))
+        """Validate and store a new record. Raises ValidationFailed. `created_at`: the moment
+        it was made (a fixture, a migration), else now."""
+        result = self.apply(Batch(creates=[Create(table, fields)], stamp=created_at))
+        return SaveResult(result.records[0], result.warnings)
 
     def update(self, table: str, record_id: str, changes: Record,
                expected_version: int | None = None) -> SaveResult:
         """Apply `changes` (None or '' clears a field). With `expected_version`, refuse the save
         with ConflictError if someone else saved the record meanwhile."""
         changes = clean(table, {k: v for k, v in changes.items() if k not in SYSTEM_FIELDS})
-        warnings: list[str] = []
-        saved: list[Record] = []
-
-        def build(tables: Tables) -> list[Op]:
-            current = tables[table].get(record_id)
-            if current is None:
-                if expected_version is not None:
-                    raise ConflictError(table, changes, None)
-                raise NotFoundError(f"no {SINGULAR[table]} with id '{record_id}'")
-            if expected_version is not None and current.get("version") != expected_version:
-                raise ConflictError(table, changes, current)
-            record = self._merged(table, current, changes)
-            self._check(table, record)
-            warnings[:] = self._check_references(table, record, tables)
-            saved.append(record)
-            return [("put", table, record)]
-
-        self.database.transact(build)
-        return SaveResult(saved[0], warnings)
-
-    def _merged(self, table: str, current: Record, changes: Record) -> Record:
-        record = dict(current)
-        for key, value in changes.items():
-            if value is None or value == "":
-                record.pop(key, None)
-            else:
-                record[key] = value
-        if table == ACTIVITIES:
-            self._stamp_completion(current, record)
-        record.update(modified_at=now_iso(), modified_by=self.user,
-                      version=int(current.get("version", 0)) + 1)
-        return record
-
-    @staticmethod
-    def _stamp_completion(before: Record, record: Record) -> None:
-        if record.get("status", ActivityStatus.OPEN) == ActivityStatus.COMPLETED:
-            newly = before.get("status") != ActivityStatus.COMPLETED
-            stamp = record.get("completed_at")
-            if not stamp or (newly and stamp == before.get("completed_at")):
-                record["completed_at"] = now_iso()
-        else:
-            record.pop("completed_at", None)
+        result = self.apply(Batch(updates=[Update(table, record_id, changes, expected_version)]))
+        return SaveResult(result.records[0], result.warnings)
 
     def set_status(self, activity_id: str, status: str, expected_version: int | None = None
                    ) -> SaveResult:
@@ -363,7 +397,115 @@ class CRM:
                                         "regarding_type": regarding_type,
                                         "regarding_id": regarding_id})
 
-    def _prepare_new(self, table: str, fields: Record) -> Record:
+    def apply(self, batch: Batch) -> BatchResult:
+        """Save every item of `batch` or none, as one journal entry (one step to undo later).
+
+        Every rule runs under the write lock against the latest committed data with the
+        batch's own records in it: fields, references, hierarchy loops, versions, the choices
+        a delete needs. Raises ValidationFailed, NotFoundError, ConflictError or
+        DependentsError for the first item that breaks one, and then writes nothing."""
+        stamp = batch.stamp or now_iso()
+        saved: list[Record] = []
+        warnings: list[str] = []
+        removed = 0
+
+        def build(tables: Tables) -> list[Op]:
+            nonlocal removed
+            ops, puts, removed = self._batch_ops(batch, tables, stamp)
+            after = _after(tables, ops)
+            warnings.clear()
+            for table, record in puts:
+                errors, found = self._rules(table, record, after)
+                if errors:
+                    raise ValidationFailed(errors)
+                warnings.extend(found)
+            saved[:] = [record for _table, record in puts]
+            return ops
+
+        # The entry names who deleted: someone still editing the record is told (deleted_by).
+        deletion = Deletion(self.user, stamp) if batch.deletes else None
+        self.database.transact(build, deletion=deletion)
+        if batch.warn_duplicates:
+            for create, record in zip(batch.creates, saved, strict=False):
+                warnings.extend(self._duplicate_warnings(create.table, record))
+        return BatchResult(saved, warnings, removed)
+
+    def problems(self, batch: Batch) -> list[tuple[Create | Update, ValidationFailed]]:
+        """The creates and updates of `batch` that `apply` would refuse for their fields or
+        references, each with its errors, checked against the data as this process last read
+        it (no lock, nothing written): for a caller that reports every problem at once and
+        leaves those items out (the importer). `apply` checks again under the lock."""
+        tables = self.database.tables
+        ops, puts, _removed = self._batch_ops(batch, tables, batch.stamp or now_iso())
+        after = _after(tables, ops)
+        items: list[Create | Update] = [*batch.creates, *batch.updates]
+        found = []
+        for item, (table, record) in zip(items, puts, strict=True):
+            errors, _warnings = self._rules(table, record, after)
+            if errors:
+                found.append((item, ValidationFailed(errors)))
+        return found
+
+    def new_record(self, table: str, fields: Record, *, record_id: str | None = None,
+                   created_at: str | None = None, stamp: str | None = None) -> Record:
+        """The record a create stores: `fields` cleaned, with the defaults (owner, status,
+        priority, completion) and the stamps (id, created_*, modified_*, version 1)."""
+        stamp = stamp or now_iso()
+        fields = self._prepare_new(table, clean(table, fields), stamp)
+        record = {k: v for k, v in fields.items() if v is not None and v != ""}
+        record.update(id=record_id or str(ULID()), created_at=created_at or stamp,
+                      created_by=self.user, modified_at=stamp, modified_by=self.user, version=1)
+        return record
+
+    def merged_record(self, table: str, current: Record, changes: Record,
+                      stamp: str | None = None) -> Record:
+        """The record an update stores: `current` with `changes` (None or '' clears a field),
+        the completion rule applied, modified_* stamped and the version one up."""
+        stamp = stamp or now_iso()
+        record = dict(current)
+        for key, value in clean(table, changes).items():
+            if key in _STAMPED:
+                continue
+            if value is None or value == "":
+                record.pop(key, None)
+            else:
+                record[key] = value
+        if table == ACTIVITIES:
+            _stamp_completion(current, record, stamp)
+        record.update(modified_at=stamp, modified_by=self.user,
+                      version=int(current.get("version", 0)) + 1)
+        return record
+
+    def _batch_ops(self, batch: Batch, tables: Tables, stamp: str
+                   ) -> tuple[list[Op], list[tuple[str, Record]], int]:
+        """The journal ops of `batch`, the records its creates and updates put (in their
+        order), and how many records its deletes remove."""
+        ops: list[Op] = []
+        puts: list[tuple[str, Record]] = []
+        for create in batch.creates:
+            record = self.new_record(create.table, create.fields, record_id=create.record_id,
+                                     created_at=create.created_at, stamp=stamp)
+            puts.append((create.table, record))
+        for update in batch.updates:
+            table = update.table
+            current = tables[table].get(update.record_id)
+            if current is None:
+                if update.expected_version is not None:
+                    raise ConflictError(table, update.changes, None)
+                raise NotFoundError(f"no {SINGULAR[table]} with id '{update.record_id}'")
+            if update.expected_version is not None and \
+                    current.get("version") != update.expected_version:
+                raise ConflictError(table, update.changes, current)
+            puts.append((table, self.merged_record(table, current, update.changes, stamp)))
+        ops.extend(("put", table, record) for table, record in puts)
+        removed = 0
+        for delete in batch.deletes:
+            delete_ops = self._delete_ops(delete, tables, stamp)
+            removed += sum(1 for op in delete_ops if op[0] == "del")
+            ops.extend(delete_ops)
+        return ops, puts, removed
+
+    def _prepare_new(self, table: str, fields: Record, stamp: str) -> Record:
         fields = dict(fields)
         for name in SYSTEM_FIELDS:
             if name != "source_id":
@@ -381,19 +523,22 @@ class CRM:
                                     else ActivityStatus.COMPLETED).value
             if kind != ActivityType.NOTE:
                 fields["priority"] = fields.get("priority") or "normal"
-            if fields["status"] == ActivityStatus.COMPLETED and not fields.get("completed_at"):
-                fields["completed_at"] = now_iso()
-            if fields["status"] != ActivityStatus.COMPLETED:
-                fields.pop("completed_at", None)
+            _stamp_completion({}, fields, stamp)
         return fields
 
-    def _check(self, table: str, record: Record) -> None:
+    def _rules(self, table: str, record: Record, tables: Mapping[str, Mapping[str, Record]]
+               ) -> tuple[list[FieldError], list[str]]:
+        """What is wrong with `record` (its fields first: a reference is only looked at when
+        every field is well formed), and the warnings for the user."""
         errors = validate_fields(table, record)
         if errors:
-            raise ValidationFailed(errors)
+            return errors, []
+        return self._reference_rules(table, record, tables)
 
-    def _check_references(self, table: str, record: Record, tables: Tables) -> list[str]:
-        """Reference rules, checked against the latest committed data. Returns warnings."""
+    def _reference_rules(self, table: str, record: Record,
+                         tables: Mapping[str, Mapping[str, Record]]
+                         ) -> tuple[list[FieldError], list[str]]:
+        """Reference rules, against the latest committed data with the batch in it."""
         errors: list[FieldError] = []
         warnings: list[str] = []
         if table == ACCOUNTS:
@@ -430,12 +575,11 @@ class CRM:
                     "regarding_id",
                     f"no {record.get('regarding_type', 'record')} with id "
                     f"'{record.get('regarding_id')}'"))
-        if errors:
-            raise ValidationFailed(errors)
-        return warnings
+        return errors, warnings
 
     @staticmethod
-    def _creates_cycle(account_id: str, parent_id: str, tables: Tables) -> bool:
+    def _creates_cycle(account_id: str, parent_id: str,
+                       tables: Mapping[str, Mapping[str, Record]]) -> bool:
         seen = set()
         current: str | None = parent_id
         while current and current not in seen:
@@ -466,56 +610,56 @@ class CRM:
         contacts: 'detach' | 'delete'; subsidiaries: 'detach' | 'reparent' (to this account's
         parent); activities: 'delete'. With `expected_version`, refuse with ConflictError if
         the record is no longer at that version (as update). Returns how many were removed."""
-        removed = 0
+        item = Delete(table, record_id, contacts=contacts, subsidiaries=subsidiaries,
+                      activities=activities, expected_version=expected_version)
+        return self.apply(Batch(deletes=[item])).removed
 
-        def build(tables: Tables) -> list[Op]:
-            nonlocal removed
-            record = tables[table].get(record_id)
-            if record is None:
-                if expected_version is not None:
-                    raise ConflictError(table, {"id": record_id}, None)
-                raise NotFoundError(f"no {SINGULAR[table]} with id '{record_id}'")
-            if expected_version is not None and record.get("version") != expected_version:
-                raise ConflictError(table, {"id": record_id}, record)
-            self._require_choices(table, record_id, contacts, subsidiaries, activities)
-            ops: list[Op] = []
-            doomed = {record_id}
-            if table == ACCOUNTS:
-                for child in self.subsidiaries(record_id):
-                    parent = record.get("parent_account_id") if subsidiaries == "reparent" \
-                        else None
-                    ops.append(("put", ACCOUNTS, self._merged(
-                        ACCOUNTS, child, {"parent_account_id": parent})))
-                for contact in self.contacts_of(record_id):
-                    if contacts == "delete":
-                        doomed.add(contact["id"])
-                        ops.append(("del", CONTACTS, contact["id"]))
+    def _delete_ops(self, delete: Delete, tables: Tables, stamp: str) -> list[Op]:
+        """The ops of one delete: the record, and what the choices do to its dependants."""
+        table, record_id, expected_version = delete.table, delete.record_id, \
+            delete.expected_version
+        record = tables[table].get(record_id)
+        if record is None:
+            if expected_version is not None:
+                raise ConflictError(table, {"id": record_id}, None)
+            raise NotFoundError(f"no {SINGULAR[table]} with id '{record_id}'")
+        if expected_version is not None and record.get("version") != expected_version:
+            raise ConflictError(table, {"id": record_id}, record)
+        self._require_choices(table, record_id, delete.contacts, delete.subsidiaries,
+                              delete.activities)
+        ops: list[Op] = []
+        doomed = {record_id}
+        if table == ACCOUNTS:
+            for child in self.subsidiaries(record_id):
+                parent = record.get("parent_account_id") if delete.subsidiaries == "reparent" \
+                    else None
+                ops.append(("put", ACCOUNTS, self.merged_record(
+                    ACCOUNTS, child, {"parent_account_id": parent}, stamp)))
+            for contact in self.contacts_of(record_id):
+                if delete.contacts == "delete":
+                    doomed.add(contact["id"])
+                    ops.append(("del", CONTACTS, contact["id"]))
+                else:
+                    ops.append(("put", CONTACTS, self.merged_record(
+                        CONTACTS, contact, {"account_id": None}, stamp)))
+        if table == ACTIVITIES:
+            ops.append(("del", ACTIVITIES, record_id))
+        else:
+            ops.append(("del", table, record_id))
+            for owner_id in doomed:
+                for activity_id in self.indexes.activities_of.get(owner_id, ()):
+                    ops.append(("del", ACTIVITIES, activity_id))
+            # A subsidiary put above may name a doomed contact too: amend that put, or
+            # the second put would bring back its old parent.
+            puts = {op[2]["id"]: op[2] for op in ops if op[:2] == ("put", ACCOUNTS)}
+            for account in tables[ACCOUNTS].values() if table != ACTIVITIES else ():
+                if account.get("primary_contact_id") in doomed and account["id"] not in doomed:
+                    if account["id"] in puts:
+                        puts[account["id"]].pop("primary_contact_id", None)
                     else:
-                        ops.append(("put", CONTACTS, self._merged(
-                            CONTACTS, contact, {"account_id": None})))
-            if table == ACTIVITIES:
-                ops.append(("del", ACTIVITIES, record_id))
-            else:
-                ops.append(("del", table, record_id))
-                for owner_id in doomed:
-                    for activity_id in self.indexes.activities_of.get(owner_id, ()):
-                        ops.append(("del", ACTIVITIES, activity_id))
-                # A subsidiary put above may name a doomed contact too: amend that put, or
-                # the second put would bring back its old parent.
-                puts = {op[2]["id"]: op[2] for op in ops if op[:2] == ("put", ACCOUNTS)}
-                for account in tables[ACCOUNTS].values() if table != ACTIVITIES else ():
-                    if account.get("primary_contact_id") in doomed and account["id"] not in doomed:
-                        if account["id"] in puts:
-                            puts[account["id"]].pop("primary_contact_id", None)
-                        else:
-                            ops.append(("put", ACCOUNTS, self._merged(
-                                ACCOUNTS, account, {"primary_contact_id": None})))
-            removed = sum(1 for op in ops if op[0] == "del")
-            return ops
-
-        # The entry names who deleted: someone still editing the record is told (deleted_by).
-        self.database.transact(build, deletion=Deletion(self.user, now_iso()))
-        return removed
+                        ops.append(("put", ACCOUNTS, self.merged_record(
+                            ACCOUNTS, account, {"primary_contact_id": None}, stamp)))
+        return ops
 
     def deleted_by(self, record_id: str) -> Deletion | None:
         """Who deleted a record and when, if this process has read that delete in the journal

@@ -29,33 +29,38 @@ import time
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-from store.model import ACCOUNTS, ACTIVITIES, CONTACTS, META, RECORD_TABLES, SCHEMA_VERSION
+# The errors live in store.errors; they are still imported from here too.
+from store.errors import CorruptDatabaseError as CorruptDatabaseError
+from store.errors import LockTimeoutError as LockTimeoutError
+from store.errors import NewerSchemaError as NewerSchemaError
+from store.errors import StorageError as StorageError
+from store.model import (
+    ACCOUNTS,
+    ACTIVITIES,
+    APP_NAME,
+    CONTACTS,
+    META,
+    RECORD_TABLES,
+    SCHEMA_VERSION,
+)
+from store.model import Change as Change
+from store.model import Deletion as Deletion
+from store.model import Record as Record
+from store.model import Tables as Tables
 from store.text import counted
 
-Record = dict[str, Any]
-Tables = dict[str, dict[str, Record]]
 # ("put", table, record) or ("del", table, record_id)
 Op = tuple[str, str, Any]
 
-APP_NAME = "termcrm"
 # Lines of a table parsed at once; a whole number of checksum blocks.
 _CHUNK_LINES = 4096
 # Documents per checksum in the base: a flipped byte is reported as this many records at most.
 _BLOCK_LINES = 64
-
-
-class StorageError(Exception):
-    """A database file could not be read or written; the message is for the user."""
-
-
-class CorruptDatabaseError(StorageError):
-    pass
 
 
 # What to do about a damaged database, said once for every message that reports one.
@@ -63,32 +68,8 @@ RECOVER_HINT = ("`crm check` lists the damage; `crm recover --to NEW.json` rescu
                 "into a new database")
 
 
-class NewerSchemaError(StorageError):
-    pass
-
-
-class LockTimeoutError(StorageError):
-    pass
-
-
 class _BaseReplaced(Exception):
     """The base was compacted or replaced between the two steps of a deferred open."""
-
-
-@dataclass(frozen=True)
-class Change:
-    table: str
-    record_id: str
-    old: Record | None
-    new: Record | None
-
-
-@dataclass(frozen=True)
-class Deletion:
-    """Who deleted a record and when (UTC ISO), as its journal entry says."""
-
-    by: str
-    at: str
 
 
 ChangeListener = Callable[[Change], None]

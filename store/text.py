@@ -56,6 +56,27 @@ UNSAFE_CHARACTERS = (
 UNSAFE = re.compile(f"[{UNSAFE_CHARACTERS}]")
 
 
+def _caret(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if code < 0x20 or code == 0x7F:
+        return "^" + chr(code ^ 0x40)  # caret notation: ESC -> ^[
+    if code <= 0xFF:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}"
+
+
+def visible(text: object, *, multiline: bool = False) -> str:
+    """`text` made harmless for a terminal's standard output: control characters shown as
+    `^[` / `\\x9b` / `\\u202e`, which a script's reader can still tell apart (the screens
+    use `pictured`, one symbol per character, instead). With `multiline`, newlines are kept
+    (and tabs become spaces)."""
+    value = "" if text is None else str(text)
+    if multiline:
+        lines = value.replace("\r\n", "\n").split("\n")
+        return "\n".join(UNSAFE.sub(_caret, line.replace("\t", "    ")) for line in lines)
+    return UNSAFE.sub(_caret, value)
+
+
 def _picture(code: int) -> str:
     if code < 0x20:
         return chr(0x2400 + code)  # U+2400 control pictures: ESC shows as ␛, BEL as ␇

@@ -16,8 +16,11 @@ from click.testing import CliRunner, Result
 from store.dates import from_storage
 from store.model import ACCOUNTS, ACTIVITIES, CONTACTS
 from store.service import CRM
-from tui import cli as cli_module
-from tui.cli import Column, cli, render_table, visible
+from store.text import visible
+from tui.cli import cli, main
+from tui.cli.context import default_database_path, demo_database_path, ensure_demo_database
+from tui.cli.output import Column, cell_width, fit, render_table
+from tui.cli.reading import _activity_columns
 
 ROOT = Path(__file__).resolve().parents[1]
 ESC = "\x1b"
@@ -136,7 +139,7 @@ def test_crm_db_environment_and_the_default_path(tmp_path: Path,
     assert load(other).get(ACCOUNTS, second) and not load(env_path).get(ACCOUNTS, second)
     monkeypatch.delenv("CRM_DB")
     ok("add", "account", "--name", "Default")
-    default = cli_module.default_database_path()
+    default = default_database_path()
     assert default.name == "crm.json" and default.is_relative_to(tmp_path / "home")
     assert default.exists()
 
@@ -540,8 +543,23 @@ def test_visible_and_render_table() -> None:
                          Column("OPTIONAL", ["o", "p"], drop=1),
                          Column("EMPTY", ["", ""], drop=2)], width=40)
     assert rows[0].split() == ["ID", "NAME", "OPTIONAL"]
-    assert all(cli_module.cell_width(row) <= 40 for row in rows)
+    assert all(cell_width(row) <= 40 for row in rows)
     assert rows[1].startswith("1   NNN") and "…" in rows[1]
+
+
+def test_columns_line_up_with_zero_width_characters() -> None:
+    """Widths come from wcwidth, as a terminal lays text out: a zero-width space or a
+    combining accent takes no column (a hand count gave the space one, and every later
+    column of its row moved right)."""
+    from wcwidth import wcswidth
+
+    names = ["plain", "zero\u200bwidth", "cafe\u0301 noir", "東京 office", "x" * 30]
+    rows = render_table([Column("NAME", names, flex=True, min_width=12),
+                         Column("CITY", ["Oslo"] * len(names))], width=30)
+    starts = {wcswidth(row[:row.index("Oslo")]) for row in rows[1:]}
+    assert starts == {wcswidth(rows[0][:rows[0].index("CITY")])}, rows
+    assert fit("a\u200bb", 2) == "a\u200bb"  # two columns: nothing to cut
+    assert fit("東京x", 4) == "東… " and fit("東", 3) == "東 "  # wide: two columns each
 
 
 # ---------------------------------------------------------------------------- the app
@@ -589,14 +607,14 @@ def test_demo_option_opens_the_app_on_the_demo_database(
     fake = types.ModuleType("tui.app")
     fake.run_tui = lambda *args: calls.append(args)  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "tui.app", fake)
-    demo_path = cli_module.demo_database_path()
+    demo_path = demo_database_path()
     assert demo_path == tmp_path / "demo" / "demo.json"
     ok("--demo")
     assert calls == [(demo_path, None, False)]
     assert load(demo_path).count(ACCOUNTS) > 0
     assert not db.exists()  # never the user's own data
     before = demo_path.stat().st_mtime_ns
-    assert cli_module.ensure_demo_database(demo_path) == demo_path  # generated only once
+    assert ensure_demo_database(demo_path) == demo_path  # generated only once
     assert demo_path.stat().st_mtime_ns == before
     assert run("--demo", "--db", str(db)).exit_code == 2
 
@@ -638,7 +656,7 @@ def test_unexpected_errors_are_one_line(monkeypatch: pytest.MonkeyPatch, db: Pat
 
     monkeypatch.setattr(CRM, "open", boom)
     with pytest.raises(SystemExit) as exit_info:
-        cli_module.main(["list", "accounts"])
+        main(["list", "accounts"])
     assert exit_info.value.code == 1
     err = capsys.readouterr().err
     assert err.strip() == ("error: unexpected RuntimeError: disk on fire "
@@ -691,7 +709,7 @@ def test_lists_use_the_one_vocabulary(sample: dict[str, str], db: Path) -> None:
     assert "Phone call" in activities and "Appointment" in activities
     assert "appt" not in activities
     crm = load(db)
-    wide = cli_module.render_table(cli_module._activity_columns(
+    wide = render_table(_activity_columns(
         crm, crm.records(ACTIVITIES, [sample["call"]])), 200)
     assert wide[0].split()[:4] == ["ID", "WHEN", "TYPE", "STATUS"]
     assert "Phone call  completed" in wide[1] and "done" not in wide[1]
@@ -706,8 +724,6 @@ def test_counts_are_grammatical_with_one_separator(sample: dict[str, str]) -> No
 
 
 def test_an_import_with_one_warning_says_1_warning(db: Path, tmp_path: Path) -> None:
-    import tui.cli_io  # noqa: F401 - registers `import` on the cli group
-
     source = tmp_path / "one.csv"
     source.write_text("name,primary_contact_id\nAcme Ltd,Nobody Known\n", encoding="utf-8")
     result = run("import", "accounts", str(source), "--dry-run")

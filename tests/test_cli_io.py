@@ -1,4 +1,4 @@
-"""`crm import` and `crm export` (tui/cli_io.py), end to end against real database files.
+"""`crm import` and `crm export` (tui/cli/transfer.py), end to end against real database files.
 
 Most tests go through click's CliRunner; one runs the real `crm` entry point in a subprocess,
 the way tests/test_cli.py does. (`crm list` not importing icalendar/vobject is checked there.)
@@ -17,7 +17,6 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-import tui.cli_io  # noqa: F401 - registers `import` and `export` on the cli group
 from store.model import ACCOUNTS, ACTIVITIES, CONTACTS
 from store.service import CRM
 from tui.cli import cli
@@ -253,6 +252,27 @@ def test_export_to_a_file_and_filters(filled: Path, tmp_path: Path) -> None:
     assert [a["subject"] for a in json.loads(about.stdout)] == ["@Send offer"]
     bad = run("export", "accounts", "-o", tmp_path / "no" / "such" / "dir.csv")
     assert bad.exit_code == 1 and bad.stderr.startswith("error: ")
+
+
+def test_export_search_finds_activities_in_the_database_order(db: Path) -> None:
+    """--search goes through CRM.search_activities (newest first) but the export keeps the
+    order it always had: the order the activities were saved in, like an unfiltered one."""
+    crm = CRM.open(db, user="alice")
+    account = next(iter(crm.all(ACCOUNTS)))
+    for subject, start in (("Quarterly review 2020", "2020-01-06T10:00:00Z"),
+                           ("Quarterly review 2030", "2030-01-07T10:00:00Z"),
+                           ("Unrelated lunch", "2025-01-08T10:00:00Z"),
+                           ("Quarterly review 2025", "2025-01-09T10:00:00Z")):
+        crm.create(ACTIVITIES, {"type": "appointment", "subject": subject, "start_at": start,
+                                "regarding_type": "account", "regarding_id": account})
+    crm.close()
+    searched = run("export", "activities", "--search", "QUARTERLY review", "--format", "json")
+    assert searched.exit_code == 0, searched.stderr
+    assert [a["subject"] for a in json.loads(searched.stdout)] == [
+        "Quarterly review 2020", "Quarterly review 2030", "Quarterly review 2025"]
+    listed = run("list", "activities", "--search", "quarterly", "--json")  # newest first
+    assert [a["subject"] for a in json.loads(listed.stdout)] == [
+        "Quarterly review 2030", "Quarterly review 2025", "Quarterly review 2020"]
 
 
 def test_exported_vcard_and_ics_import_back(filled: Path, tmp_path: Path) -> None:

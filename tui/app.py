@@ -2,30 +2,41 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
 
 from textual import work
 from textual.app import App
 from textual.binding import Binding
+from textual.notifications import SeverityLevel
 
+from store.model import ACCOUNTS
 from store.service import CRM
-from store.storage import StorageError
+from store.storage import Change, StorageError
 from tui.commands import CrmCommands
 from tui.literal import guard_terminal_output, visible
-from tui.messages import DataChanged
+from tui.messages import (
+    DataChanged,
+    Notice,
+    OpenRecord,
+    RecordsChanged,
+    SendsWorkFailures,
+    WorkFailed,
+)
+from tui.screens import actions
 from tui.screens.agenda import AgendaScreen
+from tui.screens.base import CrmScreen
+from tui.screens.detail import AccountScreen, ContactScreen
+from tui.screens.dialogs import ConfirmScreen
+from tui.screens.forms import FormScreen
 from tui.screens.help import HelpScreen
 from tui.screens.record_list import AccountsScreen, ContactsScreen
+from tui.screens.transfer import ExportScreen, ImportScreen
 
-T = TypeVar("T")
 POLL_SECONDS = 1.0
 COMPACT_CHECK_EVERY = 300  # polls: look at the journal's size every five minutes
 
 
-class CrmApp(App[None]):
+class CrmApp(SendsWorkFailures, App[None]):
     """A keyboard-first CRM. Built with a CRM service already opened for the first screen."""
 
     TITLE = "termcrm"
@@ -62,7 +73,7 @@ class CrmApp(App[None]):
             self.set_interval(self.poll_seconds, self.poll_changes)
 
     # ------------------------------------------------------------ data
-    @work(thread=True, group="load", exit_on_error=False)
+    @work(thread=True, group="load", exit_on_error=False, description="loading the activities")
     def finish_loading(self) -> None:
         try:
             self.crm.finish_loading()
@@ -75,7 +86,8 @@ class CrmApp(App[None]):
         if self.crm.ready:
             self._poll()
 
-    @work(thread=True, exclusive=True, group="poll", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="poll", exit_on_error=False,
+          description="looking for other users' changes")
     def _poll(self) -> None:
         try:
             self._polls += 1
@@ -88,27 +100,47 @@ class CrmApp(App[None]):
             return
         # Other users' changes also arrive inside our own saves (a save catches up first),
         # including saves that then fail: announce whatever the indexes took in.
-        if changes or self.crm.indexes.generation != self._announced:
+        if changes or self.crm.generation != self._announced:
             self.call_from_thread(self.data_changed, changes or None)
 
-    def data_changed(self, changes: list | None = None) -> None:
+    def data_changed(self, changes: list[Change] | None = None) -> None:
         """Tell the visible screen that records changed; hidden ones catch up on resume."""
-        self._announced = self.crm.indexes.generation
+        self._announced = self.crm.generation
         self.data_generation += 1
         self.screen.post_message(DataChanged(changes))
 
-    async def in_thread(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """Run store work (disk, locks) off the event loop so typing never stalls."""
-        return await asyncio.to_thread(function, *args, **kwargs)
-
     # ------------------------------------------------------------ messages
-    def say(self, message: str, *, severity: str = "information", timeout: float = 4) -> None:
+    def say(self, message: str, *, severity: SeverityLevel = "information",
+            timeout: float = 4) -> None:
         """A notification whose text is shown literally (it often contains user data)."""
-        self.notify(visible(message, single_line=False), severity=severity,  # type: ignore[arg-type]
-                    timeout=timeout, markup=False)
+        self.notify(visible(message, single_line=False), severity=severity, timeout=timeout,
+                    markup=False)
 
     def report_error(self, message: str) -> None:
         self.say(message, severity="error", timeout=10)
+
+    def on_records_changed(self, message: RecordsChanged) -> None:
+        self.data_changed()
+
+    def on_open_record(self, message: OpenRecord) -> None:
+        self.open_record(message.table, message.record_id)
+
+    def on_notice(self, message: Notice) -> None:
+        if message.severity == "error":
+            self.report_error(message.text)
+        else:
+            self.say(message.text, severity=message.severity)
+
+    def on_work_failed(self, message: WorkFailed) -> None:
+        """The one end of every unexpected error in background work (search, agenda, saves,
+        loading...): shown and logged, and the app keeps running. Errors a worker expects
+        (storage, validation, conflicts) it reports itself, in its own words."""
+        worker = message.worker
+        error = worker.error
+        what = worker.description or worker.name or "background work"
+        self.log.error(f"{what} failed", error)
+        self.report_error(f"Something went wrong while {what}: "
+                          f"{type(error).__name__}: {error}")
 
     # ------------------------------------------------------------ actions
     def action_help(self) -> None:
@@ -125,7 +157,7 @@ class CrmApp(App[None]):
     def action_show_agenda(self) -> None:
         self.go_to_section("agenda")
 
-    @work(exclusive=True, group="navigate")
+    @work(exclusive=True, group="navigate", exit_on_error=False, description="changing section")
     async def go_to_section(self, mode: str) -> None:
         """F2/F3/F4: the section's first screen (its list), whatever was open before."""
         await self._section_home(mode)
@@ -147,9 +179,6 @@ class CrmApp(App[None]):
 
     async def may_discard_typed_work(self, question: str) -> bool:
         """True when no open form holds changes, or the user agrees to lose them."""
-        from tui.screens.dialogs import ConfirmScreen
-        from tui.screens.forms import FormScreen
-
         if not any(isinstance(s, FormScreen) and s.dirty for s in self.screen_stack):
             return True
         return bool(await self.push_screen_wait(
@@ -158,19 +187,15 @@ class CrmApp(App[None]):
     async def action_quit(self) -> None:
         self._quit_asking()
 
-    @work(exclusive=True, group="navigate")
+    @work(exclusive=True, group="navigate", exit_on_error=False, description="quitting")
     async def _quit_asking(self) -> None:
         if await self.may_discard_typed_work("Quit and discard your changes?"):
             self.exit()
 
     def action_import(self) -> None:
-        from tui.screens.transfer import ImportScreen
-
         self.push_screen(ImportScreen())
 
     def action_export(self) -> None:
-        from tui.screens.transfer import ExportScreen
-
         self.push_screen(ExportScreen())
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -181,21 +206,16 @@ class CrmApp(App[None]):
         return True
 
     async def new_record(self, table: str) -> None:
-        from tui.screens import actions
-        from tui.screens.base import CrmScreen
-
         if isinstance(self.screen, CrmScreen):
             await actions.new_record(self.screen, table)
 
     def open_record(self, table: str, record_id: str) -> None:
         """Push the detail screen for a record (from a list or a timeline): escape comes
         back here."""
-        from tui.screens.detail import AccountScreen, ContactScreen
-
-        screen = AccountScreen(record_id) if table == "accounts" else ContactScreen(record_id)
+        screen = AccountScreen(record_id) if table == ACCOUNTS else ContactScreen(record_id)
         self.push_screen(screen)
 
-    @work(exclusive=True, group="navigate")
+    @work(exclusive=True, group="navigate", exit_on_error=False, description="opening a record")
     async def jump_to_record(self, table: str, record_id: str) -> None:
         """Open a record from the palette in its own section, over that section's list: it
         does not join another section's history, and escape leads to its list."""

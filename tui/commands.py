@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
+from textual.worker import WorkerCancelled, WorkerFailed
 
 from store.model import ACCOUNTS, CONTACTS, display_name
 from store.queries import ListQuery
@@ -96,7 +97,14 @@ class CrmCommands(Provider):
                       text=name, help=help_text)
         app = self.crm_app
         for table, noun in ((ACCOUNTS, "account"), (CONTACTS, "contact")):
-            found = await app.in_thread(self._records, table, typed)
+            # In a thread: at 500k records the store's search takes longer than a keystroke.
+            worker = app.run_worker(partial(self._records, table, typed), thread=True,
+                                    group="palette", exit_on_error=False,
+                                    description=f"looking up {noun}s for the palette")
+            try:
+                found = await worker.wait()
+            except (WorkerFailed, WorkerCancelled):  # a failure is shown by the App
+                return
             for rank, (score, record) in enumerate(found):
                 name = display_name(table, record)
                 detail = app.crm.describe(table, record)

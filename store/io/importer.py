@@ -10,24 +10,14 @@ on a dry run; with all-or-nothing, one bad row stops the whole import.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from ulid import ULID
 
 from store.io.common import ParsedRow, Progress
-from store.model import (
-    ACCOUNTS,
-    ACTIVITIES,
-    CONTACTS,
-    SINGULAR,
-    FieldError,
-    ValidationFailed,
-    clean,
-    display_name,
-    validate_fields,
-)
-from store.service import CRM, REGARDING_TABLE, TABLE_REGARDING, now_iso
-from store.storage import Op, Record, Tables
+from store.model import ACCOUNTS, ACTIVITIES, CONTACTS, SINGULAR, Record, clean, display_name
+from store.service import CRM, REGARDING_TABLE, TABLE_REGARDING, Batch, Create, Update, now_iso
 from store.text import counted, name_key
 
 # "line 4: ", "vevent at line 86: ", "card 2 (line 9): ": the report gives the line itself.
@@ -84,12 +74,17 @@ class ImportReport:
 
 @dataclass
 class _Planned:
+    """A row as it is planned: `record` is what it would store, before the service adds its
+    defaults and stamps (a new record: the file's fields and the id; an update: the stored
+    record with the file's fields over it). The service is given the difference."""
+
     line: int
     table: str
     record: Record
     existing: Record | None
     refs: dict[str, str]
     ref_names: dict[str, str] = field(default_factory=dict)  # see ParsedRow.ref_names
+    created_at: str | None = None  # the source's, for a new record
 
 
 class _Ambiguous(LookupError):
@@ -139,11 +134,11 @@ class _Resolver:
         if text in self.batch_ids[table] or self.crm.get(table, text):
             return text
         found = self.batch_source[table].get(text) or \
-            self.crm.indexes.by_source_id[table].get(text)
+            self.crm.by_source_id(table, text)
         if found:
             return found
         in_file = self.batch_names[table].get(name_key(text), set())
-        ids = set(in_file) | self.crm.indexes.same_name(table, text)
+        ids = set(in_file) | self.crm.same_name(table, text)
         if len(ids) == 1:
             return next(iter(ids))
         if len(in_file) == 1:  # a file that names its own record means that one
@@ -174,19 +169,19 @@ def import_rows(crm: CRM, kind: str, rows: list[ParsedRow], *, dry_run: bool = F
     for row in extra_accounts or []:
         for problem in row.problems:
             report.warnings.append(RowIssue(row.line, _LINE_PREFIX.sub("", problem)))
-        plan = _plan_row(crm, ACCOUNTS, row, report, taken, stamp)
+        plan = _plan_row(crm, ACCOUNTS, row, report, taken)
         if plan is not None:
             org_plans.append(plan)
     claimed = {p.existing["id"] for p in org_plans if p.existing is not None}
     for plan in org_plans:
         if plan.existing is None:
-            _link_org_card(crm, plan, claimed, resolver, stamp)
+            _link_org_card(crm, plan, claimed, resolver)
         planned.append(plan)
         resolver.add(ACCOUNTS, plan.record)
     for row in rows:
         for problem in row.problems:
             report.warnings.append(RowIssue(row.line, _LINE_PREFIX.sub("", problem)))
-        plan = _plan_row(crm, kind, row, report, taken, stamp)
+        plan = _plan_row(crm, kind, row, report, taken)
         if plan is not None:
             planned.append(plan)
             resolver.add(kind, plan.record)
@@ -203,11 +198,16 @@ def import_rows(crm: CRM, kind: str, rows: list[ParsedRow], *, dry_run: bool = F
     if progress:
         progress(total, total)
 
-    batch = {ACCOUNTS: {p.record["id"]: p.record for p in accepted if p.table == ACCOUNTS},
-             CONTACTS: {p.record["id"]: p.record for p in accepted if p.table == CONTACTS}}
-    for account in new_accounts.values():
-        batch[ACCOUNTS][account["id"]] = account
-    accepted = [p for p in accepted if _check_rules(crm, p, batch, report)]
+    # The service's rules (fields, references, loops), asked row by row so that the report
+    # names every refused row; what refers to a refused row of the file is refused too.
+    accepted = _drop_dependants(crm, planned, accepted, report)
+    batch, plan_of = _batch(accepted, new_accounts.values(), stamp)
+    refused = {id(plan_of[id(item)]): error for item, error in crm.problems(batch)
+               if id(item) in plan_of}
+    for plan in accepted:
+        if id(plan) in refused:
+            report.errors.append(RowIssue(plan.line, str(refused[id(plan)])))
+    accepted = [p for p in accepted if id(p) not in refused]
     accepted = _drop_dependants(crm, planned, accepted, report)
     # An account created for a contact that was then refused would be left without its contact.
     wanted = {p.record.get("account_id") for p in accepted if p.table == CONTACTS}
@@ -227,13 +227,49 @@ def import_rows(crm: CRM, kind: str, rows: list[ParsedRow], *, dry_run: bool = F
     if dry_run or (all_or_nothing and report.errors) or not (accepted or new_accounts):
         report.applied = False
         return report
-    _apply(crm, accepted, list(new_accounts.values()))
+    # One batch: every accepted record or none, the rules checked again under the write lock
+    # (another user may have deleted a target meanwhile).
+    crm.apply(_batch(accepted, new_accounts.values(), stamp)[0])
     report.applied = True
     return report
 
 
+_TABLE_ORDER = {ACCOUNTS: 0, CONTACTS: 1, ACTIVITIES: 2}
+
+
+def _batch(accepted: list[_Planned], new_accounts: Iterable[Record], stamp: str
+           ) -> tuple[Batch, dict[int, _Planned]]:
+    """The batch that saves `accepted` and the accounts made for contacts, and the plan of
+    each of its items (by id())."""
+    batch = Batch(stamp=stamp, warn_duplicates=False)
+    plan_of: dict[int, _Planned] = {}
+    for account in new_accounts:
+        batch.creates.append(Create(ACCOUNTS, _without_id(account), record_id=account["id"]))
+    for plan in sorted(accepted, key=lambda p: _TABLE_ORDER[p.table]):
+        item: Create | Update
+        if plan.existing is None:
+            item = Create(plan.table, _without_id(plan.record), record_id=plan.record["id"],
+                          created_at=plan.created_at)
+            batch.creates.append(item)
+        else:
+            item = Update(plan.table, plan.existing["id"], _changes(plan.existing, plan.record))
+            batch.updates.append(item)
+        plan_of[id(item)] = plan
+    return batch, plan_of
+
+
+def _without_id(record: Record) -> Record:
+    return {k: v for k, v in record.items() if k != "id"}
+
+
+def _changes(existing: Record, record: Record) -> Record:
+    changes = {k: v for k, v in record.items() if existing.get(k) != v}
+    changes.update((k, None) for k in existing if k not in record)
+    return changes
+
+
 def _plan_row(crm: CRM, table: str, row: ParsedRow, report: ImportReport,
-              taken: set[str], stamp: str) -> _Planned | None:
+              taken: set[str]) -> _Planned | None:
     fields = clean(table, dict(row.record))
     own_id = fields.pop("id", None)  # a file exported from this CRM: our record id
     if not fields and not row.refs:
@@ -242,18 +278,17 @@ def _plan_row(crm: CRM, table: str, row: ParsedRow, report: ImportReport,
     source_id = fields.get("source_id")
     existing_id = own_id if own_id and crm.get(table, own_id) else None
     if existing_id is None and source_id:
-        existing_id = crm.indexes.by_source_id[table].get(source_id)
+        existing_id = crm.by_source_id(table, source_id)
     if existing_id is None and source_id and crm.get(table, source_id):
         existing_id = source_id  # a file exported from this CRM: the id itself
     existing = crm.get(table, existing_id) if existing_id else None
+    created_at = None
     if existing is not None:
         record = dict(existing)
         for name, value in fields.items():
             if value is None:
                 continue
             record[name] = value
-        record.update(modified_at=stamp, modified_by=crm.user,
-                      version=int(existing.get("version", 0)) + 1)
     else:
         reuse = next((candidate for candidate in (own_id, source_id)
                       if isinstance(candidate, str) and _ULID.match(candidate)
@@ -263,14 +298,16 @@ def _plan_row(crm: CRM, table: str, row: ParsedRow, report: ImportReport,
         record = {k: v for k, v in fields.items() if v is not None}
         if reuse and record.get("source_id") == reuse:
             del record["source_id"]  # the id itself, not another system's
-        record.setdefault("owner", crm.user)
-        if table in (ACCOUNTS, CONTACTS):
-            record.setdefault("status", "active")
-        if table == ACTIVITIES:
-            _activity_defaults(record)
-        record.update(id=reuse or str(ULID()), created_at=record.get("created_at") or stamp,
-                      created_by=crm.user, modified_at=stamp, modified_by=crm.user, version=1)
-    return _Planned(row.line, table, record, existing, dict(row.refs), dict(row.ref_names))
+        created_at = record.pop("created_at", None)
+        if table == ACTIVITIES and not record.get("completed_at"):
+            # A file that says an activity is done but not when: it was done when it ended or
+            # was due, the source's date (the service drops it for one that is not done).
+            done = record.get("end_at") or record.get("due_at")
+            if done:
+                record["completed_at"] = done
+        record["id"] = reuse or str(ULID())
+    return _Planned(row.line, table, record, existing, dict(row.refs), dict(row.ref_names),
+                    created_at)
 
 
 # What an organisation card found by name does not take over from the account it links to.
@@ -278,14 +315,13 @@ _KEPT_ON_LINK = frozenset({"id", "created_at", "created_by", "modified_at", "mod
                            "version"})
 
 
-def _link_org_card(crm: CRM, plan: _Planned, claimed: set[str], resolver: _Resolver,
-                   stamp: str) -> None:
+def _link_org_card(crm: CRM, plan: _Planned, claimed: set[str], resolver: _Resolver) -> None:
     """A vCard organisation that matches no account by id or UID but names exactly one account
     of the database (not yet taken by another card of the file) is that account: the card fills
     the fields the account leaves empty, and the file's contacts that name the card link to it,
     instead of a second account of the same name being created."""
     name = plan.record.get("name")
-    candidates = crm.indexes.same_name(ACCOUNTS, name) - claimed if name else set()
+    candidates = crm.same_name(ACCOUNTS, name) - claimed if name else set()
     if len(candidates) != 1:
         return
     existing = crm.get(ACCOUNTS, next(iter(candidates)))
@@ -297,24 +333,10 @@ def _link_org_card(crm: CRM, plan: _Planned, claimed: set[str], resolver: _Resol
         if field_name not in _KEPT_ON_LINK and value not in (None, "") and \
                 not record.get(field_name):
             record[field_name] = value
-    record.update(modified_at=stamp, modified_by=crm.user,
-                  version=int(existing.get("version", 0)) + 1)
     plan.record, plan.existing = record, existing
     claimed.add(existing["id"])
     for card_id in card_ids - {None, existing["id"]}:
         resolver.alias(ACCOUNTS, str(card_id), existing["id"])
-
-
-def _activity_defaults(record: Record) -> None:
-    kind = record.get("type")
-    if not record.get("status"):
-        record["status"] = "open" if kind in ("task", "appointment") else "completed"
-    if kind != "note":
-        record.setdefault("priority", "normal")
-    if record["status"] == "completed" and not record.get("completed_at"):
-        record["completed_at"] = record.get("end_at") or record.get("due_at") or now_iso()
-    if record["status"] != "completed":
-        record.pop("completed_at", None)
 
 
 def _resolve_refs(crm: CRM, plan: _Planned, resolver: _Resolver, report: ImportReport,
@@ -391,39 +413,10 @@ def _new_account(crm: CRM, name: str, new_accounts: dict[str, Record],
                  resolver: _Resolver) -> Record:
     key = name_key(name)
     if key not in new_accounts:
-        stamp = now_iso()
-        account = {"name": name.strip()[:160], "status": "active", "owner": crm.user,
-                   "id": str(ULID()), "created_at": stamp, "created_by": crm.user,
-                   "modified_at": stamp, "modified_by": crm.user, "version": 1}
+        account = {"name": name.strip()[:160], "id": str(ULID())}
         new_accounts[key] = account
         resolver.add(ACCOUNTS, account)
     return new_accounts[key]
-
-
-def _check_rules(crm: CRM, plan: _Planned, batch: dict[str, dict[str, Record]],
-                 report: ImportReport) -> bool:
-    errors = validate_fields(plan.table, plan.record)
-    if plan.table == ACCOUNTS:
-        errors.extend(_hierarchy_errors(crm, plan.record, batch))
-    if errors:
-        report.errors.append(RowIssue(plan.line, str(ValidationFailed(errors))))
-        return False
-    return True
-
-
-def _hierarchy_errors(crm: CRM, record: Record, batch: dict[str, dict[str, Record]]) -> list:
-    def parent_of(account_id: str) -> str | None:
-        account = batch[ACCOUNTS].get(account_id) or crm.get(ACCOUNTS, account_id)
-        return account.get("parent_account_id") if account else None
-
-    seen = {record["id"]}
-    current = record.get("parent_account_id")
-    while current:
-        if current in seen:
-            return [FieldError("parent_account_id", "the hierarchy would make a loop")]
-        seen.add(current)
-        current = parent_of(current)
-    return []
 
 
 _REF_NAMES = {ACCOUNTS: ("parent_account_id", "primary_contact_id"), CONTACTS: ("account_id",),
@@ -488,36 +481,3 @@ def _warn_duplicates(crm: CRM, accepted: list[_Planned], report: ImportReport) -
         if email:
             seen_email.setdefault(email, plan.line)
         seen_name.setdefault(name, plan.line)
-
-
-def _apply(crm: CRM, accepted: list[_Planned], new_accounts: list[Record]) -> None:
-    """One transaction: every accepted record or none. References are re-checked against the
-    latest data under the write lock (another user may have deleted a target meanwhile)."""
-    ops: list[Op] = [("put", ACCOUNTS, a) for a in new_accounts]
-    order = {ACCOUNTS: 0, CONTACTS: 1, ACTIVITIES: 2}
-    ops.extend(("put", p.table, p.record) for p in sorted(accepted, key=lambda p: order[p.table]))
-
-    def build(tables: Tables) -> list[Op]:
-        ids = {t: set(tables[t]) for t in tables}
-        for _kind, table, record in ops:
-            ids[table].add(record["id"])
-        for _kind, table, record in ops:
-            _check_exists(table, record, ids)
-        return ops
-
-    crm.database.transact(build)
-
-
-def _check_exists(table: str, record: Record, ids: dict[str, set[str]]) -> None:
-    checks: list[tuple[str, str]] = []
-    if table == ACCOUNTS:
-        checks = [("parent_account_id", ACCOUNTS), ("primary_contact_id", CONTACTS)]
-    elif table == CONTACTS:
-        checks = [("account_id", ACCOUNTS)]
-    else:
-        target = REGARDING_TABLE.get(record.get("regarding_type", ""), ACCOUNTS)
-        checks = [("regarding_id", target)]
-    for name, target in checks:
-        value = record.get(name)
-        if value and value not in ids[target]:
-            raise ValidationFailed([FieldError(name, f"'{value}' was deleted meanwhile")])

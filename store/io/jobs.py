@@ -140,7 +140,7 @@ def export_data(crm: CRM, kind: str, fmt: str = "csv", ids: list[str] | None = N
         contacts = _records(crm, CONTACTS, ids)
         accounts = _records(crm, ACCOUNTS, None if ids is None else [])
         names = {a["id"]: display_name(ACCOUNTS, a)
-                 for a in crm.database.tables[ACCOUNTS].values()}
+                 for a in crm.all(ACCOUNTS).values()}
         return export_vcards(contacts, accounts, names).encode("utf-8")
     if kind == "ics":
         from store.io.ics import export_ics
@@ -176,6 +176,6 @@ def _with_names(crm: CRM, record: dict) -> dict:
 
 
 def _records(crm: CRM, table: str, ids: list[str] | None) -> list[dict]:
-    records = crm.database.tables[table]
+    records = crm.all(table)
     chosen = ids if ids is not None else sorted(records)
     return [records[i] for i in chosen if i in records]

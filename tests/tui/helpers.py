@@ -50,7 +50,9 @@ async def settle(pilot: Pilot, timeout: float = 10.0) -> None:
         busy = [w for w in app.workers
                 if w.is_running and not _waits_for_an_answer(app, w)]
         if not busy:
-            break
+            # Not done yet: a worker's end may post a message (RecordsChanged) whose handling
+            # starts the next worker (the list's search) one round later.
+            continue
         try:
             await asyncio.wait_for(app.workers.wait_for_complete(busy), timeout)
         except TimeoutError:

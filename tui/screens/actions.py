@@ -1,6 +1,6 @@
 """Flows that several screens start: create, edit, log an activity, change status, delete.
 
-Each pushes its modal, lets the store do the work off the event loop, then tells the app that
+Each pushes its modal, lets the store do the work in a thread worker, then tells the app that
 data changed so every screen showing it refreshes.
 """
 
@@ -9,12 +9,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from store.model import ACCOUNTS, ACTIVITIES, CONTACTS, SINGULAR, ActivityStatus, display_name
+from store.model import (
+    ACCOUNTS,
+    ACTIVITIES,
+    CONTACTS,
+    SINGULAR,
+    ActivityStatus,
+    ActivityType,
+    display_name,
+)
 from store.service import ConflictError, DependentsError, NotFoundError
 from store.storage import Record, StorageError
 from tui.format import counted, type_label
-from tui.screens.dialogs import DeleteScreen
+from tui.screens.dialogs import DeleteChoice, DeleteScreen
 from tui.screens.forms import ActivityTypeScreen, account_form, activity_form, contact_form
+from tui.screens.hierarchy import HierarchyScreen
 
 if TYPE_CHECKING:
     from tui.screens.base import CrmScreen
@@ -30,8 +39,8 @@ def _saved(screen: CrmScreen, what: str, then: Callable[[Record], None] | None =
             return
         if table is not None:
             screen.show_saved(table, record["id"])  # the cursor goes to what was just saved
-        screen.crm_app.data_changed()
-        screen.crm_app.say(f"Saved {what}.")
+        screen.records_changed()
+        screen.say(f"Saved {what}.")
         if then:
             then(record)
     return done
@@ -44,13 +53,13 @@ async def new_record(screen: CrmScreen, table: str, *, account_id: str | None = 
         else contact_form(screen.crm, account_id=account_id)
     await screen.app.push_screen(form, _saved(
         screen, f"the new {SINGULAR[table]}", table=table,
-        then=lambda record: screen.crm_app.open_record(table, record["id"])))
+        then=lambda record: screen.open_record(table, record["id"])))
 
 
 async def edit_record(screen: CrmScreen, table: str, record_id: str) -> None:
     record = screen.crm.get(table, record_id)
     if record is None:
-        screen.crm_app.say("That record no longer exists.", severity="warning")
+        screen.say("That record no longer exists.", severity="warning")
         return
     if table == ACTIVITIES:
         form = activity_form(screen.crm, record.get("type", "note"), record=record)
@@ -68,7 +77,7 @@ async def log_activity(screen: CrmScreen, table: str, record_id: str,
     if table not in (ACCOUNTS, CONTACTS):
         return
     if not screen.crm.ready:
-        screen.crm_app.say("Activities are still loading; try again in a moment.")
+        screen.say("Activities are still loading; try again in a moment.")
         return
     name = screen.crm.name_of(table, record_id)
     chooser: ActivityTypeScreen | None = None
@@ -79,7 +88,7 @@ async def log_activity(screen: CrmScreen, table: str, record_id: str,
 
         def closed(record: Record | None) -> None:
             if chooser is not None and screen.app.screen is chooser:
-                chooser.dismiss(None)  # the type was only the first step
+                chooser.dismiss(ActivityType(chosen))  # the type was only the first step
             saved(record)
         await screen.app.push_screen(activity_form(screen.crm, chosen, table, record_id),
                                      closed)
@@ -92,22 +101,21 @@ async def log_activity(screen: CrmScreen, table: str, record_id: str,
 
 def set_status(screen: CrmScreen, activity: Record, status: str) -> None:
     """Complete, cancel or reopen with one key; a concurrent edit is reported, not overwritten."""
-    async def run() -> None:
+    def run() -> None:  # in a thread worker: the save waits for the lock and the disk
         try:
-            await screen.crm_app.in_thread(screen.crm.set_status, activity["id"], status,
-                                           activity.get("version"))
+            screen.crm.set_status(activity["id"], status, activity.get("version"))
         except ConflictError:
-            screen.crm_app.say("Someone changed this activity just now; it was refreshed. "
-                               "Try again.", severity="warning")
-            screen.crm_app.data_changed()
+            screen.say("Someone changed this activity just now; it was refreshed. "
+                       "Try again.", severity="warning")
+            screen.records_changed()
             return
         except (StorageError, NotFoundError) as error:
-            screen.crm_app.report_error(f"Not saved: {error}")
+            screen.say(f"Not saved: {error}", severity="error")
             return
-        screen.crm_app.data_changed()
-        screen.crm_app.say(f"{type_label(activity.get('type'))} "
-                           f"{STATUS_VERB[ActivityStatus(status)]}.")
-    screen.run_worker(run(), group="status")
+        screen.records_changed()
+        screen.say(f"{type_label(activity.get('type'))} {STATUS_VERB[ActivityStatus(status)]}.")
+    screen.run_worker(run, thread=True, group="status", exit_on_error=False,
+                      description="changing the activity's status")
 
 
 def delete_record(screen: CrmScreen, table: str, record_id: str,
@@ -118,25 +126,27 @@ def delete_record(screen: CrmScreen, table: str, record_id: str,
     counts = screen.crm.dependants(table, record_id)
     what = f"{SINGULAR[table]} {display_name(table, record)}"
 
-    async def run(choices: dict[str, str]) -> None:
+    def run(choice: DeleteChoice) -> None:  # in a thread worker
         try:
-            removed = await screen.crm_app.in_thread(screen.crm.delete, table, record_id,
-                                                     **choices)
+            removed = screen.crm.delete(table, record_id, contacts=choice.contacts,
+                                        subsidiaries=choice.subsidiaries,
+                                        activities=choice.activities)
         except (DependentsError, StorageError, NotFoundError) as error:
-            screen.crm_app.report_error(f"Not deleted: {error}")
+            screen.say(f"Not deleted: {error}", severity="error")
             return
         if then:  # e.g. leave the deleted record's screen before it hears of the delete
-            then()
-        screen.crm_app.data_changed()
-        screen.crm_app.say(f"Deleted {what} ({counted(removed, 'record')}).")
+            screen.app.call_from_thread(then)
+        screen.records_changed()
+        screen.say(f"Deleted {what} ({counted(removed, 'record')}).")
 
-    def chosen(choices: dict[str, str] | None) -> None:
-        if choices is not None:
-            screen.run_worker(run(choices), group="delete")
+    def chosen(choice: DeleteChoice | None) -> None:
+        if choice is not None:
+            # The App's worker, not the screen's: `then` may close the screen, which would
+            # cancel its workers while the delete still has things to say.
+            screen.app.run_worker(lambda: run(choice), thread=True, group="delete",
+                                  exit_on_error=False, description=f"deleting the {what}")
     screen.app.push_screen(DeleteScreen(what, counts), chosen)
 
 
 def show_hierarchy(screen: CrmScreen, account_id: str) -> None:
-    from tui.screens.hierarchy import HierarchyScreen
-
     screen.app.push_screen(HierarchyScreen(account_id))

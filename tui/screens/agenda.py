@@ -52,7 +52,7 @@ class AgendaScreen(CrmScreen):
         yield KeyBar()
 
     def on_mount(self) -> None:
-        self._seen_generation = self.crm_app.data_generation
+        self._seen_generation = self.host.data_generation
         self.reload(None)
         self.query_one(VirtualTable).focus()
 
@@ -70,7 +70,8 @@ class AgendaScreen(CrmScreen):
             return
         self._gather(owner)
 
-    @work(thread=True, exclusive=True, group="agenda", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="agenda", exit_on_error=False,
+          description="gathering your activities")
     def _gather(self, owner: str | None) -> None:
         """Off the event loop: at 2 million activities the open ones take a moment to sort."""
         buckets = self.crm.agenda(owner)
@@ -132,7 +133,7 @@ class AgendaScreen(CrmScreen):
         activity = self.current()
         if activity:
             table = ACCOUNTS if activity.get("regarding_type") == "account" else CONTACTS
-            self.crm_app.open_record(table, activity["regarding_id"])
+            self.open_record(table, activity["regarding_id"])
 
     def action_toggle_mine(self) -> None:
         self.everyone = not self.everyone

@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol, cast
 
 from textual.binding import Binding
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
-from tui.messages import DataChanged
-
-if TYPE_CHECKING:
-    from store.service import CRM
-    from tui.app import CrmApp
+from store.service import CRM
+from tui.messages import DataChanged, Notice, OpenRecord, RecordsChanged, SendsWorkFailures
 
 
-class CrmScreen(Screen[None]):
+class CrmHost(Protocol):
+    """What a screen reads from the App that runs it (attributes down); everything it asks
+    of the App goes up as a message (tui/messages.py)."""
+
+    crm: CRM
+    data_generation: int  # bumped at every DataChanged: a hidden screen knows it missed one
+
+
+class CrmScreen(SendsWorkFailures, Screen[None]):
     """A full screen that shows records and refreshes itself when they change."""
 
     BINDINGS = [Binding("question_mark", "app.help", "Help", show=False, id="help-key")]
@@ -24,12 +30,21 @@ class CrmScreen(Screen[None]):
         self._seen_generation = -1
 
     @property
-    def crm_app(self) -> CrmApp:
-        return self.app  # type: ignore[return-value]
+    def host(self) -> CrmHost:
+        return cast(CrmHost, self.app)
 
     @property
     def crm(self) -> CRM:
-        return self.crm_app.crm
+        return self.host.crm
+
+    def open_record(self, table: str, record_id: str) -> None:
+        self.app.post_message(OpenRecord(table, record_id))
+
+    def records_changed(self) -> None:
+        self.app.post_message(RecordsChanged())
+
+    def say(self, text: str, severity: SeverityLevel = "information") -> None:
+        self.app.post_message(Notice(text, severity))
 
     def reload(self, changes: DataChanged | None = None) -> None:
         """Show current data. Subclasses keep the cursor and any typed text."""
@@ -39,10 +54,10 @@ class CrmScreen(Screen[None]):
         on it."""
 
     def on_data_changed(self, message: DataChanged) -> None:
-        self._seen_generation = self.crm_app.data_generation
+        self._seen_generation = self.host.data_generation
         self.reload(message)
 
     def on_screen_resume(self) -> None:
-        if self._seen_generation != self.crm_app.data_generation:
-            self._seen_generation = self.crm_app.data_generation
+        if self._seen_generation != self.host.data_generation:
+            self._seen_generation = self.host.data_generation
             self.reload(None)

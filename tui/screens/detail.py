@@ -86,7 +86,7 @@ class DetailScreen(CrmScreen):
                 yield Static(id="all-fields")
 
     def on_mount(self) -> None:
-        self._seen_generation = self.crm_app.data_generation
+        self._seen_generation = self.host.data_generation
         self.query_one(Timeline).show(self.crm, self.record_id)
         self.reload(None)
         self.query_one(Timeline).table.focus()
@@ -94,7 +94,7 @@ class DetailScreen(CrmScreen):
     def reload(self, changes: DataChanged | None = None) -> None:
         record = self.record
         if record is None:
-            self.crm_app.say("This record was deleted.", severity="warning")
+            self.say("This record was deleted.", severity="warning")
             self.dismiss_screen()
             return
         self.query_one("#title", Static).update(self.title_content(record))
@@ -177,9 +177,9 @@ class DetailScreen(CrmScreen):
 
     def open_from(self, table: str, record_id: str | None) -> None:
         if record_id and self.crm.get(table, record_id):
-            self.crm_app.open_record(table, record_id)
+            self.open_record(table, record_id)
         else:
-            self.crm_app.say("Nothing to open there.")
+            self.say("Nothing to open there.")
 
 
 class AccountScreen(DetailScreen):

@@ -4,8 +4,9 @@ keep what was typed into a record someone deleted."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal, cast
 
 from textual import on
 from textual.app import ComposeResult
@@ -55,7 +56,20 @@ class ConfirmScreen(ModalScreen[bool]):
         self.dismiss(answer)
 
 
-class DeleteScreen(ModalScreen[dict[str, str] | None]):
+@dataclass(frozen=True)
+class DeleteChoice:
+    """What happens to a deleted record's dependants (the keywords of CRM.delete)."""
+
+    contacts: str | None = None  # "detach" | "delete"
+    subsidiaries: str | None = None  # "reparent" | "detach"
+    activities: str | None = "delete"  # they go with it: the dialog says so
+
+
+ConflictChoice = Literal["mine", "theirs", "edit"]
+DeletedChoice = Literal["new", "file", "edit"]
+
+
+class DeleteScreen(ModalScreen[DeleteChoice | None]):
     """Deleting a record that others refer to: say what happens to each kind of dependant."""
 
     BINDINGS = [
@@ -100,19 +114,20 @@ class DeleteScreen(ModalScreen[dict[str, str] | None]):
 
     @on(Button.Pressed, "#delete")
     def action_confirm(self) -> None:
-        choices = {"activities": "delete"}
+        chosen: dict[str, str] = {}
         for radio in self.query(RadioSet):
             pressed = radio.pressed_button
             if pressed is not None and radio.id and pressed.name:
-                choices[radio.id] = pressed.name
-        self.dismiss(choices)
+                chosen[radio.id] = pressed.name
+        self.dismiss(DeleteChoice(contacts=chosen.get("contacts"),
+                                  subsidiaries=chosen.get("subsidiaries")))
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
         self.dismiss(None)
 
 
-class ConflictScreen(ModalScreen[str]):
+class ConflictScreen(ModalScreen[ConflictChoice]):
     """Someone saved the record while you edited it: show both and let the user choose."""
 
     BINDINGS = [
@@ -184,13 +199,13 @@ class ConflictScreen(ModalScreen[str]):
 
     @on(Button.Pressed)
     def pressed(self, event: Button.Pressed) -> None:
-        self.dismiss(event.button.id or "edit")
+        self.dismiss(cast(ConflictChoice, event.button.id or "edit"))  # ids are the choices
 
-    def action_choose(self, choice: str) -> None:
+    def action_choose(self, choice: ConflictChoice) -> None:
         self.dismiss(choice)
 
 
-class DeletedScreen(ModalScreen[str]):
+class DeletedScreen(ModalScreen[DeletedChoice]):
     """Someone deleted the record while you edited it: what you typed can still be kept.
 
     Answers "new" (save it as a new record), "file" (write it to a text file) or "edit"."""
@@ -224,9 +239,9 @@ class DeletedScreen(ModalScreen[str]):
 
     @on(Button.Pressed)
     def pressed(self, event: Button.Pressed) -> None:
-        self.dismiss(event.button.id or "edit")
+        self.dismiss(cast(DeletedChoice, event.button.id or "edit"))  # ids are the choices
 
-    def action_choose(self, choice: str) -> None:
+    def action_choose(self, choice: DeletedChoice) -> None:
         self.dismiss(choice)
 
 

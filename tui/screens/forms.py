@@ -21,6 +21,7 @@ from textual.screen import ModalScreen
 from textual.widget import Widget
 from textual.widgets import Button, Input, OptionList, Static
 from textual.widgets.option_list import Option
+from textual.worker import Worker, WorkerCancelled, WorkerFailed
 
 from store.dates import DateParseError, to_storage
 from store.model import (
@@ -41,9 +42,10 @@ from store.model import (
     display_name,
 )
 from store.queries import ListQuery
-from store.service import CRM, ConflictError, NotFoundError
+from store.service import CRM, ConflictError, NotFoundError, SaveResult
 from store.storage import APP_NAME, Deletion, Record, StorageError
 from tui.literal import literal
+from tui.messages import Notice, RecordsChanged, SendsWorkFailures
 from tui.screens.dialogs import ConfirmScreen, ConflictScreen, DeletedScreen, deleted_text
 from tui.widgets.form_fields import (
     CheckboxRow,
@@ -81,7 +83,7 @@ def _options(values: Any) -> list[tuple[str, str]]:
     return [(str(v.value).replace("_", " "), v.value) for v in values]
 
 
-class FormScreen(ModalScreen[Record | None]):
+class FormScreen(SendsWorkFailures, ModalScreen[Record | None]):
     """Create or edit one record. Dismisses with the saved record, or None when cancelled."""
 
     AUTO_FOCUS = ""  # the first field is focused in on_mount, at once (see type-ahead)
@@ -269,7 +271,7 @@ class FormScreen(ModalScreen[Record | None]):
     def action_save(self) -> None:
         self._save()
 
-    @work(exclusive=True, group="form")
+    @work(exclusive=True, group="form", exit_on_error=False, description="saving the form")
     async def _save(self) -> None:
         if self._saving:
             return
@@ -277,7 +279,8 @@ class FormScreen(ModalScreen[Record | None]):
         if values is None:
             return
         if self.record and not any(k not in self.fixed for k in values):
-            self.app.say("No changes to save.")  # a new version would only cause conflicts
+            # A new version would only cause conflicts.
+            self.app.post_message(Notice("No changes to save."))
             self.dismiss(None)
             return
         if not self.record and not self._duplicates_confirmed:
@@ -292,27 +295,39 @@ class FormScreen(ModalScreen[Record | None]):
 
     async def _store(self, values: dict[str, Any], version: int | None = None) -> None:
         self._saving = True
-        app = self.app
         try:
-            if self.record:
-                result = await app.in_thread(self.crm.update, self.table, self.record["id"],
-                                             values, version or self.version)
-            else:
-                result = await app.in_thread(self.crm.create, self.table, values)
-        except ValidationFailed as failure:
-            self._show_failure(failure)
-            return
-        except ConflictError as conflict:
-            await self._resolve_conflict(conflict, values)
-            return
-        except (StorageError, NotFoundError) as error:
-            self._message(f"Not saved: {error}. Your changes are still here.", "error")
+            result = await self._write(values, version or self.version).wait()
+        except (WorkerFailed, WorkerCancelled):  # the App has shown and logged what failed
+            self._message("Not saved. Your changes are still here.", "error")
             return
         finally:
             self._saving = False
-        for warning in result.warnings:
-            app.say(warning, severity="warning")
-        self.dismiss(result.record)
+        if isinstance(result, ValidationFailed):
+            self._show_failure(result)
+        elif isinstance(result, ConflictError):
+            await self._resolve_conflict(result, values)
+        elif isinstance(result, StorageError | NotFoundError):
+            self._message(f"Not saved: {result}. Your changes are still here.", "error")
+        else:
+            for warning in result.warnings:
+                self.app.post_message(Notice(warning, "warning"))
+            self.dismiss(result.record)
+
+    def _write(self, values: dict[str, Any], version: int | None
+               ) -> Worker[SaveResult | ValidationFailed | ConflictError | StorageError
+                           | NotFoundError]:
+        """The save itself, in a thread (it waits for the lock and the disk). The errors a
+        save can meet come back as values, for the form to answer in its own words."""
+        def save() -> SaveResult | ValidationFailed | ConflictError | StorageError \
+                | NotFoundError:
+            try:
+                if self.record:
+                    return self.crm.update(self.table, self.record["id"], values, version)
+                return self.crm.create(self.table, values)
+            except (ValidationFailed, ConflictError, StorageError, NotFoundError) as expected:
+                return expected
+        return self.run_worker(save, thread=True, group="form-save", exit_on_error=False,
+                               description=f"saving the {SINGULAR[self.table]}")
 
     def _show_failure(self, failure: ValidationFailed) -> None:
         rows = rows_of(self)
@@ -340,8 +355,8 @@ class FormScreen(ModalScreen[Record | None]):
         choice = await self.app.push_screen_wait(
             ConflictScreen(fields, values, theirs, self.record or {}, self._display))
         if choice == "theirs":
-            self.app.say("Kept their version; your changes were discarded.")
-            self.app.data_changed()
+            self.app.post_message(Notice("Kept their version; your changes were discarded."))
+            self.app.post_message(RecordsChanged())
             self.dismiss(None)  # nothing of ours was saved
             return
         # Mine, or back to editing: their values under my changes, so that the form shows
@@ -368,11 +383,21 @@ class FormScreen(ModalScreen[Record | None]):
             if values is not None:
                 await self._store(values)
         elif choice == "file":
+            text = self._as_text(deletion)
+
+            def write() -> Path | OSError:  # in a thread: a slow disk must not stall typing
+                try:
+                    return write_unsaved(what, text)
+                except OSError as error:
+                    return error
             try:
-                written = await self.app.in_thread(write_unsaved, what,
-                                                   self._as_text(deletion))
-            except OSError as error:
-                self._message(f"Could not write the file: {error}. Your changes are still "
+                written = await self.run_worker(
+                    write, thread=True, group="form-save", exit_on_error=False,
+                    description="writing your version to a file").wait()
+            except (WorkerFailed, WorkerCancelled):  # shown and logged by the App
+                return
+            if isinstance(written, OSError):
+                self._message(f"Could not write the file: {written}. Your changes are still "
                               "here.", "error")
                 return
             self._message(f"Your version was written to {written}. ctrl+s offers the "
@@ -426,7 +451,7 @@ class FormScreen(ModalScreen[Record | None]):
     def action_cancel(self) -> None:
         self._cancel()
 
-    @work(exclusive=True, group="form")
+    @work(exclusive=True, group="form", exit_on_error=False, description="closing the form")
     async def _cancel(self) -> None:
         if self.dirty:
             discard = await self.app.push_screen_wait(
@@ -436,11 +461,12 @@ class FormScreen(ModalScreen[Record | None]):
         self.dismiss(None)
 
 
-class ActivityTypeScreen(ModalScreen[None]):
+class ActivityTypeScreen(ModalScreen[ActivityType | None]):
     """First step of logging an activity: which kind (one key each).
 
     The chosen type's form opens on top of this screen, awaited, so that keys typed right
-    after the type letter land in the form; when the form closes, this screen closes too."""
+    after the type letter land in the form; when the form closes, this screen closes too,
+    answering the type chosen (None when cancelled)."""
 
     KEYS = {"n": ActivityType.NOTE, "e": ActivityType.EMAIL, "c": ActivityType.PHONE_CALL,
             "a": ActivityType.APPOINTMENT, "t": ActivityType.TASK}

@@ -18,6 +18,20 @@ ALWAYS = [
     ("ctrl+p", "Command palette: any action, jump to any account or contact"),
     ("escape", "Cancel a form, leave a search box, go back"),
 ]
+# The actions of the keys above, which every list and form has: not repeated per screen.
+ALWAYS_ACTIONS = {"cursor_up", "cursor_down", "page_up", "page_down", "first", "last",
+                  "select", "next_field", "app.focus_next", "app.focus_previous"}
+
+
+def declared_by_us(node_type: type) -> set[tuple[str, str]]:
+    """(action, description) of the bindings that classes of ours declare for `node_type`."""
+    declared = set()
+    for cls in node_type.__mro__:
+        if cls.__module__.startswith("tui."):
+            for binding in cls.__dict__.get("BINDINGS", []):
+                if isinstance(binding, Binding):
+                    declared.add((binding.action, binding.description))
+    return declared
 
 
 class HelpScreen(ModalScreen[None]):
@@ -29,8 +43,14 @@ class HelpScreen(ModalScreen[None]):
         seen = set()
         for _key, active in screen.active_bindings.items():
             binding = active.binding
-            ours = type(active.node).__module__.startswith("tui.") and binding.id
-            if not ours or (binding.action, binding.description) in seen:
+            # Every binding our classes declare, with or without an id (dialogs' keys have
+            # none), and those with an id they inherit (the palette's); not Textual's
+            # scrolling keys.
+            node_type = type(active.node)
+            ours = (binding.action, binding.description) in declared_by_us(node_type) or (
+                node_type.__module__.startswith("tui.") and binding.id)
+            if not ours or binding.action in ALWAYS_ACTIONS \
+                    or (binding.action, binding.description) in seen:
                 continue
             seen.add((binding.action, binding.description))
             keys = [k for k, a in screen.active_bindings.items()

@@ -73,7 +73,7 @@ class HierarchyScreen(CrmScreen):
     def action_open(self) -> None:
         node = self.query_one(Tree).cursor_node
         if node is not None and node.data:
-            self.crm_app.open_record(ACCOUNTS, node.data)
+            self.open_record(ACCOUNTS, node.data)
 
     def action_back(self) -> None:
         self.app.pop_screen()

@@ -133,25 +133,22 @@ def choose_primary_contact(screen: CrmScreen, account: Record) -> None:
     )
     version = account.get("version")
 
-    async def save(contact_id: str | None) -> None:
-        if not contact_id:
-            return
-        app = screen.crm_app
+    def save(contact_id: str) -> None:  # in a thread worker: the save waits for the lock
         try:
-            await app.in_thread(
-                crm.update, ACCOUNTS, account["id"], {"primary_contact_id": contact_id}, version
-            )
+            crm.update(ACCOUNTS, account["id"], {"primary_contact_id": contact_id}, version)
         except ConflictError as conflict:
-            app.say(f"Not saved: {conflict}. Press i to pick again.", severity="warning")
-            app.data_changed()
+            screen.say(f"Not saved: {conflict}. Press i to pick again.", severity="warning")
+            screen.records_changed()
             return
         except (StorageError, NotFoundError, ValidationFailed) as error:
-            app.report_error(f"Not saved: {error}")
+            screen.say(f"Not saved: {error}", severity="error")
             return
-        app.data_changed()
-        app.say(f"{crm.name_of(CONTACTS, contact_id)} is now the primary contact of {name}.")
+        screen.records_changed()
+        screen.say(f"{crm.name_of(CONTACTS, contact_id)} is now the primary contact of {name}.")
 
     def picked(contact_id: str | None) -> None:
-        screen.run_worker(save(contact_id), group="primary-contact")
+        if contact_id:
+            screen.run_worker(lambda: save(contact_id), thread=True, group="primary-contact",
+                              exit_on_error=False, description="saving the primary contact")
 
     screen.app.push_screen(PickRecordScreen(question, candidates), picked)

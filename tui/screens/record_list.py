@@ -70,7 +70,7 @@ class RecordListScreen(CrmScreen):
 
     def on_mount(self) -> None:
         self.query_one(VirtualTable).focus()
-        self._seen_generation = self.crm_app.data_generation
+        self._seen_generation = self.host.data_generation
         self.run_search()
 
     @property
@@ -101,7 +101,8 @@ class RecordListScreen(CrmScreen):
         self._searching, self._search_again = True, False
         self._search(ListQuery(**vars(self.query_state)))
 
-    @work(thread=True, exclusive=True, group="search", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="search", exit_on_error=False,
+          description="searching")
     def _search(self, query: ListQuery) -> None:
         """Search off the event loop: at 500k records a scan takes longer than a keystroke."""
         ids: list[str] | None = None
@@ -180,7 +181,7 @@ class RecordListScreen(CrmScreen):
     def on_virtual_table_selected(self, event: VirtualTable.Selected) -> None:
         record_id = self.current_id()
         if record_id:
-            self.crm_app.open_record(self.TABLE, record_id)
+            self.open_record(self.TABLE, record_id)
 
     # ------------------------------------------------------------ actions
     def action_focus_search(self) -> None:

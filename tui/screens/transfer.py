@@ -13,7 +13,7 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.widgets import Button, Input, Label, ProgressBar, Select, Static
 
-from store.files import database_file_mode, write_file
+from store.files import write_file
 from store.io.common import read_import_file
 from store.io.importer import ImportReport
 from store.io.jobs import (
@@ -191,7 +191,8 @@ class ImportScreen(TransferScreen):
         self._status("Checking…" if dry_run else "Importing…")
         self._work(options, dry_run)
 
-    @work(thread=True, exclusive=True, group="import", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="import", exit_on_error=False,
+          description="importing")
     def _work(self, options: dict, dry_run: bool) -> None:
         app = self.app
         bar = self.query_one("#progress", ProgressBar)  # widgets are looked up here, used there
@@ -239,8 +240,8 @@ class ImportScreen(TransferScreen):
         self._status(report.summary() + ("" if not report.dry_run
                                          else " Press ctrl+s to import."))
         if report.applied:
-            self.crm_app.data_changed()
-            self.crm_app.say(report.summary())
+            self.records_changed()
+            self.say(report.summary())
 
 
 class ExportScreen(TransferScreen):
@@ -290,12 +291,13 @@ class ExportScreen(TransferScreen):
                      str(self.query_one("#format", Select).value),
                      Path(self.query_one("#path", Input).value.strip()).expanduser())
 
-    @work(thread=True, exclusive=True, group="export", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="export", exit_on_error=False,
+          description="exporting")
     def _export(self, kind: str, fmt: str, path: Path) -> None:
         app = self.app
         try:
             data = export_data(self.crm, kind, fmt)
-            write_file(path, data, database_file_mode(self.crm.database))
+            write_file(path, data, self.crm.file_mode())
         except (OSError, ValueError) as error:
             app.call_from_thread(self.show_lines, [visible(f"Not exported: {error}")])
             return

@@ -5,12 +5,14 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 
+from textual import work
 from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Input, Static
+from textual.worker import get_current_worker
 
 from store.model import ActivityStatus, ActivityType
 from store.queries import TimelineQuery
@@ -28,6 +30,7 @@ from tui.format import (
     when_text,
 )
 from tui.literal import literal
+from tui.messages import SendsWorkFailures
 from tui.widgets.search_box import SearchBox
 from tui.widgets.virtual_table import Column, VirtualTable
 
@@ -37,7 +40,7 @@ OVERDUE_MARK = "!"
 NEVER = 1_000_000  # a hide_below width no terminal has
 
 
-class Timeline(Vertical):
+class Timeline(SendsWorkFailures, Vertical):
     """Filter line, search box and the activities table of one account or contact."""
 
     BINDINGS = [
@@ -67,7 +70,9 @@ class Timeline(Vertical):
         self.query_state = TimelineQuery(include_contacts=rollup_possible)
         self.rollup_possible = rollup_possible
         self.items: list[Record] = []
-        self._search_pending = False
+        self._searching = False  # a search is running (see run_search)
+        self._search_again = False
+        self._asked = 0  # bumped by every refresh: only the latest one's items are shown
         self._wanted_id: str | None = None
 
     def compose(self) -> ComposeResult:
@@ -100,10 +105,46 @@ class Timeline(Vertical):
             self.table.set_rows(0, lambda i: ())
             self._status("loading…")
             return
+        self._asked += 1
+        self._show_items(self.crm.timeline(self.record_id, self.query_state))
+
+    def run_search(self) -> None:
+        """Show the activities that match the typed text, soon, searched in a thread.
+
+        As in the lists (RecordListScreen.run_search): one search at a time, and the keys
+        typed while it runs are folded into one more search with the latest text."""
+        if self.crm is None or not self.crm.ready:
+            self.refresh_items()  # nothing to search yet: says so
+            return
+        if self._searching:
+            self._search_again = True
+            return
+        self._searching, self._search_again = True, False
+        self._asked += 1
+        self._search(self.crm, replace(self.query_state), self._asked)
+
+    @work(thread=True, exclusive=True, group="timeline-search", exit_on_error=False,
+          description="searching the timeline")
+    def _search(self, crm: CRM, query: TimelineQuery, asked: int) -> None:
+        items: list[Record] | None = None
+        try:
+            items = crm.timeline(self.record_id, query)
+        finally:
+            if not get_current_worker().is_cancelled:
+                self.app.call_from_thread(self._searched, items, asked)
+
+    def _searched(self, items: list[Record] | None, asked: int) -> None:
+        self._searching = False
+        if self._search_again:
+            self.run_search()  # the text changed meanwhile: only its result is worth showing
+        elif items is not None and asked == self._asked:  # else a later refresh was shown
+            self._show_items(items)
+
+    def _show_items(self, items: list[Record]) -> None:
         current = self.current()
         current_id = self._wanted_id or (current["id"] if current else None)
         self._wanted_id = None
-        self.items = self.crm.timeline(self.record_id, self.query_state)
+        self.items = items
         cursor = 0
         if current_id is not None:
             cursor = next((i for i, a in enumerate(self.items) if a["id"] == current_id),
@@ -176,15 +217,7 @@ class Timeline(Vertical):
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
         self.query_state.text = event.value
-        # One refresh for a burst of keys: the change messages of keys typed together are
-        # queued before this callback, which then searches once for the latest text.
-        if not self._search_pending:
-            self._search_pending = True
-            self.call_later(self._search_typed)
-
-    def _search_typed(self) -> None:
-        self._search_pending = False
-        self.refresh_items()
+        self.run_search()
 
     def on_search_box_left(self, event: SearchBox.Left) -> None:
         event.stop()

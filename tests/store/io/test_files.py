@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from store.files import FileWriteError, database_file_mode, write_file
+from store.files import FileWriteError, write_file
 from store.service import CRM
 
 
@@ -32,9 +32,9 @@ def test_a_written_file_has_the_database_mode_whatever_the_umask(tmp_path: Path,
     crm = CRM.open(tmp_path / "crm.json", user="alice", group_writable=group)
     expected = 0o660 if group else 0o600
     assert mode_of(tmp_path / "crm.json") == expected
-    assert database_file_mode(crm.database) == expected
+    assert crm.file_mode() == expected
     target = tmp_path / "export.csv"
-    write_file(target, b"a,b\r\n", database_file_mode(crm.database))
+    write_file(target, b"a,b\r\n", crm.file_mode())
     assert target.read_bytes() == b"a,b\r\n"
     assert mode_of(target) == expected
     # Writing over an existing, wider file gives it the database's mode too.
@@ -47,7 +47,7 @@ def test_a_written_file_has_the_database_mode_whatever_the_umask(tmp_path: Path,
 def test_a_group_database_opened_without_group_still_exports_0660(tmp_path: Path) -> None:
     CRM.open(tmp_path / "crm.json", user="alice", group_writable=True).close()
     crm = CRM.open(tmp_path / "crm.json", user="bob")  # another member, no --group
-    assert database_file_mode(crm.database) == 0o660
+    assert crm.file_mode() == 0o660
     crm.close()
 
 

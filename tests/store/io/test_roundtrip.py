@@ -17,7 +17,7 @@ Fields that are expected to differ, and why:
 - iCalendar: a timed appointment comes back with `all_day: false` where the original had no
   `all_day` (the same meaning: not all day). The comparison treats the two as equal.
 - CSV: a task with a date-only start comes back with `all_day: true`, a field only appointments
-  use. That is a bug of the CSV reader (store/io/csv_import.py `_activity` infers all-day for
+  use. That is a bug of the CSV reader (csv_import/conversion.py `_activity` infers all-day for
   every type); `test_csv_task_with_a_day_start_is_not_all_day` shows it and fails once fixed.
   Meanwhile the comparison ignores `all_day` on other types than appointments.
 - JSON has no importer: the export is parsed and compared with the stored records, exactly.

@@ -8,27 +8,20 @@ from pathlib import Path
 
 import click
 
-from store.files import database_file_mode, write_file
+from store.files import write_file
 from store.io.common import read_import_file
-from store.io.jobs import EXPORT_KINDS, IMPORT_KINDS, prepare_import, run_import
+from store.io.jobs import EXPORT_KINDS, IMPORT_KINDS, export_data, prepare_import, run_import
+from store.model import ACTIVITIES
 from store.queries import ListQuery, TimelineQuery
 from store.service import CRM
-from store.text import counted, fold, tokens
-from tui.cli import (
-    CLIError,
-    chosen_user,
-    cli,
-    database_path,
-    db_options,
-    handle_errors,
-    open_crm,
-    visible,
-)
+from store.text import counted, visible
+from tui.cli.context import chosen_user, database_path, db_options, handle_errors, open_crm
+from tui.cli.errors import CLIError
 
 MAX_LISTED = 50
 
 
-@cli.command("import")
+@click.command("import")
 @click.argument("kind", type=click.Choice(IMPORT_KINDS, case_sensitive=False))
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Check the file and report; write nothing.")
@@ -103,7 +96,7 @@ def import_command(ctx: click.Context, kind: str, file: Path, dry_run: bool,
         ctx.exit(1)
 
 
-@cli.command("export")
+@click.command("export")
 @click.argument("kind", type=click.Choice(EXPORT_KINDS, case_sensitive=False))
 @click.option("--format", "fmt", type=click.Choice(("csv", "json")), default="csv",
               show_default=True, help="For accounts, contacts and activities.")
@@ -118,8 +111,6 @@ def export_command(ctx: click.Context, kind: str, fmt: str, output: Path | None,
                    search: str | None, regarding: str | None) -> None:
     """Export accounts|contacts|activities (CSV with the documented field names, or JSON),
     vcard (contacts, and accounts as KIND:org) or ics (appointments and tasks)."""
-    from store.io.jobs import export_data
-
     kind = kind.lower()
     if regarding and kind not in ("activities", "ics"):
         raise click.UsageError("--regarding applies to activities and ics exports")
@@ -134,10 +125,9 @@ def export_command(ctx: click.Context, kind: str, fmt: str, output: Path | None,
         _type, record_id = crm.resolve_regarding(regarding)
         ids = [a["id"] for a in crm.timeline(record_id, TimelineQuery(text=search or ""))]
     elif search and kind in ("activities", "ics"):
-        words = tokens(search)
-        ids = [a["id"] for a in crm.database.tables["activities"].values()
-               if all(w in fold(f"{a.get('subject', '')} {a.get('description', '')}")
-                      for w in words)]
+        found = {a["id"] for a in crm.search_activities(search)}
+        # The order this export has always had (the database's own), not newest first.
+        ids = [record_id for record_id in crm.all(ACTIVITIES) if record_id in found]
     data = export_data(crm, kind, fmt, ids)
     if output is None:
         if sys.stdout.isatty():
@@ -147,5 +137,8 @@ def export_command(ctx: click.Context, kind: str, fmt: str, output: Path | None,
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
     else:
-        write_file(output, data, database_file_mode(crm.database))
+        write_file(output, data, crm.file_mode())
         click.echo(f"wrote {visible(output)}", err=True)
+
+
+COMMANDS = (import_command, export_command)

@@ -1,0 +1,86 @@
+"""Every error the store raises, in one place: callers (the TUI, the command line, scripts)
+catch them from here without knowing which layer raised them. Each message is for the user.
+
+This module imports nothing of the store at load time, so that every other store module can
+import it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class StorageError(Exception):
+    """A database file could not be read or written; the message is for the user."""
+
+
+class CorruptDatabaseError(StorageError):
+    pass
+
+
+class NewerSchemaError(StorageError):
+    pass
+
+
+class LockTimeoutError(StorageError):
+    pass
+
+
+@dataclass
+class FieldError:
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}"
+
+
+@dataclass
+class ValidationFailed(Exception):
+    """One or more fields are invalid; `errors` names each field with a user-facing message."""
+
+    errors: list[FieldError] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return "; ".join(str(e) for e in self.errors)
+
+    def for_field(self, name: str) -> str | None:
+        return next((e.message for e in self.errors if e.field == name), None)
+
+
+class NotFoundError(LookupError):
+    """No record answers to a reference; the message is for the user."""
+
+
+class AmbiguousError(LookupError):
+    def __init__(self, message: str, candidates: list[dict[str, Any]]) -> None:
+        super().__init__(message)
+        self.candidates = candidates
+
+
+class ConflictError(Exception):
+    """Someone else saved the record since it was read; `theirs` is what is stored now."""
+
+    def __init__(self, table: str, mine: dict[str, Any], theirs: dict[str, Any] | None
+                 ) -> None:
+        # Imported here: store.model imports this module for ValidationFailed.
+        from store.model import SINGULAR
+
+        who = (theirs or {}).get("modified_by", "someone")
+        what = "deleted" if theirs is None else f"changed by {who}"
+        super().__init__(f"this {SINGULAR[table]} was {what} since you opened it")
+        self.table, self.mine, self.theirs = table, mine, theirs
+
+
+class DependentsError(Exception):
+    """A delete would orphan other records; the caller must choose what happens to them."""
+
+    def __init__(self, message: str, counts: dict[str, int]) -> None:
+        super().__init__(message)
+        self.counts = counts
+
+
+class WriteRefused(ValueError):
+    """A TinyDB write (store.tinydb_storage) that the CRM does not take as it is: the meta
+    table, a system field, a table it does not have. Nothing was written."""

@@ -1,0 +1,150 @@
+"""What every command shares: the --db/--user/--group options, the CRM it opens, and the
+turning of the CRM's errors into one line on stderr and an exit status (tui.cli.errors)."""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from store.dates import DateParseError
+from store.errors import (
+    AmbiguousError,
+    ConflictError,
+    DependentsError,
+    NotFoundError,
+    StorageError,
+    ValidationFailed,
+)
+from store.model import APP_NAME, RECORD_TABLES
+from store.service import CRM
+from tui.cli.errors import CLIError, VersionConflict, warn
+from tui.cli.fields import flag_for
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+DEMO_SIZE = "S"
+
+
+def handle_errors(function: F) -> F:
+    """Pass the click context first and turn the CRM's errors into one-line messages."""
+
+    @click.pass_context
+    @functools.wraps(function)
+    def wrapper(ctx: click.Context, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return function(ctx, *args, **kwargs)
+        except ValidationFailed as error:
+            raise CLIError("; ".join(f"{flag_for(e.field)}: {e.message}"
+                                     for e in error.errors) or "invalid record") from None
+        except DependentsError as error:
+            raise CLIError(f"{error} (use --contacts, --subsidiaries, --activities)") from None
+        except ConflictError as error:
+            raise VersionConflict(str(error)) from None
+        except (NotFoundError, AmbiguousError, StorageError,
+                DateParseError) as error:
+            raise CLIError(str(error) or type(error).__name__) from None
+        except BrokenPipeError:
+            raise  # click's main quietly handles a reader that went away (`crm list | head`)
+        except OSError as error:
+            where = f"{error.filename}: " if error.filename else ""
+            raise CLIError(f"{where}{error.strerror or error}") from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+# ---------------------------------------------------------------------------- database & user
+
+
+def default_database_path() -> Path:
+    # Not needed when --db or $CRM_DB names the file (scripts do): spare them the import.
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir(APP_NAME, appauthor=False)) / "crm.json"
+
+
+def demo_database_path() -> Path:
+    """The demo database: `$CRM_DEMO_DB`, else `demo.json` in the user data dir."""
+    override = os.environ.get("CRM_DEMO_DB")
+    if override:
+        return Path(override).expanduser()
+    return default_database_path().with_name("demo.json")
+
+
+def ensure_demo_database(path: Path, *, user: str | None = None, size: str = DEMO_SIZE,
+                         seed: int | None = None) -> Path:
+    """Generate the demo database at `path` if it is missing or holds no records."""
+    path = Path(path)
+    crm = CRM.open(path, user=user)
+    try:
+        if not any(crm.count(table) for table in RECORD_TABLES):
+            # The generator and its name pools take longer to import than `crm list` takes
+            # to run: only the commands that generate load them.
+            from store.demo import fill
+
+            fill(crm, size, **({} if seed is None else {"seed": seed}))
+    finally:
+        crm.close()
+    return path
+
+
+def _remember(key: str) -> Callable[[click.Context, click.Parameter, Any], None]:
+    def callback(ctx: click.Context, _param: click.Parameter, value: Any) -> None:
+        if value is not None and value is not False:
+            ctx.meta[f"crm.{key}"] = value  # ctx.meta is shared by the whole command chain
+    return callback
+
+
+def db_options(function: F) -> F:
+    """`--db`, `--user`, `--group`: accepted on the top command and on every subcommand."""
+    options = (
+        click.option("--db", type=click.Path(dir_okay=False, path_type=Path),
+                     expose_value=False, callback=_remember("db"),
+                     help="Database file (else $CRM_DB, else crm.json in the user data dir)."),
+        click.option("--user", expose_value=False, callback=_remember("user"),
+                     help="Who is making changes (else $CRM_USER, else the login name)."),
+        click.option("--group", is_flag=True, default=False, expose_value=False,
+                     callback=_remember("group"),
+                     help="Create new files group-writable (0660) instead of private (0600)."),
+    )
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+def database_path(ctx: click.Context) -> Path:
+    chosen = ctx.meta.get("crm.db") or os.environ.get("CRM_DB")
+    return Path(chosen).expanduser() if chosen else default_database_path()
+
+
+def chosen_user(ctx: click.Context) -> str | None:
+    return ctx.meta.get("crm.user") or None  # None: CRM falls back to $CRM_USER / login
+
+
+def group_writable(ctx: click.Context) -> bool:
+    return bool(ctx.meta.get("crm.group"))
+
+
+def open_crm(ctx: click.Context, *, only: tuple[str, ...] | None = None) -> CRM:
+    """The CRM for this invocation (opened once, closed when the command ends). `only`: the
+    tables a read-only command needs; the others are not even parsed."""
+    crm = ctx.meta.get("crm.instance")
+    if crm is None:
+        if only is not None and database_path(ctx).exists():
+            crm = CRM.open_for_reading(database_path(ctx), only, user=chosen_user(ctx))
+        else:
+            crm = CRM.open(database_path(ctx), user=chosen_user(ctx),
+                           group_writable=group_writable(ctx))
+        ctx.meta["crm.instance"] = crm
+
+        def close() -> None:
+            try:
+                crm.close()
+            except (StorageError, OSError) as error:
+                warn([f"could not compact the database: {error}"])
+        ctx.find_root().call_on_close(close)
+    return crm

@@ -1,0 +1,114 @@
+"""Commands that look after the database file: demo, check, compact and recover."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from store.errors import CorruptDatabaseError
+from store.model import RECORD_TABLES, SINGULAR
+from store.recovery import recover as rescue_into
+from store.recovery import scan
+from store.text import counted, visible
+from tui.cli.context import (
+    DEMO_SIZE,
+    chosen_user,
+    database_path,
+    db_options,
+    handle_errors,
+    open_crm,
+)
+from tui.cli.errors import CLIError
+
+SIZES = ("S", "M", "L")
+
+
+@click.command()
+@click.option("--size", type=click.Choice(SIZES, case_sensitive=False), default=DEMO_SIZE,
+              show_default=True, help="How much data: S, M or L.")
+@click.option("--seed", type=int, default=None,
+              help="Random seed: the same seed gives the same data.")
+@click.option("--force", is_flag=True, help="Replace the records already in the database.")
+@db_options
+@handle_errors
+def demo(ctx: click.Context, size: str, seed: int | None, force: bool) -> None:
+    """Fill the database with generated demo data."""
+    crm = open_crm(ctx)
+    existing = sum(crm.count(table) for table in RECORD_TABLES)
+    if existing and not force:
+        raise CLIError(f"{crm.path} already has {existing} records; "
+                       "use --force to replace them all with demo data")
+    # Imported here, not above: the generator's name pools would slow every other command.
+    from store.demo import fill
+
+    fill(crm, size.upper(), **({} if seed is None else {"seed": seed}))
+    counts = ", ".join(f"{crm.count(t)} {t}" for t in RECORD_TABLES)
+    click.echo(f"{counts} in {visible(crm.path)}", err=True)
+
+
+@click.command()
+@db_options
+@handle_errors
+def check(ctx: click.Context) -> None:
+    """Check the database's integrity; exits 1 when there are problems.
+
+    A database too damaged to open is read leniently instead, and every piece of damage is
+    listed: `crm recover` then rescues the rest into a new database.
+    """
+    try:
+        crm = open_crm(ctx)
+    except CorruptDatabaseError as error:
+        damage = scan(database_path(ctx)).damage
+        for item in damage:
+            click.echo(visible(item))
+        click.echo(f"{counted(max(1, len(damage)), 'problem')} found: the database cannot be "
+                   "opened as it is; `crm recover --to NEW.json` rescues the rest into a new "
+                   "database", err=True)
+        if not damage:
+            click.echo("error: " + visible(error), err=True)
+        ctx.exit(1)
+    problems = crm.check()
+    for problem in problems:
+        click.echo(visible(problem))
+    if problems:
+        click.echo(f"{counted(len(problems), 'problem')} found", err=True)
+        ctx.exit(1)
+    counts = ", ".join(counted(crm.count(t), SINGULAR[t]) for t in RECORD_TABLES)
+    click.echo(f"no problems ({counts})", err=True)
+
+
+@click.command()
+@db_options
+@handle_errors
+def compact(ctx: click.Context) -> None:
+    """Fold the journal into the database file.
+
+    Afterwards the file alone (read by plain TinyDB) holds every record.
+    """
+    crm = open_crm(ctx)
+    crm.compact()
+    click.echo(f"compacted {visible(crm.path)}", err=True)
+
+
+@click.command()
+@click.option("--to", "target", required=True, metavar="NEW",
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="The new database file to write (must not exist).")
+@db_options
+@handle_errors
+def recover(ctx: click.Context, target: Path) -> None:
+    """Rescue what can be read from a damaged database into a new one.
+
+    The damaged files are only read, never changed. Every entry that had to be dropped, and
+    every record kept that may have been altered, is listed; then `crm check` on the new
+    database lists the references the drops left dangling.
+    """
+    rescue = rescue_into(database_path(ctx), target, user=chosen_user(ctx))
+    for item in rescue.damage:
+        click.echo(visible(item))
+    click.echo(f"rescued {rescue.counts()} into {visible(target)}; "
+               f"{counted(len(rescue.damage), 'problem')} listed", err=True)
+
+
+COMMANDS = (demo, check, compact, recover)
