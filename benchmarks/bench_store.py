@@ -173,7 +173,7 @@ def child_build(scale: str, seed: str, db: str, sqlite_path: str) -> dict[str, A
     tables = demo.generate(scale, int(seed), user=USER)
     generated = now_ms()
     crm = CRM(db, user=USER)
-    crm.database.open()
+    crm._database.open()
     crm.replace_all(tables)
     written = now_ms()
     build_sqlite(Path(sqlite_path), tables)
@@ -409,9 +409,9 @@ def bench_in_process(db: Path, reps: dict[str, int], report: Report,
     from store.service import CRM
 
     crm = CRM.open(db, user=USER)
-    indexes = crm.indexes
-    accounts = crm.database.tables[ACCOUNTS]
-    contacts = crm.database.tables[CONTACTS]
+    indexes = crm._indexes
+    accounts = crm.all(ACCOUNTS)
+    contacts = crm.all(CONTACTS)
 
     def activity_count(record_id: str) -> int:
         return len(indexes.activities_of.get(record_id, ()))

@@ -41,9 +41,9 @@ def database(scale: str) -> Path:
 
 def busiest_account(path: Path) -> tuple[str, int]:
     crm = CRM.open(path)
-    best = max(crm.database.tables[ACCOUNTS],
-               key=lambda rid: len(crm.indexes.activities_of.get(rid, ())))
-    return best, len(crm.indexes.activities_of.get(best, ()))
+    best = max(crm.all(ACCOUNTS),
+               key=lambda rid: len(crm._indexes.activities_of.get(rid, ())))
+    return best, len(crm._indexes.activities_of.get(best, ()))
 
 
 LAUNCH = """

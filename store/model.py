@@ -133,6 +133,9 @@ class RegardingType(StrEnum):
 
 
 _REGARDING_TYPES = {ACCOUNTS: RegardingType.ACCOUNT, CONTACTS: RegardingType.CONTACT}
+# What an activity's regarding_type says -> the table its regarding_id is in, and back.
+REGARDING_TABLE: dict[str, Table] = {value: table for table, value in _REGARDING_TYPES.items()}
+TABLE_REGARDING: dict[str, str] = {table: value.value for table, value in _REGARDING_TYPES.items()}
 
 
 ACTIVITY_LABELS = {

@@ -30,13 +30,14 @@ from store.model import (
     ACTIVITIES,
     CONTACTS,
     RECORD_TABLES,
+    REGARDING_TABLE,
     SINGULAR,
     SYSTEM_FIELDS,
+    TABLE_REGARDING,
     ActivityStatus,
     ActivityType,
     FieldError,
     Record,
-    RegardingType,
     Tables,
     brief,
     clean,
@@ -46,9 +47,6 @@ from store.model import (
 from store.queries import AgendaBuckets, Indexes, ListQuery, TimelineQuery, TreeNode
 from store.storage import Change, Database, Deletion, Op
 from store.text import counted
-
-REGARDING_TABLE = {RegardingType.ACCOUNT: ACCOUNTS, RegardingType.CONTACT: CONTACTS}
-TABLE_REGARDING = {ACCOUNTS: RegardingType.ACCOUNT.value, CONTACTS: RegardingType.CONTACT.value}
 
 
 @dataclass
@@ -193,15 +191,15 @@ class CRM:
                  group_writable: bool = False, lock_timeout: float = 10.0) -> None:
         self.path = Path(path)
         self.user = user or current_user()
-        self.database = Database(path, group_writable=group_writable, lock_timeout=lock_timeout)
-        self.indexes = Indexes(self.database)
-        self.database.subscribe(self.indexes)
+        self._database = Database(path, group_writable=group_writable, lock_timeout=lock_timeout)
+        self._indexes = Indexes(self._database)
+        self._database.subscribe(self._indexes)
 
     @classmethod
     def open(cls, path: str | os.PathLike[str], **kwargs: Any) -> CRM:
         """Open (creating if needed) and load everything."""
         crm = cls(path, **kwargs)
-        crm.database.open()
+        crm._database.open()
         return crm
 
     @classmethod
@@ -210,34 +208,34 @@ class CRM:
         """Open with only `tables` read (listing accounts need not parse 250k activities).
         Nothing can be saved through it."""
         crm = cls(path, **kwargs)
-        crm.database.open(defer=tuple(t for t in (CONTACTS, ACTIVITIES) if t not in tables))
-        crm.database.partial = True
+        crm._database.open(defer=tuple(t for t in (CONTACTS, ACTIVITIES) if t not in tables))
+        crm._database.partial = True
         return crm
 
     def open_for_screen(self) -> None:
         """Load what the first screen needs (accounts); call `finish_loading()` in a worker
         afterwards for contacts and activities. `ready` tells when everything is there."""
-        self.database.open(defer=(CONTACTS, ACTIVITIES))
+        self._database.open(defer=(CONTACTS, ACTIVITIES))
 
     def finish_loading(self) -> None:
-        self.database.load_deferred()
-        self.indexes.warm()
+        self._database.load_deferred()
+        self._indexes.warm()
 
     @property
     def ready(self) -> bool:
-        return self.database.activities_loaded.is_set()
+        return self._database.activities_loaded.is_set()
 
     # ------------------------------------------------------------ reading
     def get(self, table: str, record_id: str) -> Record | None:
-        return self.database.tables[table].get(record_id)
+        return self._database.tables[table].get(record_id)
 
     def count(self, table: str) -> int:
-        return len(self.database.tables[table])
+        return len(self._database.tables[table])
 
     def find(self, record_id: str) -> tuple[str, Record] | None:
         """The table and record for an id of any kind."""
         for table in RECORD_TABLES:
-            record = self.database.tables[table].get(record_id)
+            record = self._database.tables[table].get(record_id)
             if record is not None:
                 return table, record
         return None
@@ -258,43 +256,43 @@ class CRM:
 
     def search(self, table: str, query: ListQuery | None = None) -> list[str]:
         """Ids of accounts or contacts that match, sorted as asked."""
-        return self.indexes.search_ids(table, query or ListQuery())
+        return self._indexes.search_ids(table, query or ListQuery())
 
     def all(self, table: str) -> Mapping[str, Record]:
         """Every record of `table` by id: a live, read-only view (do not keep it across saves
         if you need a snapshot; copy it)."""
-        return MappingProxyType(self.database.tables[table])
+        return MappingProxyType(self._database.tables[table])
 
     @property
     def generation(self) -> int:
         """Bumped by every change this process has taken in (its own or other users'): a
         cheap "has anything changed since?" for caches and screens."""
-        return self.indexes.generation
+        return self._indexes.generation
 
     def by_source_id(self, table: str, source_id: str) -> str | None:
         """The id of the record imported with the source system's id `source_id`."""
-        return self.indexes.by_source_id[table].get(source_id)
+        return self._indexes.by_source_id[table].get(source_id)
 
     def same_name(self, table: str, name: str) -> set[str]:
         """Ids of accounts or contacts whose normalised name is `name`'s."""
-        return self.indexes.same_name(table, name)
+        return self._indexes.same_name(table, name)
 
     def search_activities(self, text: str = "", *, types: Collection[str] | None = None,
                           statuses: Collection[str] | None = None) -> list[Record]:
         """Activities whose subject or description has every word of `text` (any case and
         accent), of those types and statuses (None: any), newest first."""
-        return self.indexes.search_activities(text, types=types, statuses=statuses)
+        return self._indexes.search_activities(text, types=types, statuses=statuses)
 
     def file_mode(self) -> int:
         """The mode for a file written beside the database (exports): its group's, or private."""
-        return database_file_mode(self.database.path, self.database.mode)
+        return database_file_mode(self._database.path, self._database.mode)
 
     def records(self, table: str, ids: Iterable[str]) -> list[Record]:
-        records = self.database.tables[table]
+        records = self._database.tables[table]
         return [records[i] for i in ids if i in records]
 
     def timeline(self, record_id: str, query: TimelineQuery | None = None) -> list[Record]:
-        return self.indexes.timeline(record_id, query or TimelineQuery())
+        return self._indexes.timeline(record_id, query or TimelineQuery())
 
     def agenda(self, owner: str | None = None, now: datetime | None = None) -> AgendaBuckets:
         """Open tasks and appointments of `owner` (None: everyone's) around `now`; "today" is
@@ -303,20 +301,20 @@ class CRM:
             (now or datetime.now()).astimezone()
         start = local_now.replace(hour=0, minute=0, second=0, microsecond=0)
         end = start + timedelta(days=1) - timedelta(seconds=1)
-        return self.indexes.agenda(owner, now_iso(local_now), now_iso(end), now_iso(start),
+        return self._indexes.agenda(owner, now_iso(local_now), now_iso(end), now_iso(start),
                                    start.date().isoformat())
 
     def subsidiaries(self, account_id: str) -> list[Record]:
-        return self.indexes.subsidiaries(account_id)
+        return self._indexes.subsidiaries(account_id)
 
     def contacts_of(self, account_id: str) -> list[Record]:
-        return self.indexes.contacts_of_account(account_id)
+        return self._indexes.contacts_of_account(account_id)
 
     def parent_chain(self, account_id: str) -> list[Record]:
-        return self.indexes.parent_chain(account_id)
+        return self._indexes.parent_chain(account_id)
 
     def hierarchy(self, account_id: str) -> TreeNode | None:
-        return self.indexes.hierarchy(account_id)
+        return self._indexes.hierarchy(account_id)
 
     def duplicates(self, table: str, fields: Record, exclude: str | None = None) -> list[Record]:
         """Existing records with the same email (any case) or the same normalised name."""
@@ -325,24 +323,25 @@ class CRM:
         ids = set()
         name = display_name(table, fields)
         if name and name != "(no name)":
-            ids |= self.indexes.same_name(table, name)
+            ids |= self._indexes.same_name(table, name)
         if fields.get("email"):
-            ids |= self.indexes.same_email(table, fields["email"])
+            ids |= self._indexes.same_email(table, fields["email"])
         ids.discard(exclude or "")
         return self.records(table, sorted(ids))
 
     def resolve(self, table: str, reference: str) -> str:
         """An id for `reference`: an id, a source-system id, a unique name or email."""
         reference = reference.strip()
-        records = self.database.tables[table]
+        records = self._database.tables[table]
         if reference in records:
             return reference
-        by_source = self.indexes.by_source_id[table].get(reference)
+        by_source = self._indexes.by_source_id[table].get(reference)
         if by_source:
             return by_source
         if table == ACTIVITIES:
             raise NotFoundError(f"no activity with id '{reference}'")
-        ids = self.indexes.same_name(table, reference) or self.indexes.same_email(table, reference)
+        ids = (self._indexes.same_name(table, reference)
+               or self._indexes.same_email(table, reference))
         if len(ids) == 1:
             return next(iter(ids))
         if not ids:
@@ -424,7 +423,7 @@ class CRM:
 
         # The entry names who deleted: someone still editing the record is told (deleted_by).
         deletion = Deletion(self.user, stamp) if batch.deletes else None
-        self.database.transact(build, deletion=deletion)
+        self._database.transact(build, deletion=deletion)
         if batch.warn_duplicates:
             for create, record in zip(batch.creates, saved, strict=False):
                 warnings.extend(self._duplicate_warnings(create.table, record))
@@ -435,7 +434,7 @@ class CRM:
         references, each with its errors, checked against the data as this process last read
         it (no lock, nothing written): for a caller that reports every problem at once and
         leaves those items out (the importer). `apply` checks again under the lock."""
-        tables = self.database.tables
+        tables = self._database.tables
         ops, puts, _removed = self._batch_ops(batch, tables, batch.stamp or now_iso())
         after = _after(tables, ops)
         items: list[Create | Update] = [*batch.creates, *batch.updates]
@@ -597,10 +596,10 @@ class CRM:
     # ------------------------------------------------------------ deleting
     def dependants(self, table: str, record_id: str) -> dict[str, int]:
         """What refers to a record: counts by kind, for the delete dialog."""
-        counts = {"activities": len(self.indexes.activities_of.get(record_id, ()))}
+        counts = {"activities": len(self._indexes.activities_of.get(record_id, ()))}
         if table == ACCOUNTS:
-            counts["contacts"] = len(self.indexes.contacts_of.get(record_id, ()))
-            counts["subsidiaries"] = len(self.indexes.children.get(record_id, ()))
+            counts["contacts"] = len(self._indexes.contacts_of.get(record_id, ()))
+            counts["subsidiaries"] = len(self._indexes.children.get(record_id, ()))
         return {k: v for k, v in counts.items() if v}
 
     def delete(self, table: str, record_id: str, *, contacts: str | None = None,
@@ -647,7 +646,7 @@ class CRM:
         else:
             ops.append(("del", table, record_id))
             for owner_id in doomed:
-                for activity_id in self.indexes.activities_of.get(owner_id, ()):
+                for activity_id in self._indexes.activities_of.get(owner_id, ()):
                     ops.append(("del", ACTIVITIES, activity_id))
             # A subsidiary put above may name a doomed contact too: amend that put, or
             # the second put would bring back its old parent.
@@ -664,7 +663,7 @@ class CRM:
     def deleted_by(self, record_id: str) -> Deletion | None:
         """Who deleted a record and when, if this process has read that delete in the journal
         (a delete folded into the base by compaction is not remembered)."""
-        return self.database.deleted_by(record_id)
+        return self._database.deleted_by(record_id)
 
     def _require_choices(self, table: str, record_id: str, contacts: str | None,
                          subsidiaries: str | None, activities: str | None) -> None:
@@ -677,7 +676,7 @@ class CRM:
                            "(detach or reparent)")
         doomed_activities = counts.get("activities", 0)
         if contacts == "delete":
-            doomed_activities += sum(len(self.indexes.activities_of.get(c["id"], ()))
+            doomed_activities += sum(len(self._indexes.activities_of.get(c["id"], ()))
                                      for c in self.contacts_of(record_id))
         if doomed_activities and activities != "delete":
             missing.append(f"{counted(doomed_activities, 'activity')} (delete)")
@@ -689,23 +688,23 @@ class CRM:
     # ------------------------------------------------------------ sync and upkeep
     def refresh(self) -> list[Change]:
         """Take in other users' changes; returns what changed."""
-        return self.database.refresh()
+        return self._database.refresh()
 
     def compact(self) -> None:
-        self.database.compact()
+        self._database.compact()
 
     def compact_if_needed(self) -> bool:
-        if self.database.needs_compaction():
-            self.database.compact()
+        if self._database.needs_compaction():
+            self._database.compact()
             return True
         return False
 
     def replace_all(self, tables: Tables) -> None:
-        self.database.replace_all(tables)
+        self._database.replace_all(tables)
 
     def check(self) -> list[Problem]:
         """Integrity report: dangling references, cycles and invalid fields."""
-        tables = self.database.tables
+        tables = self._database.tables
         problems: list[Problem] = []
         for table in RECORD_TABLES:
             for record in tables[table].values():

@@ -125,8 +125,8 @@ def test_export_json_escapes_every_control_and_parses_back_exactly(hostile_db: P
     raw = {c for c in UNSAFE.findall(text) if c not in "\n"}
     assert not raw, f"raw in the JSON: {sorted(map(hex, map(ord, raw)))}"
     stored = CRM.open(hostile_db, user="alice")
-    assert json.loads(text) == [stored.database.tables[table][i]
-                                for i in sorted(stored.database.tables[table])]
+    assert json.loads(text) == [stored.all(table)[i]
+                                for i in sorted(stored.all(table))]
 
 
 def test_a_nul_never_reaches_a_csv_export_raw(tmp_path: Path) -> None:
@@ -135,7 +135,7 @@ def test_a_nul_never_reaches_a_csv_export_raw(tmp_path: Path) -> None:
     db = tmp_path / "crm.json"
     store = CRM.open(db, user="alice")
     store.create("accounts", {"name": "Nul\x00Co", "description": "a\x00b"})
-    assert store.database.tables["accounts"][store.search("accounts")[0]]["name"] == "Nul\x00Co"
+    assert store.all("accounts")[store.search("accounts")[0]]["name"] == "Nul\x00Co"
     store.close()
     result = crm(db, "export", "accounts")
     assert result.returncode == 0, result.stderr

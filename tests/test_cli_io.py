@@ -64,8 +64,8 @@ def names(path: Path, table: str = ACCOUNTS) -> set[str]:
     crm = load(path)
     if table == CONTACTS:
         return {f"{c.get('first_name', '')} {c.get('last_name', '')}".strip()
-                for c in crm.database.tables[CONTACTS].values()}
-    return {a["name"] for a in crm.database.tables[ACCOUNTS].values()}
+                for c in crm.all(CONTACTS).values()}
+    return {a["name"] for a in crm.all(ACCOUNTS).values()}
 
 
 def write_csv(path: Path, *rows: list[str]) -> Path:
@@ -117,7 +117,7 @@ def test_map_overrides_the_guessed_mapping(db: Path) -> None:
     assert result.stderr.count("error: ") == 1
     assert "error: line 5: mobile: '4.47911E+11' is not a phone number" in result.stderr
     crm = load(db)
-    john = next(c for c in crm.database.tables[CONTACTS].values()
+    john = next(c for c in crm.all(CONTACTS).values()
                 if c.get("first_name") == "John")
     assert john["job_title"] == "Met at the fair. Follow up in Q3."  # joined: a one-line field
     assert "account_id" not in john and "description" not in john  # Birthday skipped
@@ -290,9 +290,9 @@ def test_exported_vcard_and_ics_import_back(filled: Path, tmp_path: Path) -> Non
     result = run("import", "ics", ics, "--db", other)
     assert result.exit_code == 0, result.stderr
     source, copy = load(filled), load(other)
-    assert set(copy.database.tables[ACCOUNTS]) == set(source.database.tables[ACCOUNTS])
-    assert set(copy.database.tables[CONTACTS]) == set(source.database.tables[CONTACTS])
-    for activity in copy.database.tables[ACTIVITIES].values():
+    assert set(copy.all(ACCOUNTS)) == set(source.all(ACCOUNTS))
+    assert set(copy.all(CONTACTS)) == set(source.all(CONTACTS))
+    for activity in copy.all(ACTIVITIES).values():
         original = source.get(ACTIVITIES, activity["id"])
         assert original is not None
         assert (activity["subject"], activity["regarding_id"]) == (original["subject"],
@@ -330,7 +330,7 @@ def test_the_real_entry_point_imports_and_exports(tmp_path: Path) -> None:
     assert exported.returncode == 0
     rows = list(csv.DictReader(io.StringIO(exported.stdout.decode("utf-8-sig"))))
     assert len(rows) == 5 and {r["source_id"] for r in rows} == {
-        a["source_id"] for a in load(db).database.tables[ACCOUNTS].values()}
+        a["source_id"] for a in load(db).all(ACCOUNTS).values()}
 
 
 # ---------------------------------------------------------------------------- issue 7
@@ -384,9 +384,9 @@ def test_contacts_import_creates_missing_accounts_by_default(db: Path, tmp_path:
     assert result.stdout.splitlines()[-1] == ("Imported. 3 rows: 3 new, 0 updated, 0 with errors, "
                                               "0 warnings, 1 new account.")
     crm = load(db)
-    accounts = {a["name"]: a["id"] for a in crm.database.tables[ACCOUNTS].values()}
+    accounts = {a["name"]: a["id"] for a in crm.all(ACCOUNTS).values()}
     assert set(accounts) == {"Existing Ltd", "Analytical Engines"}
-    linked = {c["first_name"]: c.get("account_id") for c in crm.database.tables[CONTACTS].values()}
+    linked = {c["first_name"]: c.get("account_id") for c in crm.all(CONTACTS).values()}
     assert linked == {"Ada": accounts["Analytical Engines"], "Bob": accounts["Existing Ltd"],
                       "Cy": accounts["Analytical Engines"]}
     again = run("import", "contacts", source, "--create-accounts", "--dry-run")
@@ -403,6 +403,6 @@ def test_no_create_accounts_imports_the_contacts_unlinked(db: Path, tmp_path: Pa
            "file; imported without an account" in result.stderr
     assert "2 new" in result.stdout.splitlines()[-1]
     crm = load(db)
-    assert {a["name"] for a in crm.database.tables[ACCOUNTS].values()} == {"Existing Ltd"}
-    linked = {c["first_name"]: c.get("account_id") for c in crm.database.tables[CONTACTS].values()}
+    assert {a["name"] for a in crm.all(ACCOUNTS).values()} == {"Existing Ltd"}
+    linked = {c["first_name"]: c.get("account_id") for c in crm.all(CONTACTS).values()}
     assert linked["Ada"] is None and linked["Bob"] is not None

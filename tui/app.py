@@ -9,9 +9,9 @@ from textual.app import App
 from textual.binding import Binding
 from textual.notifications import SeverityLevel
 
-from store.model import ACCOUNTS
+from store.errors import StorageError
+from store.model import ACCOUNTS, Change
 from store.service import CRM
-from store.storage import Change, StorageError
 from tui.commands import CrmCommands
 from tui.literal import guard_terminal_output, visible
 from tui.messages import (

@@ -16,9 +16,8 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
 from textual.worker import WorkerCancelled, WorkerFailed
 
-from store.model import ACCOUNTS, CONTACTS, display_name
+from store.model import ACCOUNTS, CONTACTS, Record, display_name
 from store.queries import ListQuery
-from store.storage import Record
 from store.text import fold
 from tui.literal import visible
 

@@ -14,10 +14,10 @@ from store.model import (
     ActivityStatus,
     ActivityType,
     Priority,
+    Record,
     activity_status_label,
     activity_type_label,
 )
-from store.storage import Record
 from store.text import counted
 from tui.literal import visible
 

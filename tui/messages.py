@@ -12,7 +12,7 @@ from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.worker import Worker, WorkerState
 
-from store.storage import Change
+from store.model import Change
 
 
 class DataChanged(Message):

@@ -174,8 +174,8 @@ def test_parallel_creates_are_all_kept_exactly_once(db_path):
     crm = CRM.open(db_path, user="checker")
     all_ids = [rid for ids in reported.values() for rid in ids]
     assert len(all_ids) == len(set(all_ids)) == workers * count
-    assert set(crm.database.tables[ACCOUNTS]) == set(all_ids)
-    names = sorted(r["name"] for r in crm.database.tables[ACCOUNTS].values())
+    assert set(crm.all(ACCOUNTS)) == set(all_ids)
+    names = sorted(r["name"] for r in crm.all(ACCOUNTS).values())
     assert names == sorted(f"Worker {w} number {i}" for w in range(workers)
                            for i in range(count))
     assert crm.count(CONTACTS) == workers * count // 10
@@ -185,12 +185,12 @@ def test_parallel_creates_are_all_kept_exactly_once(db_path):
         assert crm.get(CONTACTS, first["primary_contact_id"])["account_id"] == ids[0]
     assert crm.check() == []
     # The journal holds one whole line per transaction, nothing interleaved.
-    journal = Path(f"{db_path}.journal-{crm.database.generation}")
+    journal = Path(f"{db_path}.journal-{crm._database.generation}")
     assert len(journal.read_bytes().splitlines()) == workers * (count + 2 * count // 10)
     # A process that was open all along catches up without reopening.
     watcher.refresh()
-    assert {t: watcher.database.tables[t] for t in RECORD_TABLES} == \
-        {t: crm.database.tables[t] for t in RECORD_TABLES}
+    assert {t: watcher.all(t) for t in RECORD_TABLES} == \
+        {t: crm.all(t) for t in RECORD_TABLES}
     assert len(watcher.search(ACCOUNTS, ListQuery(text="number"))) == workers * count
 
 
@@ -274,7 +274,7 @@ def test_killing_a_compaction_loses_nothing(crm, db_path):
     total = crm_after.count(ACCOUNTS)
     assert len(acknowledged) + 1 <= total <= len(acknowledged) + 2
     crm.refresh()
-    assert set(crm.database.tables[ACCOUNTS]) == set(crm_after.database.tables[ACCOUNTS])
+    assert set(crm.all(ACCOUNTS)) == set(crm_after.all(ACCOUNTS))
     crm_after.compact()
     with tinydb.TinyDB(db_path, access_mode="r") as db:
         assert len(db.table(ACCOUNTS)) == total

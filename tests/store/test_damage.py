@@ -44,7 +44,7 @@ def fingerprint(folder: Path) -> dict[str, tuple[str, int, int]]:
 
 
 def tables_of(crm: CRM) -> dict[str, dict]:
-    return {t: dict(crm.database.tables[t]) for t in RECORD_TABLES}
+    return {t: dict(crm.all(t)) for t in RECORD_TABLES}
 
 
 def two_generations(db: Path, before: int = 20, after: int = 20) -> tuple[CRM, str]:
@@ -71,7 +71,7 @@ def one_line(error: Exception | str) -> str:
 
 def test_a_generation_gap_is_refused_and_reported_by_check(db_path: Path) -> None:
     crm, account = two_generations(db_path)
-    generation = crm.database.generation
+    generation = crm._database.generation
     # journal G holds the first saves, journal G+2 the rest: G+1 has gone missing.
     crm.log_activity("note", account, {"description": "in the next journal"})
     os.rename(journal(db_path, generation), journal(db_path, generation + 2))
@@ -91,7 +91,7 @@ def test_a_generation_gap_is_refused_and_reported_by_check(db_path: Path) -> Non
 
 def test_writers_that_are_already_open_refuse_to_write_past_a_gap(db_path: Path) -> None:
     crm, account = two_generations(db_path)
-    generation = crm.database.generation
+    generation = crm._database.generation
     journal(db_path, generation + 2).write_bytes(journal(db_path, generation).read_bytes())
     with pytest.raises(CorruptDatabaseError) as refused:
         crm.log_activity("note", account, {"description": "over the gap"})
@@ -101,7 +101,7 @@ def test_writers_that_are_already_open_refuse_to_write_past_a_gap(db_path: Path)
 
 def test_a_missing_current_journal_is_one_line_not_a_recursion(db_path: Path) -> None:
     crm, _account = two_generations(db_path)
-    generation = crm.database.generation
+    generation = crm._database.generation
     os.rename(journal(db_path, generation), journal(db_path, generation + 1))
 
     result = crm_command("list", "activities", db=db_path)
@@ -115,7 +115,7 @@ def test_a_missing_current_journal_is_one_line_not_a_recursion(db_path: Path) ->
 def test_a_journal_removed_while_in_use_is_reported_to_the_process_using_it(
         db_path: Path) -> None:
     crm, account = two_generations(db_path)
-    journal(db_path, crm.database.generation).unlink()
+    journal(db_path, crm._database.generation).unlink()
     with pytest.raises(CorruptDatabaseError) as refused:
         crm.log_activity("note", account, {"description": "after the removal"})
     assert "removed while in use" in one_line(refused.value)
@@ -149,7 +149,7 @@ def test_no_single_bit_flip_changes_data_silently_or_fails_with_an_unexpected_er
     db = tmp_path / "crm.json"
     crm, _account = two_generations(db, before=6, after=6)
     intact = tables_of(CRM.open(db))
-    path = db if target == "base" else journal(db, crm.database.generation)
+    path = db if target == "base" else journal(db, crm._database.generation)
     data = path.read_bytes()
     outcomes = {"refused": 0, "same data": 0}
     for at in range(len(data)):
@@ -171,7 +171,7 @@ def test_no_single_bit_flip_changes_data_silently_or_fails_with_an_unexpected_er
 
 def test_a_flipped_byte_in_an_id_is_refused_and_check_names_the_records(db_path: Path) -> None:
     crm, _account = two_generations(db_path, before=100, after=0)
-    victim = next(iter(crm.database.tables[ACTIVITIES]))
+    victim = next(iter(crm.all(ACTIVITIES)))
     data = db_path.read_bytes()
     at = data.index(victim.encode()) + 5
     db_path.write_bytes(flipped(data, at, 0))
@@ -240,21 +240,21 @@ def test_a_base_written_before_checksums_still_opens(db_path: Path) -> None:
 
 def test_an_entry_that_lost_its_line_end_is_kept_by_the_next_writer(db_path: Path) -> None:
     crm, account = two_generations(db_path, before=0, after=3)
-    current = journal(db_path, crm.database.generation)
+    current = journal(db_path, crm._database.generation)
     current.write_bytes(current.read_bytes()[:-1])  # the last entry has no line end now
-    last = crm.database.tables[ACTIVITIES].copy()
+    last = crm.all(ACTIVITIES).copy()
 
     writer = CRM.open(db_path, user="bob")
-    assert len(writer.database.tables[ACTIVITIES]) == 2  # not a whole line yet: not read
+    assert len(writer.all(ACTIVITIES)) == 2  # not a whole line yet: not read
     writer.log_activity("note", account, {"description": "next"})
     reread = CRM.open(db_path)
-    assert set(last) <= set(reread.database.tables[ACTIVITIES])
+    assert set(last) <= set(reread.all(ACTIVITIES))
     assert reread.count(ACTIVITIES) == 4
 
 
 def test_an_entry_whose_line_end_was_flipped_is_refused_not_cut(db_path: Path) -> None:
     crm, account = two_generations(db_path, before=0, after=3)
-    current = journal(db_path, crm.database.generation)
+    current = journal(db_path, crm._database.generation)
     data = current.read_bytes()
     current.write_bytes(data[:-1] + b"*")
     with pytest.raises(CorruptDatabaseError) as refused:
@@ -278,7 +278,7 @@ def test_an_entry_whose_line_end_was_flipped_is_refused_not_cut(db_path: Path) -
 def test_a_journal_damaged_so_that_it_still_parses_is_one_line(
         db_path: Path, damage) -> None:
     crm, _account = two_generations(db_path, before=0, after=3)
-    current = journal(db_path, crm.database.generation)
+    current = journal(db_path, crm._database.generation)
     data = current.read_bytes()
     # Re-sealed, as an older entry without a checksum would be: the content itself is checked.
     lines = [line.rsplit(b',"crc":', 1)[0] + b"}" for line in data.splitlines()]
@@ -308,7 +308,7 @@ def test_recover_rescues_the_rest_lists_every_drop_and_leaves_the_original(
         db_path: Path, tmp_path: Path) -> None:
     crm, account = two_generations(db_path, before=100, after=30)
     good = tables_of(crm)
-    current = journal(db_path, crm.database.generation)
+    current = journal(db_path, crm._database.generation)
     lines = current.read_bytes().split(b"\n")
     dropped = orjson.loads(lines[5])["ops"][0][2]["id"]
     lines[5] = lines[5][:40] + b"\x1b]0;owned\x07" + lines[5][50:]  # damaged, and hostile
@@ -330,10 +330,10 @@ def test_recover_rescues_the_rest_lists_every_drop_and_leaves_the_original(
     assert "rescued 1 account, 0 contacts, 129 activities" in result.stderr
 
     rescued = CRM.open(target)
-    assert dropped not in rescued.database.tables[ACTIVITIES]
+    assert dropped not in rescued.all(ACTIVITIES)
     expected = {rid: r for rid, r in good[ACTIVITIES].items() if rid != dropped}
-    assert set(rescued.database.tables[ACTIVITIES]) == set(expected)
-    changed = [rid for rid, r in rescued.database.tables[ACTIVITIES].items()
+    assert set(rescued.all(ACTIVITIES)) == set(expected)
+    changed = [rid for rid, r in rescued.all(ACTIVITIES).items()
                if r != expected[rid]]
     assert len(changed) == 1 and "before 4" in rescued.get(ACTIVITIES, changed[0])[
         "description"]
@@ -344,7 +344,7 @@ def test_recover_rescues_the_rest_lists_every_drop_and_leaves_the_original(
 def test_recover_of_a_gap_keeps_both_sides_and_names_the_missing_journal(
         db_path: Path, tmp_path: Path) -> None:
     crm, account = two_generations(db_path)
-    generation = crm.database.generation
+    generation = crm._database.generation
     crm.log_activity("note", account, {"description": "beyond the gap"})
     lines = journal(db_path, generation).read_bytes().splitlines(keepends=True)
     journal(db_path, generation).write_bytes(b"".join(lines[:-1]))

@@ -79,7 +79,7 @@ def journal(db_path: Path, generation: int) -> Path:
 
 
 def generation_of(crm: CRM) -> int:
-    return crm.database.generation
+    return crm._database.generation
 
 
 def new_db(db_path: Path) -> tuple[CRM, str]:
@@ -90,7 +90,7 @@ def new_db(db_path: Path) -> tuple[CRM, str]:
 
 
 def everything(crm: CRM) -> dict[str, dict]:
-    return {table: dict(crm.database.tables[table]) for table in RECORD_TABLES}
+    return {table: dict(crm.all(table)) for table in RECORD_TABLES}
 
 
 def write_or_refuse(crm: CRM, account_id: str, path: Path) -> bool:

@@ -35,11 +35,11 @@ def journals(path: Path) -> dict[int, Path]:
 
 
 def current_journal(crm: CRM) -> Path:
-    return journals(crm.path)[crm.database.generation]
+    return journals(crm.path)[crm._database.generation]
 
 
 def snapshot(crm: CRM) -> dict[str, dict]:
-    return {t: dict(crm.database.tables[t]) for t in RECORD_TABLES}
+    return {t: dict(crm.all(t)) for t in RECORD_TABLES}
 
 
 def directory(path: Path) -> dict[str, bytes]:
@@ -90,7 +90,7 @@ def test_compact_then_plain_tinydb_reads_every_record(crm, db_path):
         for table in RECORD_TABLES:
             stored = {doc["id"]: dict(doc) for doc in db.table(table).all()}
             assert stored == expected[table]
-        assert db.table("meta").all()[0]["generation"] == crm.database.generation
+        assert db.table("meta").all()[0]["generation"] == crm._database.generation
     raw = json.loads(db_path.read_text(encoding="utf-8"))
     assert set(raw) == {"meta", *RECORD_TABLES}
     with tinydb.TinyDB(db_path) as db:  # the default, read-write mode opens it too
@@ -307,14 +307,14 @@ def test_a_failed_write_leaves_journal_and_memory_unchanged(crm, db_path, monkey
     populate(crm)
     journal = current_journal(crm)
     before_bytes, before_tables = journal.read_bytes(), snapshot(crm)
-    before_version = crm.indexes.generation
+    before_version = crm.generation
     calls = _fail_journal_syscall(monkeypatch, syscall, journal)
     with pytest.raises(StorageError) as excinfo:
         crm.create(ACCOUNTS, {"name": "Never saved"})
     assert calls and "No space left" in str(excinfo.value)
     assert journal.read_bytes() == before_bytes
     assert snapshot(crm) == before_tables
-    assert crm.indexes.generation == before_version
+    assert crm.generation == before_version
     assert crm.search(ACCOUNTS, ListQuery(text="never")) == []
     monkeypatch.undo()
     saved = crm.create(ACCOUNTS, {"name": "Saved"}).record
@@ -389,7 +389,7 @@ def test_compaction_keeps_the_chain_for_followers(crm, db_path, monkeypatch):
     def no_reload(*args, **kwargs):
         raise AssertionError("the follower reloaded the base")
 
-    monkeypatch.setattr(follower.database, "_load_base", no_reload)
+    monkeypatch.setattr(follower._database, "_load_base", no_reload)
     changes = follower.refresh()
     assert [(c.table, c.record_id) for c in changes] == [(ACCOUNTS, new["id"])]
     assert follower.get(ACCOUNTS, new["id"]) == new
@@ -400,7 +400,7 @@ def test_compaction_keeps_the_chain_for_followers(crm, db_path, monkeypatch):
 def test_followers_that_slept_through_compactions_reload(crm, db_path):
     populate(crm)
     follower = CRM.open(db_path, user="follower")
-    first_generation = follower.database.generation
+    first_generation = follower._database.generation
     for i in range(3):
         crm.create(ACCOUNTS, {"name": f"Round {i}"})
         crm.compact()
@@ -490,7 +490,7 @@ def test_replace_all_reaches_followers_and_new_openers(crm, db_path):
     assert snapshot(crm) == tables
     changes = follower.refresh()
     assert {c.record_id for c in changes if c.new is None} >= {
-        r for r in crm.database.tables[ACCOUNTS]} - {"x"}
+        r for r in crm.all(ACCOUNTS)} - {"x"}
     assert snapshot(follower) == tables
     assert follower.search(CONTACTS, ListQuery(text="ada")) == []
     assert snapshot(CRM.open(db_path)) == tables
@@ -531,12 +531,12 @@ def test_deferred_open_gives_the_same_data_as_a_full_open(crm, db_path):
 def test_activity_writes_during_a_deferred_open_are_not_lost(crm, db_path):
     populate(crm, n=4)
     crm.compact()
-    in_base = list(crm.database.tables[ACTIVITIES])
+    in_base = list(crm.all(ACTIVITIES))
     screen = _deferred(db_path)
     # Another process changes activities that are still unread, and accounts, meanwhile.
     crm.update(ACTIVITIES, in_base[0], {"description": "changed meanwhile"})
     crm.delete(ACTIVITIES, in_base[1])
-    account_id = next(iter(crm.database.tables[ACCOUNTS]))
+    account_id = next(iter(crm.all(ACCOUNTS)))
     new_note = crm.log_activity("note", account_id, {"description": "new meanwhile"}).record
     crm.update(ACCOUNTS, account_id, {"name": "Renamed meanwhile"})
     changes = screen.refresh()

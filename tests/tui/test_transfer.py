@@ -96,7 +96,7 @@ async def test_import_screen_guesses_checks_and_imports(app, sample, db_path):
         assert "Fourth Coffee Holdings" in screen_text(app)
 
     stored = reopen(db_path)
-    names = {a["name"]: a for a in stored.database.tables[ACCOUNTS].values()}
+    names = {a["name"]: a for a in stored.all(ACCOUNTS).values()}
     assert NEW_ACCOUNTS <= set(names)
     assert names["Fourth Coffee (sample)"]["parent_account_id"] == \
         names["Fourth Coffee Holdings"]["id"]
@@ -128,7 +128,7 @@ async def test_import_screen_errors_are_listed_with_their_lines(app, sample, db_
         assert [line for line in screen.lines if line.startswith("error: ")] == [
             "error: line 5: mobile: '4.47911E+11' is not a phone number (digits, spaces, + ( ) "
             "- . /)"]
-    contacts = reopen(db_path).database.tables[CONTACTS].values()
+    contacts = reopen(db_path).all(CONTACTS).values()
     assert sum(c.get("first_name") == "Jane" for c in contacts) == 2
 
 
@@ -146,7 +146,7 @@ async def test_import_screen_vcard_and_a_missing_file(app, sample, db_path):
         await settle(pilot)
         assert status_text(app).startswith("No file at ")
         assert not screen.busy
-    names = {a["name"] for a in reopen(db_path).database.tables[ACCOUNTS].values()}
+    names = {a["name"] for a in reopen(db_path).all(ACCOUNTS).values()}
     assert "Wayne Enterprises" in names
 
 
@@ -164,7 +164,7 @@ async def test_import_screen_ics_regarding_the_picked_record(app, sample, db_pat
         await settle(pilot)
         assert status_text(app).startswith("Imported. 4 rows: 4 new")
     stored = reopen(db_path)
-    imported = [a for a in stored.database.tables[ACTIVITIES].values()
+    imported = [a for a in stored.all(ACTIVITIES).values()
                 if a.get("source_id", "").endswith("@google.com")]
     assert len(imported) == 4
     assert {a["regarding_id"] for a in imported} == {sample["contoso"]}
@@ -206,7 +206,7 @@ async def test_export_screen_writes_a_file_that_parses_back(app, sample, db_path
     prepared = prepare_import("contacts", target.read_bytes())
     assert len(prepared.rows) == stored.count(CONTACTS)
     rows = list(csv.DictReader(io.StringIO(target.read_bytes().decode("utf-8-sig"))))
-    assert {r["id"] for r in rows} == set(stored.database.tables[CONTACTS])
+    assert {r["id"] for r in rows} == set(stored.all(CONTACTS))
     # "[/foo]" is a last name, not markup, and comes back as written.
     assert {r["last_name"] for r in rows} >= {"Lovelace", "[/foo]", "Silva"}
     cards = prepare_import("vcard", (tmp_path / "out" / "all.vcf").read_bytes())
@@ -266,9 +266,9 @@ async def test_import_screen_creates_missing_accounts_unless_unchecked(app, samp
         assert screen.lines[0] == ("warning: line 2: account_id: no account 'Never Heard Of' in "
                                    "the database or the file; imported without an account")
     stored = reopen(db_path)
-    names = {a["name"] for a in stored.database.tables[ACCOUNTS].values()}
+    names = {a["name"] for a in stored.all(ACCOUNTS).values()}
     assert {"Brand New Ltd", "Second New Ltd"} <= names and "Never Heard Of" not in names
-    third = [c for c in stored.database.tables[CONTACTS].values() if c["first_name"] == "Third"]
+    third = [c for c in stored.all(CONTACTS).values() if c["first_name"] == "Third"]
     assert len(third) == 1 and "account_id" not in third[0]
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from store.errors import StorageError
 from store.model import (
     ACCOUNTS,
     ACTIVITIES,
@@ -16,10 +17,10 @@ from store.model import (
     SINGULAR,
     ActivityStatus,
     ActivityType,
+    Record,
     display_name,
 )
 from store.service import ConflictError, DependentsError, NotFoundError
-from store.storage import Record, StorageError
 from tui.format import counted, type_label
 from tui.screens.dialogs import DeleteChoice, DeleteScreen
 from tui.screens.forms import ActivityTypeScreen, account_form, activity_form, contact_form

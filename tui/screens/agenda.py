@@ -10,9 +10,8 @@ from textual.binding import Binding
 from textual.widgets import Static
 from textual.worker import get_current_worker
 
-from store.model import ACCOUNTS, CONTACTS, ActivityStatus
+from store.model import ACCOUNTS, CONTACTS, ActivityStatus, Record
 from store.queries import AgendaBuckets
-from store.storage import Record
 from tui.format import SEPARATOR, activity_moment, is_overdue, type_label, when_text
 from tui.literal import literal
 from tui.messages import DataChanged

@@ -9,8 +9,7 @@ from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import Input, Static, TabbedContent, TabPane
 
-from store.model import ACCOUNTS, ACTIVITIES, CONTACTS, FIELDS, display_name
-from store.storage import Record
+from store.model import ACCOUNTS, ACTIVITIES, CONTACTS, FIELDS, Record, display_name
 from tui.format import clipped, headline, when_text
 from tui.literal import literal, visible
 from tui.messages import DataChanged
@@ -121,8 +120,7 @@ class DetailScreen(CrmScreen):
         for spec in FIELDS[self.TABLE]:
             value = record.get(spec.name)
             if spec.kind == "ref":
-                target = CONTACTS if spec.name == "primary_contact_id" else ACCOUNTS
-                value = self.crm.name_of(target, value)
+                value = self.crm.name_of(spec.ref_table or ACCOUNTS, value)
             lines.append(f"{spec.label:<16} {visible(value or '', single_line=False)}")
         lines.append("")
         lines.append(f"{'Created':<16} {when_text(record.get('created_at'))} by "

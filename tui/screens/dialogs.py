@@ -16,7 +16,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, RadioSet, Static
 
 from store.dates import DateParseError, format_local, from_storage
-from store.storage import Deletion, Record
+from store.model import Deletion, Record
 from tui.format import count
 from tui.literal import literal, visible
 from tui.widgets.keybar import KeyBar

@@ -24,26 +24,28 @@ from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerCancelled, WorkerFailed
 
 from store.dates import DateParseError, to_storage
+from store.errors import StorageError
 from store.model import (
     ACCOUNTS,
     ACTIVITIES,
     ACTIVITY_LABELS,
+    APP_NAME,
     CONTACTS,
     FIELD_BY_NAME,
     SINGULAR,
     SYSTEM_FIELDS,
     ActivityStatus,
     ActivityType,
+    Deletion,
     Direction,
     Priority,
-    RecordStatus,
-    Relationship,
+    Record,
+    Table,
     ValidationFailed,
     display_name,
 )
 from store.queries import ListQuery
 from store.service import CRM, ConflictError, NotFoundError, SaveResult
-from store.storage import APP_NAME, Deletion, Record, StorageError
 from tui.literal import literal
 from tui.messages import Notice, RecordsChanged, SendsWorkFailures
 from tui.screens.dialogs import ConfirmScreen, ConflictScreen, DeletedScreen, deleted_text
@@ -79,8 +81,8 @@ ACTIVITY_FORM = {
 REQUIRED = {"name", "subject"}
 
 
-def _options(values: Any) -> list[tuple[str, str]]:
-    return [(str(v.value).replace("_", " "), v.value) for v in values]
+def _options(values: tuple[str, ...]) -> list[tuple[str, str]]:
+    return [(str(value).replace("_", " "), str(value)) for value in values]
 
 
 class FormScreen(SendsWorkFailures, ModalScreen[Record | None]):
@@ -137,7 +139,7 @@ class FormScreen(SendsWorkFailures, ModalScreen[Record | None]):
         if name == "first_name" or name == "last_name":
             label = spec.label + " ¹"
         if spec.kind == "ref":
-            target = ACCOUNTS if name in ("parent_account_id", "account_id") else CONTACTS
+            target = spec.ref_table or ACCOUNTS
             return RefRow(spec, self._candidates(target),
                           lambda rid, t=target: self.crm.name_of(t, rid), label=label)
         if spec.kind == "when":
@@ -151,14 +153,10 @@ class FormScreen(SendsWorkFailures, ModalScreen[Record | None]):
         if spec.multiline:
             return TextAreaRow(spec, label=label)
         if spec.kind == "enum":
-            choices = {"relationship": Relationship, "status": self._statuses(),
-                       "priority": Priority, "direction": Direction}[name]
+            # Optional choices may be left empty; status and priority always have a value.
             blank = name in ("relationship", "direction")
-            return SelectRow(spec, _options(choices), allow_blank=blank, label=label)
+            return SelectRow(spec, _options(spec.choices), allow_blank=blank, label=label)
         return FieldRow(spec, label=label)
-
-    def _statuses(self) -> Any:
-        return ActivityStatus if self.table == ACTIVITIES else RecordStatus
 
     def _kind(self) -> str | None:
         return self.fixed.get("type") or (self.record or {}).get("type")
@@ -442,8 +440,7 @@ class FormScreen(SendsWorkFailures, ModalScreen[Record | None]):
     def _display(self, name: str, value: Any) -> str:
         spec = FIELD_BY_NAME[self.table].get(name)
         if spec is not None and spec.kind == "ref" and value:
-            target = CONTACTS if name == "primary_contact_id" else ACCOUNTS
-            return self.crm.name_of(target, value) or str(value)
+            return self.crm.name_of(spec.ref_table or ACCOUNTS, value) or str(value)
         return "" if value is None else str(value)
 
     # ------------------------------------------------------------ cancelling
@@ -538,7 +535,7 @@ def activity_form(crm: CRM, kind: str, regarding_table: str | None = None,
                   regarding_id: str | None = None, record: Record | None = None) -> FormScreen:
     """The quick-create (or edit) form for one activity type, prefilled from its record."""
     if record is not None:
-        regarding_table = ACCOUNTS if record.get("regarding_type") == "account" else CONTACTS
+        regarding_table = Table.regarded_by(record.get("regarding_type")) or CONTACTS
         regarding_id = record.get("regarding_id")
     target = crm.get(regarding_table or ACCOUNTS, regarding_id or "") or {}
     defaults: dict[str, Any] = {}

@@ -10,9 +10,8 @@ from textual.containers import Horizontal
 from textual.widgets import Input, Static
 from textual.worker import get_current_worker
 
-from store.model import ACCOUNTS, CONTACTS, Relationship, display_name
+from store.model import ACCOUNTS, CONTACTS, Record, Relationship, display_name
 from store.queries import ListQuery
-from store.storage import Record
 from tui.format import list_status, next_in
 from tui.literal import literal
 from tui.messages import DataChanged

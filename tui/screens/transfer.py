@@ -13,6 +13,7 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.widgets import Button, Input, Label, ProgressBar, Select, Static
 
+from store.errors import StorageError
 from store.files import write_file
 from store.io.common import read_import_file
 from store.io.importer import ImportReport
@@ -35,7 +36,6 @@ from store.model import (
 )
 from store.queries import ListQuery
 from store.service import AmbiguousError, NotFoundError
-from store.storage import StorageError
 from tui.literal import literal, visible
 from tui.screens.base import CrmScreen
 from tui.widgets.form_fields import RefRow

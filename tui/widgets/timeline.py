@@ -14,10 +14,9 @@ from textual.message import Message
 from textual.widgets import Input, Static
 from textual.worker import get_current_worker
 
-from store.model import ActivityStatus, ActivityType
+from store.model import ActivityStatus, ActivityType, Record
 from store.queries import TimelineQuery
 from store.service import CRM
-from store.storage import Record
 from tui.format import (
     activity_moment,
     is_overdue,

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from store.io.csv_import import mappable_fields
 from store.io.importer import ImportReport
 from store.io.jobs import prepare_import, run_import
-from store.model import ACCOUNTS, ACTIVITIES, CONTACTS
+from store.model import ACCOUNTS, ACTIVITIES, CONTACTS, RECORD_TABLES
 from store.service import CRM
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "io"
@@ -42,10 +42,10 @@ def load(kind: str, source: str | bytes, crm: CRM, **options: Any) -> ImportRepo
 def by_name(crm: CRM, table: str = ACCOUNTS) -> dict[str, dict[str, Any]]:
     if table == CONTACTS:
         return {f"{r.get('first_name', '')} {r.get('last_name', '')}".strip(): r
-                for r in crm.database.tables[CONTACTS].values()}
+                for r in crm.all(CONTACTS).values()}
     if table == ACTIVITIES:
-        return {r["subject"]: r for r in crm.database.tables[ACTIVITIES].values()}
-    return {r["name"]: r for r in crm.database.tables[ACCOUNTS].values()}
+        return {r["subject"]: r for r in crm.all(ACTIVITIES).values()}
+    return {r["name"]: r for r in crm.all(ACCOUNTS).values()}
 
 
 def counts(crm: CRM) -> tuple[int, int, int]:
@@ -169,7 +169,7 @@ def test_without_create_accounts_contacts_of_missing_accounts_come_in_unlinked(c
                                 "the file; imported without an account")
     assert (report.created, report.accounts_created, report.applied) == (5, 0, True)
     assert counts(crm) == (0, 5, 0)
-    assert all("account_id" not in c for c in crm.database.tables[CONTACTS].values())
+    assert all("account_id" not in c for c in crm.all(CONTACTS).values())
 
 
 def test_missing_accounts_are_created_on_request(crm: CRM) -> None:
@@ -181,7 +181,7 @@ def test_missing_accounts_are_created_on_request(crm: CRM) -> None:
     accounts = by_name(crm)
     assert set(accounts) == {"Acme, Inc.", "Globex", "Initech"}
     assert report.accounts_created == 3 and report.created == 5
-    contacts = crm.database.tables[CONTACTS].values()
+    contacts = crm.all(CONTACTS).values()
     jane = [c for c in contacts if c.get("first_name") == "Jane"]
     assert len(jane) == 2  # the same person twice in the file: imported, with a warning
     assert {c["account_id"] for c in jane} == {accounts["Globex"]["id"]}
@@ -197,7 +197,7 @@ def test_existing_account_is_linked_not_created_again(crm: CRM) -> None:
     report = load("contacts", "generic_contacts.csv", crm, create_accounts=True)
     assert report.accounts_created == 2
     assert crm.count(ACCOUNTS) == 3
-    assert {c["account_id"] for c in crm.database.tables[CONTACTS].values()
+    assert {c["account_id"] for c in crm.all(CONTACTS).values()
             if c.get("first_name") == "Jane"} == {globex["id"]}
 
 
@@ -211,7 +211,7 @@ def test_an_ambiguous_account_name_leaves_the_contact_unlinked(crm: CRM, create:
     assert [str(w) for w in report.warnings] == [
         "line 2: account_id: 'acme' names 2 accounts; imported without an account"]
     assert counts(crm) == (2, 1, 0)  # no third Acme, and the contact is not lost
-    assert "account_id" not in next(iter(crm.database.tables[CONTACTS].values()))
+    assert "account_id" not in next(iter(crm.all(CONTACTS).values()))
 
 
 # ---------------------------------------------------------------------------- importing again
@@ -229,13 +229,13 @@ def test_importing_the_same_file_twice_updates(crm: CRM, kind: str, name: str, t
     acme = crm.create(ACCOUNTS, {"name": "Acme"}).record
     first = load(kind, name, crm, **options)
     assert first.created > 0 and first.updated == 0
-    before = {rid: dict(r) for rid, r in crm.database.tables[table].items() if rid != acme["id"]}
+    before = {rid: dict(r) for rid, r in crm.all(table).items() if rid != acme["id"]}
     sizes = counts(crm)
     second = load(kind, name, crm, **options)
     assert (second.created, second.updated) == (0, first.created)
     assert second.accounts_created == 0
     assert counts(crm) == sizes  # nothing duplicated, not even the accounts
-    after = crm.database.tables[table]
+    after = crm.all(table)
     assert set(after) - {acme["id"]} == set(before)  # the same record ids
     for rid, old in before.items():
         new = after[rid]
@@ -249,7 +249,7 @@ def test_a_card_without_uid_cannot_be_matched_and_is_flagged_as_a_duplicate(crm:
     load("vcard", "v4_contacts.vcf", crm)
     report = load("vcard", "v4_contacts.vcf", crm)
     assert (report.created, report.updated) == (1, 1)  # Selina Kyle's card has no UID
-    selina = [c for c in crm.database.tables[CONTACTS].values() if c["last_name"] == "Kyle"]
+    selina = [c for c in crm.all(CONTACTS).values() if c["last_name"] == "Kyle"]
     assert len(selina) == 2
     assert [(w.line, w.message.split(" (")[0]) for w in report.warnings] == [
         (28, "possible duplicate of existing contact Selina Kyle")]
@@ -289,7 +289,8 @@ def test_dry_run_writes_nothing_and_reports_what_the_import_does(
     assert dry.summary().startswith("Dry run, nothing written.")
     assert files(db_path) == before
     assert counts(crm) == sizes
-    assert CRM.open(db_path, user="bob").database.tables == crm.database.tables
+    reopened = CRM.open(db_path, user="bob")
+    assert all(reopened.all(t) == crm.all(t) for t in RECORD_TABLES)
 
     real = load(kind, name, crm, **options)
     assert [(r.rows, r.created, r.updated, r.accounts_created, len(r.errors),
@@ -441,7 +442,7 @@ def test_activities_csv_regarding_by_name_id_and_source_id(crm: CRM) -> None:
 
     with_default = load("activities", data, crm, regarding=ada["id"])
     assert lines(with_default.errors) == [6]
-    note = [a for a in crm.database.tables[ACTIVITIES].values() if a.get("subject") == "Default"]
+    note = [a for a in crm.all(ACTIVITIES).values() if a.get("subject") == "Default"]
     assert [(n["regarding_type"], n["regarding_id"]) for n in note] == [("contact", ada["id"])]
 
 
@@ -601,7 +602,7 @@ def test_generated_csv_never_raises(shared_crm: CRM, kind: str, header: list[str
     writer.writerow(header)
     writer.writerows(body)
     prepared = prepare_import(kind, buffer.getvalue().encode())  # a header: no CsvError
-    acme = next(a["id"] for a in shared_crm.database.tables[ACCOUNTS].values()
+    acme = next(a["id"] for a in shared_crm.all(ACCOUNTS).values()
                 if a["name"] == "Acme")  # by id: a real import may add another "Acme"
     options = {"regarding": acme} if kind == "activities" else {}
     report = run_import(shared_crm, prepared, dry_run=not real, create_accounts=real, **options)

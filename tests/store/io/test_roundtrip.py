@@ -122,9 +122,9 @@ def comparable(record: dict[str, Any], ignore: tuple[str, ...] = ()) -> dict[str
 
 def assert_same(source: CRM, target: CRM, table: str, ids: set[str] | None = None,
                 ignore: tuple[str, ...] = ()) -> None:
-    expected = {rid: r for rid, r in source.database.tables[table].items()
+    expected = {rid: r for rid, r in source.all(table).items()
                 if ids is None or rid in ids}
-    got = target.database.tables[table]
+    got = target.all(table)
     assert set(got) == set(expected), f"{table}: other ids came back"
     for rid, original in expected.items():
         assert comparable(got[rid], ignore) == comparable(original, ignore), (table, rid)
@@ -154,19 +154,19 @@ def test_csv_round_trip_of_every_table(source: CRM, tmp_path: Path) -> None:
 
     assert_same(source, target, CONTACTS)
     assert_same(source, target, ACTIVITIES)
-    holding = next(a for a in source.database.tables[ACCOUNTS].values()
+    holding = next(a for a in source.all(ACCOUNTS).values()
                    if a.get("primary_contact_id"))
     assert "primary_contact_id" not in target.get(ACCOUNTS, holding["id"])
 
     # Importing the accounts again, now that the contacts exist, fills the primary contact.
     again = load(target, ACCOUNTS, exported[ACCOUNTS])
     assert (again.created, again.updated, again.warnings) == (0, source.count(ACCOUNTS), [])
-    for rid, original in source.database.tables[ACCOUNTS].items():
+    for rid, original in source.all(ACCOUNTS).items():
         assert comparable(target.get(ACCOUNTS, rid)) == comparable(original)
     # Same hierarchy, same links.
     assert [a["name"] for a in target.parent_chain(holding["id"])] == \
         [a["name"] for a in source.parent_chain(holding["id"])]
-    for account_id in source.database.tables[ACCOUNTS]:
+    for account_id in source.all(ACCOUNTS):
         assert [c["id"] for c in target.contacts_of(account_id)] == \
             [c["id"] for c in source.contacts_of(account_id)]
         assert [a["id"] for a in target.timeline(account_id)] == \
@@ -185,13 +185,13 @@ def test_csv_cells_that_look_like_formulas_are_guarded_and_come_back(source: CRM
 
 
 def test_csv_export_imported_into_the_same_database_updates_in_place(source: CRM) -> None:
-    before = {t: {rid: dict(r) for rid, r in source.database.tables[t].items()}
+    before = {t: {rid: dict(r) for rid, r in source.all(t).items()}
               for t in RECORD_TABLES}
     for table in RECORD_TABLES:
         report = load(source, table, export_data(source, table, "csv"))
         assert (report.created, report.updated, report.warnings) == (0, len(before[table]), [])
     for table in RECORD_TABLES:
-        assert set(source.database.tables[table]) == set(before[table])
+        assert set(source.all(table)) == set(before[table])
         for rid, old in before[table].items():
             new = source.get(table, rid)
             assert new["version"] == old["version"] + 1
@@ -207,7 +207,7 @@ def test_json_export_is_the_stored_records(source: CRM, table: str) -> None:
     with pytest.raises(ValueError):
         prepare_import("json", data)  # no JSON importer (yet): compare with the records
     parsed = json.loads(data)
-    assert parsed == [source.get(table, rid) for rid in sorted(source.database.tables[table])]
+    assert parsed == [source.get(table, rid) for rid in sorted(source.all(table))]
     assert [r["id"] for r in parsed] == sorted(r["id"] for r in parsed)
 
 
@@ -227,7 +227,7 @@ def test_vcard_round_trip_of_contacts_and_accounts(source: CRM, tmp_path: Path) 
     assert target.count(ACTIVITIES) == 0
     # The UID became the id again; it is not kept a second time as a foreign source id.
     for table in (ACCOUNTS, CONTACTS):
-        assert not any("source_id" in r for r in target.database.tables[table].values())
+        assert not any("source_id" in r for r in target.all(table).values())
 
 
 # ---------------------------------------------------------------------------- iCalendar
@@ -238,7 +238,7 @@ def test_ics_round_trip_of_appointments_and_tasks(source: CRM, tmp_path: Path) -
     load(target, ACCOUNTS, export_data(source, ACCOUNTS, "csv"))
     load(target, CONTACTS, export_data(source, CONTACTS, "csv"))
     data = export_data(source, "ics")
-    planned = {rid for rid, a in source.database.tables[ACTIVITIES].items()
+    planned = {rid for rid, a in source.all(ACTIVITIES).items()
                if a["type"] in ("appointment", "task")}
     assert data.count(b"BEGIN:VEVENT") + data.count(b"BEGIN:VTODO") == len(planned)
     report = load(target, "ics", data)  # regarding comes from the file itself
@@ -254,6 +254,6 @@ def test_csv_task_with_a_day_start_is_not_all_day(tmp_path: Path) -> None:
     data = b"Type,Subject,Start,Due\ntask,Prepare,2026-12-18,2026-12-20\n"
     report = run_import(crm, prepare_import(ACTIVITIES, data), regarding="Acme")
     assert report.created == 1
-    task = next(iter(crm.database.tables[ACTIVITIES].values()))
+    task = next(iter(crm.all(ACTIVITIES).values()))
     assert task["start_at"] == "2026-12-18"
     assert "all_day" not in task

@@ -47,7 +47,7 @@ def source(tmp_path: Path) -> CRM:
 def linked(crm: CRM) -> dict[str, str | None]:
     """Contact first name -> the city of its account (the two ACMEs differ by city)."""
     return {c["first_name"]: (crm.get(ACCOUNTS, c["account_id"]) or {}).get("address_city")
-            if c.get("account_id") else None for c in crm.database.tables[CONTACTS].values()}
+            if c.get("account_id") else None for c in crm.all(CONTACTS).values()}
 
 
 def test_contacts_csv_names_the_account_beside_its_id(source: CRM) -> None:
@@ -72,7 +72,7 @@ def test_contacts_csv_into_an_empty_database_links_by_name(source: CRM, tmp_path
     assert (report.created, report.accounts_created, report.errors) == (3, 1, [])
     assert "1 new account" in report.summary()
     # Both contacts name "ACME Inc.": one account of that name, and nothing in descriptions.
-    contacts = {c["first_name"]: c for c in target.database.tables[CONTACTS].values()}
+    contacts = {c["first_name"]: c for c in target.all(CONTACTS).values()}
     assert contacts["Ada"]["account_id"] == contacts["Bob"]["account_id"]
     assert target.get(ACCOUNTS, contacts["Ada"]["account_id"])["name"] == "ACME Inc."
     assert "account_name" not in contacts["Ada"].get("description", "")
@@ -103,7 +103,7 @@ def test_typed_phone_columns_go_to_phone_and_mobile_by_their_type(tmp_path: Path
         prepared.mapping_lines()
     report = run_import(crm, prepared)
     assert report.errors == []
-    contacts = {c["first_name"]: c for c in crm.database.tables[CONTACTS].values()}
+    contacts = {c["first_name"]: c for c in crm.all(CONTACTS).values()}
     assert (contacts["Ada"]["phone"], contacts["Ada"]["mobile"]) == ("+44 20 1", "+44 7700 2")
     assert contacts["Ada"]["description"] == "Phone (work): +44 20 3"  # not lost
     assert (contacts["Bob"]["phone"], contacts["Bob"]["mobile"]) == ("+1 555 5", "+1 555 4")
@@ -121,13 +121,13 @@ def test_a_vcard_of_accounts_sharing_a_name_comes_back_whole(source: CRM,
 
 def test_vcard_contacts_without_their_org_cards_link_by_name(source: CRM,
                                                              tmp_path: Path) -> None:
-    ids = [c["id"] for c in source.database.tables[CONTACTS].values()
+    ids = [c["id"] for c in source.all(CONTACTS).values()
            if c["first_name"] == "Ada"]
     data = export_data(source, "vcard", ids=ids)  # a search: contacts only, no org cards
     target = CRM.open(tmp_path / "empty.json", user="bob")
     report = load(target, "vcard", data)
     assert (report.created, report.accounts_created) == (1, 1)
-    assert {a["name"] for a in target.database.tables[ACCOUNTS].values()} == {"ACME Inc."}
+    assert {a["name"] for a in target.all(ACCOUNTS).values()} == {"ACME Inc."}
 
 
 def test_an_org_card_named_like_an_existing_account_links_to_it(source: CRM,
@@ -158,5 +158,5 @@ def test_a_foreign_org_card_links_to_the_account_of_that_name(tmp_path: Path) ->
     assert (report.created, report.accounts_created, report.errors) == (1, 0, [])
     assert crm.count(ACCOUNTS) == 1
     assert crm.get(ACCOUNTS, wayne["id"])["website"] == "https://wayne.example"
-    lucius = next(iter(crm.database.tables[CONTACTS].values()))
+    lucius = next(iter(crm.all(CONTACTS).values()))
     assert lucius["account_id"] == wayne["id"]
