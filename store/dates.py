@@ -411,7 +411,8 @@ def from_storage(text: str) -> datetime | date:
     if isinstance(text, str):
         try:
             if m := _STORED_DATETIME_RE.fullmatch(text):
-                return datetime(*(int(g) for g in m.groups()), tzinfo=UTC)
+                year, month, day, hour, minute, second = (int(g) for g in m.groups())
+                return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
             if m := _STORED_DATE_RE.fullmatch(text):
                 return date(*(int(g) for g in m.groups()))
         except ValueError:

@@ -56,7 +56,7 @@ class Table(StrEnum):
         return _SINGULARS[self]
 
     @property
-    def title(self) -> str:
+    def label(self) -> str:
         """`Account`, `Contact`, `Activity`: in headings and labels."""
         return self.singular.capitalize()
 
@@ -79,7 +79,7 @@ CONTACTS = Table.CONTACTS
 ACTIVITIES = Table.ACTIVITIES
 META = "meta"
 RECORD_TABLES: tuple[Table, ...] = tuple(Table)
-_SINGULARS = {ACCOUNTS: "account", CONTACTS: "contact", ACTIVITIES: "activity"}
+_SINGULARS: dict[str, str] = {ACCOUNTS: "account", CONTACTS: "contact", ACTIVITIES: "activity"}
 
 
 class Relationship(StrEnum):
@@ -267,9 +267,9 @@ FIELDS: dict[str, tuple[FieldSpec, ...]] = {
 FIELD_BY_NAME: dict[str, dict[str, FieldSpec]] = {
     table: {f.name: f for f in specs} for table, specs in FIELDS.items()
 }
-SINGULAR = {table: table.singular for table in Table}
+SINGULAR: dict[str, str] = {table: table.singular for table in Table}
 # Every reference field and the table it points into (regarding_id's depends on the record).
-REFERENCES: dict[Table, dict[str, Table]] = {
+REFERENCES: dict[str, dict[str, Table]] = {
     table: {f.name: f.ref_table for f in FIELDS[table] if f.ref_table is not None}
     for table in Table
 }

@@ -10,7 +10,7 @@ from __future__ import annotations
 import bisect
 import threading
 from collections import defaultdict
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -36,7 +36,7 @@ class HasTables(Protocol):
     tables: Tables
 
 # The fields a list search looks in besides the name (a contact's account name is added too).
-SEARCH_FIELDS = {
+SEARCH_FIELDS: dict[str, tuple[str, ...]] = {
     ACCOUNTS: ("account_number", "email", "phone", "address_city", "website"),
     CONTACTS: ("email", "phone", "mobile", "address_city"),
 }
@@ -92,9 +92,11 @@ class Indexes:
     def __init__(self, database: HasTables) -> None:
         self.database = database
         self.lock = threading.RLock()
-        self.children = defaultdict(set)  # parent account id -> subsidiary ids
-        self.contacts_of = defaultdict(set)  # account id -> contact ids
-        self.activities_of = defaultdict(set)  # account/contact id -> activity ids
+        # parent account id -> subsidiary ids; account id -> contact ids; account or contact
+        # id -> activity ids
+        self.children: defaultdict[str, set[str]] = defaultdict(set)
+        self.contacts_of: defaultdict[str, set[str]] = defaultdict(set)
+        self.activities_of: defaultdict[str, set[str]] = defaultdict(set)
         self.open_agenda: set[str] = set()  # open tasks and appointments
         self.haystack: dict[str, dict[str, str]] = {ACCOUNTS: {}, CONTACTS: {}}
         self.order: dict[str, list[tuple[str, str]]] = {ACCOUNTS: [], CONTACTS: []}
@@ -300,7 +302,7 @@ class Indexes:
             self._views[table] = view
         return view
 
-    def _sort_value(self, table: str, column: str):
+    def _sort_value(self, table: str, column: str) -> Callable[[str], Any]:
         records = self.tables[table]
         if column == "account":
             accounts = self.tables[ACCOUNTS]

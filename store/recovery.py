@@ -16,7 +16,7 @@ from pathlib import Path
 
 import orjson
 
-from store.model import RECORD_TABLES, SINGULAR
+from store.model import RECORD_TABLES, SINGULAR, Record
 from store.storage import (
     _BLOCK_LINES,
     _SEAL,
@@ -77,7 +77,7 @@ def _preview(line: bytes) -> str:
     return pictured(text[:_PREVIEW] + ("..." if len(text) > _PREVIEW else ""))
 
 
-def _document(line: bytes) -> dict | None:
+def _document(line: bytes) -> Record | None:
     """One document line of our base layout (`"12":{...},`), or None if it does not parse."""
     body = line.rstrip().rstrip(b",")
     try:
@@ -139,37 +139,37 @@ def _scan_base(path: Path, rescue: Rescue) -> int | None:
     except (orjson.JSONDecodeError, AttributeError, KeyError, StopIteration, TypeError):
         rescue.damage.append(Damage(f"{name}, line 1", "the meta table is damaged: the "
                                     "journals are read from the oldest one there is"))
-    if type(generation) is not int or generation < 1:
+    if not isinstance(generation, int) or isinstance(generation, bool) or generation < 1:
         generation = None
-    table: str | None = None
+    current: str | None = None
     block: list[bytes] = []
     block_number = 0
     line_number = 1
     for line in rest.split(b"\n"):
         line_number += 1
-        if table is None:
+        if current is None:
             header = re.fullmatch(rb'"(\w+)":\{', line)
             if header:
-                table = header.group(1).decode()
+                current = header.group(1).decode()
                 block, block_number = [], 0
             continue
         if line.startswith(b"}"):
-            _check_block(path, table, block, block_number, sums, rescue)
-            _check_block_count(path, table, block_number + bool(block), sums, rescue)
-            table = None
+            _check_block(path, current, block, block_number, sums, rescue)
+            _check_block_count(path, current, block_number + bool(block), sums, rescue)
+            current = None
             continue
         block.append(line + b"\n")
         if len(block) == _BLOCK_LINES:
-            _check_block(path, table, block, block_number, sums, rescue)
+            _check_block(path, current, block, block_number, sums, rescue)
             block, block_number = [], block_number + 1
         doc = _document(line)
         if doc is None:
             rescue.damage.append(Damage(f"{name}, line {line_number:,}",
                                         f"dropped, not a readable document: {_preview(line)}"))
-        elif table in rescue.tables:
-            rescue.tables[table][doc["id"]] = doc
-    if table is not None:
-        rescue.damage.append(Damage(name, f"ends too early, inside {table}: the rest of the "
+        elif current in rescue.tables:
+            rescue.tables[current][doc["id"]] = doc
+    if current is not None:
+        rescue.damage.append(Damage(name, f"ends too early, inside {current}: the rest of the "
                                           "file is lost"))
     return generation
 

@@ -21,6 +21,7 @@ from store.errors import (
     AmbiguousError,
     ConflictError,
     DependentsError,
+    FieldError,
     NotFoundError,
     ValidationFailed,
 )
@@ -36,7 +37,6 @@ from store.model import (
     TABLE_REGARDING,
     ActivityStatus,
     ActivityType,
-    FieldError,
     Record,
     Tables,
     brief,

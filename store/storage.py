@@ -416,12 +416,12 @@ class Database:
         tables: Tables = {t: {} for t in RECORD_TABLES}
         deferred: dict[str, int] = {}
         if offsets and self._offsets_fit(handle, offsets):
-            for name in RECORD_TABLES:
-                if name in defer:
-                    deferred[name] = offsets[name]
+            for table in RECORD_TABLES:
+                if table in defer:
+                    deferred[table] = offsets[table]
                     continue
-                handle.seek(offsets[name])
-                tables[name] = _read_table(_table_chunks(handle, self.path), sums, name,
+                handle.seek(offsets[table])
+                tables[table] = _read_table(_table_chunks(handle, self.path), sums, table,
                                            self.path)
             return tables, meta, deferred
         handle.seek(len(first))  # the offsets were wrong: walk the tables from the start
@@ -989,7 +989,8 @@ def _skip_table(handle: Any, path: Path | None = None) -> None:
 
 def _parse_chunk(lines: list[bytes], path: Path | None = None) -> dict[str, Record]:
     body = b"".join(lines).rstrip().rstrip(b",")
-    return _loads(b"{" + body + b"}", path)
+    documents: dict[str, Record] = _loads(b"{" + body + b"}", path)
+    return documents
 
 
 def _read_table(chunks: Iterator[list[bytes]], sums: dict[str, list[int]] | None, table: str,

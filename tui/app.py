@@ -181,8 +181,9 @@ class CrmApp(SendsWorkFailures, App[None]):
         """True when no open form holds changes, or the user agrees to lose them."""
         if not any(isinstance(s, FormScreen) and s.dirty for s in self.screen_stack):
             return True
-        return bool(await self.push_screen_wait(
-            ConfirmScreen(question, yes="Discard", no="Keep editing")))
+        discard: bool = await self.push_screen_wait(
+            ConfirmScreen(question, yes="Discard", no="Keep editing"))
+        return discard
 
     async def action_quit(self) -> None:
         self._quit_asking()

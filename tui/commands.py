@@ -10,10 +10,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
+from textual.style import Style
 from textual.worker import WorkerCancelled, WorkerFailed
 
 from store.model import ACCOUNTS, CONTACTS, Record, display_name
@@ -43,20 +44,21 @@ def begins_words(typed: list[str], text_words: Iterable[str]) -> bool:
     return all(any(word.startswith(t) for word in pool) for t in typed)
 
 
-def highlighted(text: str, typed: list[str], style: object) -> Content:
+def highlighted(text: str, typed: list[str], style: Style) -> Content:
     """`text` shown literally, with the words the typed words begin in `style`."""
     shown = visible(text)
     content = Content(shown)
     for match in _WORD.finditer(shown):
         if any(w.startswith(t) for w in words(match.group()) for t in typed):
-            content = content.stylize(style, match.start(), match.end())  # type: ignore[arg-type]
+            content = content.stylize(style, match.start(), match.end())
     return content
 
 
 class CrmCommands(Provider):
     @property
     def crm_app(self) -> CrmApp:
-        return self.app  # type: ignore[return-value]
+        # Only CrmApp lists this provider (CrmApp.COMMANDS); Provider types its app loosely.
+        return cast("CrmApp", self.app)
 
     def _commands(self) -> list[tuple[str, str, Callable[[], object]]]:
         app = self.crm_app

@@ -47,7 +47,7 @@ def is_overdue(activity: Record, now_iso: str) -> bool:
         due = activity.get("end_at") or activity.get("start_at")
     else:
         return False
-    if not due:
+    if not isinstance(due, str) or not due:  # stored moments are text; see store.dates
         return False
     return (due < now_iso[:10]) if len(due) == 10 else due < now_iso
 

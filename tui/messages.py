@@ -6,13 +6,16 @@ straight to it: the screen that sends one may be closing (a form, a deleted reco
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.worker import Worker, WorkerState
 
 from store.model import Change
+
+if TYPE_CHECKING:
+    from textual.app import App
 
 
 class DataChanged(Message):
@@ -62,6 +65,10 @@ class SendsWorkFailures:
     started it (it does not bubble), so the node passes an ERROR on to the App's one handler.
     Expected errors (StorageError, ConflictError...) are caught inside the workers instead."""
 
+    if TYPE_CHECKING:
+        # Declared for mypy only: the App, screen or widget this is mixed into has it.
+        app: App[object]
+
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state is WorkerState.ERROR:
-            self.app.post_message(WorkFailed(event.worker))  # type: ignore[attr-defined]
+            self.app.post_message(WorkFailed(event.worker))

@@ -381,7 +381,7 @@ def _when(component: Any, name: str, where: str,
     tzid = prop.params.get("TZID") if hasattr(prop, "params") else None
     if isinstance(value, datetime) and value.tzinfo is None and tzid:
         problems.append(f"{where}: unknown time zone {str(tzid)!r} in {name}; read as local time")
-    return value
+    return value  # type: ignore[no-any-return]  # icalendar's decoded values are untyped
 
 
 def _store(value: date | datetime, tz: tzinfo | None, *, as_day: bool = False,
@@ -509,9 +509,9 @@ def _activity(component: Any, line: int, where: str, tz: tzinfo | None) -> Parse
     if uid:
         record["source_id"] = single_line("source_id", uid)
     for prop, field_name in (("CREATED", "created_at"), ("LAST-MODIFIED", "modified_at")):
-        value = _when(component, prop, where, problems)
-        if value is not None:
-            record[field_name] = _store(value, tz, as_moment=True)
+        moment = _when(component, prop, where, problems)
+        if moment is not None:
+            record[field_name] = _store(moment, tz, as_moment=True)
     _extensions(component, record, refs, tz)
     if not record.get("subject"):
         problems.append(f"{where}: no subject (SUMMARY)")
@@ -638,7 +638,7 @@ def export_ics(activities: list[dict[str, Any]], names: dict[str, str], *,
             component.add(_X + "REGARDING", names.get(str(regarding)) or str(regarding),
                           parameters=params)
         calendar.add_component(component)
-    return calendar.to_ical()
+    return bytes(calendar.to_ical())
 
 
 def _event(activity: dict[str, Any]) -> Any:

@@ -16,8 +16,18 @@ from dataclasses import dataclass, field
 from ulid import ULID
 
 from store.io.common import ParsedRow, Progress
-from store.model import ACCOUNTS, ACTIVITIES, CONTACTS, SINGULAR, Record, clean, display_name
-from store.service import CRM, REGARDING_TABLE, TABLE_REGARDING, Batch, Create, Update, now_iso
+from store.model import (
+    ACCOUNTS,
+    ACTIVITIES,
+    CONTACTS,
+    REGARDING_TABLE,
+    SINGULAR,
+    TABLE_REGARDING,
+    Record,
+    clean,
+    display_name,
+)
+from store.service import CRM, Batch, Create, Update, now_iso
 from store.text import counted, name_key
 
 # "line 4: ", "vevent at line 86: ", "card 2 (line 9): ": the report gives the line itself.
@@ -234,7 +244,7 @@ def import_rows(crm: CRM, kind: str, rows: list[ParsedRow], *, dry_run: bool = F
     return report
 
 
-_TABLE_ORDER = {ACCOUNTS: 0, CONTACTS: 1, ACTIVITIES: 2}
+_TABLE_ORDER: dict[str, int] = {ACCOUNTS: 0, CONTACTS: 1, ACTIVITIES: 2}
 
 
 def _batch(accepted: list[_Planned], new_accounts: Iterable[Record], stamp: str
@@ -419,8 +429,9 @@ def _new_account(crm: CRM, name: str, new_accounts: dict[str, Record],
     return new_accounts[key]
 
 
-_REF_NAMES = {ACCOUNTS: ("parent_account_id", "primary_contact_id"), CONTACTS: ("account_id",),
-              ACTIVITIES: ("regarding_id",)}
+_REF_NAMES: dict[str, tuple[str, ...]] = {
+    ACCOUNTS: ("parent_account_id", "primary_contact_id"), CONTACTS: ("account_id",),
+    ACTIVITIES: ("regarding_id",)}
 
 
 def _drop_dependants(crm: CRM, planned: list[_Planned], accepted: list[_Planned],

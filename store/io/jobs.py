@@ -17,7 +17,7 @@ from store.io.csv_import import (
 )
 from store.io.fields import EXPORT_FIELDS, NAME_FIELDS
 from store.io.importer import REF_TARGETS, ImportReport, import_rows
-from store.model import ACCOUNTS, ACTIVITIES, CONTACTS, display_name
+from store.model import ACCOUNTS, ACTIVITIES, CONTACTS, Record, display_name
 from store.service import CRM
 
 CSV_KINDS = (ACCOUNTS, CONTACTS, ACTIVITIES)
@@ -161,7 +161,7 @@ def export_data(crm: CRM, kind: str, fmt: str = "csv", ids: list[str] | None = N
     return export_csv(kind, named, list(EXPORT_FIELDS[kind])).encode("utf-8-sig")
 
 
-def _with_names(crm: CRM, record: dict) -> dict:
+def _with_names(crm: CRM, record: Record) -> Record:
     """The record with the name of each record it refers to beside the id (NAME_FIELDS)."""
     named = dict(record)
     for ref, name_field in NAME_FIELDS.items():
@@ -175,7 +175,7 @@ def _with_names(crm: CRM, record: dict) -> dict:
     return named
 
 
-def _records(crm: CRM, table: str, ids: list[str] | None) -> list[dict]:
+def _records(crm: CRM, table: str, ids: list[str] | None) -> list[Record]:
     records = crm.all(table)
     chosen = ids if ids is not None else sorted(records)
     return [records[i] for i in chosen if i in records]

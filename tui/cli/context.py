@@ -26,16 +26,17 @@ from tui.cli.errors import CLIError, VersionConflict, warn
 from tui.cli.fields import flag_for
 
 F = TypeVar("F", bound=Callable[..., Any])
+R = TypeVar("R")
 
 DEMO_SIZE = "S"
 
 
-def handle_errors(function: F) -> F:
+def handle_errors(function: Callable[..., R]) -> Callable[..., R]:
     """Pass the click context first and turn the CRM's errors into one-line messages."""
 
     @click.pass_context
     @functools.wraps(function)
-    def wrapper(ctx: click.Context, *args: Any, **kwargs: Any) -> Any:
+    def wrapper(ctx: click.Context, /, *args: Any, **kwargs: Any) -> R:
         try:
             return function(ctx, *args, **kwargs)
         except ValidationFailed as error:
@@ -54,7 +55,7 @@ def handle_errors(function: F) -> F:
             where = f"{error.filename}: " if error.filename else ""
             raise CLIError(f"{where}{error.strerror or error}") from None
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper
 
 
 # ---------------------------------------------------------------------------- database & user
@@ -86,7 +87,10 @@ def ensure_demo_database(path: Path, *, user: str | None = None, size: str = DEM
             # to run: only the commands that generate load them.
             from store.demo import fill
 
-            fill(crm, size, **({} if seed is None else {"seed": seed}))
+            if seed is None:
+                fill(crm, size)
+            else:
+                fill(crm, size, seed)
     finally:
         crm.close()
     return path

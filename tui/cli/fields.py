@@ -20,6 +20,7 @@ from store.model import (
     ACTIVITIES,
     CONTACTS,
     RECORD_TABLES,
+    REGARDING_TABLE,
     SINGULAR,
     ActivityStatus,
     ActivityType,
@@ -29,7 +30,7 @@ from store.model import (
     RecordStatus,
     Relationship,
 )
-from store.service import CRM, REGARDING_TABLE
+from store.service import CRM
 from tui.cli.errors import CLIError, FieldProblem
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -95,8 +96,10 @@ FLAG_BY_FIELD = {f.field: f for f in FLAGS}
 FLAG_BY_NAME = {f.flag: f for f in FLAGS}
 _EXTRA_FLAG_NAMES = {"regarding_id": "regarding", "regarding_type": "regarding",
                      "completed_at": "completed", "type": "type"}
-STATUS_CHOICES = {ACCOUNTS: tuple(RecordStatus), CONTACTS: tuple(RecordStatus),
-                  ACTIVITIES: tuple(ActivityStatus)}
+# Keyed by str: the service names tables as plain strings (a `Table` is one too).
+STATUS_CHOICES: dict[str, tuple[str, ...]] = {
+    ACCOUNTS: tuple(RecordStatus), CONTACTS: tuple(RecordStatus),
+    ACTIVITIES: tuple(ActivityStatus)}
 # The activity types as `crm log TYPE` and `crm list --type` name them.
 LOG_TYPES = {"note": ActivityType.NOTE, "email": ActivityType.EMAIL,
              "call": ActivityType.PHONE_CALL, "appointment": ActivityType.APPOINTMENT,

@@ -13,6 +13,7 @@ from store.model import (
     ACTIVITIES,
     CONTACTS,
     FIELD_BY_NAME,
+    REGARDING_TABLE,
     SINGULAR,
     Record,
     Relationship,
@@ -22,7 +23,7 @@ from store.model import (
     display_name,
 )
 from store.queries import ListQuery, TimelineQuery
-from store.service import CRM, REGARDING_TABLE
+from store.service import CRM
 from store.text import visible
 from tui.cli.context import db_options, handle_errors, open_crm
 from tui.cli.errors import FieldProblem
@@ -47,14 +48,14 @@ LIST_TABLES = {"accounts": ACCOUNTS, "contacts": CONTACTS, "activities": ACTIVIT
 _SINGULAR_TABLES = {"account": "accounts", "contact": "contacts", "activity": "activities"}
 
 
-class TableChoice(click.Choice):
+class TableChoice(click.Choice[str]):
     """accounts, contacts or activities (the singular is accepted too)."""
 
     def __init__(self) -> None:
         super().__init__(tuple(LIST_TABLES), case_sensitive=False)
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None
-                ) -> Any:
+                ) -> str:
         if isinstance(value, str):
             value = _SINGULAR_TABLES.get(value.lower(), value)
         return super().convert(value, param, ctx)

@@ -42,7 +42,10 @@ def demo(ctx: click.Context, size: str, seed: int | None, force: bool) -> None:
     # Imported here, not above: the generator's name pools would slow every other command.
     from store.demo import fill
 
-    fill(crm, size.upper(), **({} if seed is None else {"seed": seed}))
+    if seed is None:
+        fill(crm, size.upper())
+    else:
+        fill(crm, size.upper(), seed)
     counts = ", ".join(f"{crm.count(t)} {t}" for t in RECORD_TABLES)
     click.echo(f"{counts} in {visible(crm.path)}", err=True)
 

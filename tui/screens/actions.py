@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from store.errors import StorageError
+from store.errors import ConflictError, DependentsError, NotFoundError, StorageError
 from store.model import (
     ACCOUNTS,
     ACTIVITIES,
@@ -20,8 +20,8 @@ from store.model import (
     Record,
     display_name,
 )
-from store.service import ConflictError, DependentsError, NotFoundError
-from tui.format import counted, type_label
+from store.text import counted
+from tui.format import type_label
 from tui.screens.dialogs import DeleteChoice, DeleteScreen
 from tui.screens.forms import ActivityTypeScreen, account_form, activity_form, contact_form
 from tui.screens.hierarchy import HierarchyScreen

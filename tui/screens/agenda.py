@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Literal
 
 from textual import work
 from textual.app import ComposeResult
@@ -20,7 +21,8 @@ from tui.screens.base import CrmScreen
 from tui.widgets.keybar import KeyBar
 from tui.widgets.virtual_table import Column, VirtualTable
 
-Row = tuple[str, Record | str]  # ("section", label) or ("item", activity)
+# A section title or an activity; tested as `row[0] == "section"`, which mypy narrows on.
+Row = tuple[Literal["section"], str] | tuple[Literal["item"], Record]
 
 
 class AgendaScreen(CrmScreen):
@@ -87,8 +89,8 @@ class AgendaScreen(CrmScreen):
                 rows.extend(("item", item) for item in items)
         self.rows = rows
         self._now_iso = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        cursor = next((i for i, (kind, value) in enumerate(rows)
-                       if kind == "item" and current and value["id"] == current["id"]),  # type: ignore[index]
+        cursor = next((i for i, row in enumerate(rows)
+                       if row[0] == "item" and current and row[1]["id"] == current["id"]),
                       1 if rows else 0)
         self.table.set_rows(len(rows), self._row, mark=self._mark, cursor=cursor)
         self.query_one("#agenda-status", Static).update(literal(SEPARATOR.join([
@@ -97,26 +99,26 @@ class AgendaScreen(CrmScreen):
             f"m: {'only mine' if self.everyone else 'everyone'}"])))
 
     def _row(self, index: int) -> list[str] | str:
-        kind, value = self.rows[index]
-        if kind == "section":
-            return f"── {value}"
-        activity: Record = value  # type: ignore[assignment]
+        row = self.rows[index]
+        if row[0] == "section":
+            return f"── {row[1]}"
+        activity = row[1]
         return ["!" if is_overdue(activity, self._now_iso) else "",
                 when_text(activity_moment(activity)), type_label(activity.get("type")),
                 activity.get("subject", ""), self.crm.regarding_name(activity),
                 activity.get("owner", "")]
 
     def _mark(self, index: int) -> str | None:
-        kind, value = self.rows[index]
-        if kind == "section":
+        row = self.rows[index]
+        if row[0] == "section":
             return "header"
-        return "warning" if is_overdue(value, self._now_iso) else None  # type: ignore[arg-type]
+        return "warning" if is_overdue(row[1], self._now_iso) else None
 
     def current(self) -> Record | None:
         if not self.rows or self.table.cursor >= len(self.rows):
             return None
-        kind, value = self.rows[self.table.cursor]
-        return value if kind == "item" else None  # type: ignore[return-value]
+        row = self.rows[self.table.cursor]
+        return row[1] if row[0] == "item" else None
 
     async def on_virtual_table_selected(self, event: VirtualTable.Selected) -> None:
         activity = self.current()

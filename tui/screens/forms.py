@@ -24,7 +24,7 @@ from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerCancelled, WorkerFailed
 
 from store.dates import DateParseError, to_storage
-from store.errors import StorageError
+from store.errors import ConflictError, NotFoundError, StorageError
 from store.model import (
     ACCOUNTS,
     ACTIVITIES,
@@ -45,11 +45,12 @@ from store.model import (
     display_name,
 )
 from store.queries import ListQuery
-from store.service import CRM, ConflictError, NotFoundError, SaveResult
+from store.service import CRM, SaveResult
 from tui.literal import literal
 from tui.messages import Notice, RecordsChanged, SendsWorkFailures
 from tui.screens.dialogs import ConfirmScreen, ConflictScreen, DeletedScreen, deleted_text
 from tui.widgets.form_fields import (
+    Candidates,
     CheckboxRow,
     FieldRow,
     RefRow,
@@ -141,7 +142,7 @@ class FormScreen(SendsWorkFailures, ModalScreen[Record | None]):
         if spec.kind == "ref":
             target = spec.ref_table or ACCOUNTS
             return RefRow(spec, self._candidates(target),
-                          lambda rid, t=target: self.crm.name_of(t, rid), label=label)
+                          lambda rid: self.crm.name_of(target, rid), label=label)
         if spec.kind == "when":
             if name == "start_at" and self._kind() == ActivityType.PHONE_CALL:
                 label = "When"
@@ -175,8 +176,8 @@ class FormScreen(SendsWorkFailures, ModalScreen[Record | None]):
         row = self.query("#row-all_day")
         return bool(row) and bool(row.first(CheckboxRow).get_value())
 
-    def _candidates(self, table: str):  # noqa: ANN202 - a closure over the store
-        def search(text: str) -> list[tuple[str, str]]:
+    def _candidates(self, table: str) -> Candidates:
+        def search(text: str) -> list[tuple[str, str, str]]:
             ids = self.crm.search(table, ListQuery(text=text))[:12]
             own = self.record["id"] if self.record else None
             records = self.crm.records(table, [rid for rid in ids if rid != own])
@@ -228,13 +229,13 @@ class FormScreen(SendsWorkFailures, ModalScreen[Record | None]):
 
     # ------------------------------------------------------------ values
     def _snapshot(self) -> dict[str, Any]:
-        values = {}
+        values: dict[str, Any] = {}
         for name, row in rows_of(self).items():
             try:
                 values[name] = row.get_value()
             except (ValueError, DateParseError):
-                values[name] = ("unreadable", row.query("Input").first().value
-                                if row.query("Input") else None)
+                values[name] = ("unreadable", row.query(Input).first().value
+                                if row.query(Input) else None)
         return values
 
     @property

@@ -37,7 +37,7 @@ def declared_by_us(node_type: type) -> set[tuple[str, str]]:
 class HelpScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,f1,q,question_mark", "close", "Close")]
 
-    def __init__(self, screen: Screen) -> None:
+    def __init__(self, screen: Screen[object]) -> None:
         super().__init__(classes="small-modal")
         self.rows: list[tuple[str, str]] = []
         seen = set()

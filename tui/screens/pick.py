@@ -11,10 +11,9 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 
-from store.errors import StorageError
+from store.errors import ConflictError, NotFoundError, StorageError
 from store.model import ACCOUNTS, CONTACTS, Record, ValidationFailed, display_name
 from store.queries import ListQuery
-from store.service import ConflictError, NotFoundError
 from store.text import fold, tokens
 from tui.literal import literal
 from tui.widgets.form_fields import Candidates, RecordItem

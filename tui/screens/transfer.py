@@ -3,6 +3,7 @@ any table out as CSV, JSON, vCard or iCalendar. The work runs in a thread: the U
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.widgets import Button, Input, Label, ProgressBar, Select, Static
 
-from store.errors import StorageError
+from store.errors import AmbiguousError, NotFoundError, StorageError
 from store.files import write_file
 from store.io.common import read_import_file
 from store.io.importer import ImportReport
@@ -35,7 +36,6 @@ from store.model import (
     display_name,
 )
 from store.queries import ListQuery
-from store.service import AmbiguousError, NotFoundError
 from tui.literal import literal, visible
 from tui.screens.base import CrmScreen
 from tui.widgets.form_fields import RefRow
@@ -47,6 +47,18 @@ from tui.widgets.virtual_table import Column, VirtualTable
 KIND_LABELS = {"accounts": "Accounts (CSV)", "contacts": "Contacts (CSV)",
                "activities": "Activities (CSV)", "vcard": "Contacts (vCard .vcf)",
                "ics": "Calendar (.ics)"}
+
+
+@dataclass(frozen=True)
+class ImportChoices:
+    """What the import form asked for, read on the UI thread and handed to the worker."""
+
+    path: Path
+    kind: str  # a key of KIND_LABELS
+    keep_unknown: bool
+    create_accounts: bool
+    all_or_nothing: bool
+    regarding: str | None
 
 
 class TransferScreen(CrmScreen):
@@ -127,8 +139,8 @@ class ImportScreen(TransferScreen):
         self.query_one("#path", Input).focus()
         self.query_one("#progress", ProgressBar).display = False
 
-    def _regarding_candidates(self, text: str) -> list[tuple[str, str]]:
-        found = []
+    def _regarding_candidates(self, text: str) -> list[tuple[str, str, str]]:
+        found: list[tuple[str, str, str]] = []
         for table in (ACCOUNTS, CONTACTS):
             ids = self.crm.search(table, ListQuery(text=text))[:6]
             found += [(record["id"], display_name(table, record), self.crm.describe(table, record))
@@ -149,20 +161,23 @@ class ImportScreen(TransferScreen):
     def _status(self, text: str) -> None:
         self.query_one("#transfer-status", Static).update(literal(text))
 
-    def _options(self) -> dict:
+    def _options(self) -> ImportChoices:
         regarding = self.query_one(RefRow)
         try:
             regarding_id = regarding.get_value()
         except ValueError as error:
             raise ValueError(f"Regarding: {error}") from None
-        return {
-            "path": Path(self.query_one("#path", Input).value.strip()).expanduser(),
-            "kind": self.query_one("#kind", Select).value,
-            "keep_unknown": self.query_one("#keep-unknown", Checkbox).value,
-            "create_accounts": self.query_one("#create-accounts", Checkbox).value,
-            "all_or_nothing": self.query_one("#all-or-nothing", Checkbox).value,
-            "regarding": regarding_id,
-        }
+        kind = self.query_one("#kind", Select).value
+        if not isinstance(kind, str):  # never: the select has no blank (allow_blank=False)
+            raise ValueError("Contains: choose what the file holds")
+        return ImportChoices(
+            path=Path(self.query_one("#path", Input).value.strip()).expanduser(),
+            kind=kind,
+            keep_unknown=self.query_one("#keep-unknown", Checkbox).value,
+            create_accounts=self.query_one("#create-accounts", Checkbox).value,
+            all_or_nothing=self.query_one("#all-or-nothing", Checkbox).value,
+            regarding=regarding_id,
+        )
 
     @on(Button.Pressed, "#check-button")
     def action_check(self) -> None:
@@ -181,8 +196,8 @@ class ImportScreen(TransferScreen):
         except ValueError as error:
             self._status(str(error))
             return
-        if not str(options["path"]) or not options["path"].is_file():
-            self._status(f"No file at '{options['path']}'.")
+        if not str(options.path) or not options.path.is_file():
+            self._status(f"No file at '{options.path}'.")
             return
         self.busy = True
         progress = self.query_one("#progress", ProgressBar)
@@ -193,12 +208,12 @@ class ImportScreen(TransferScreen):
 
     @work(thread=True, exclusive=True, group="import", exit_on_error=False,
           description="importing")
-    def _work(self, options: dict, dry_run: bool) -> None:
+    def _work(self, options: ImportChoices, dry_run: bool) -> None:
         app = self.app
         bar = self.query_one("#progress", ProgressBar)  # widgets are looked up here, used there
         try:
-            prepared = prepare_import(options["kind"], read_import_file(options["path"]),
-                                      keep_unknown=options["keep_unknown"])
+            prepared = prepare_import(options.kind, read_import_file(options.path),
+                                      keep_unknown=options.keep_unknown)
         except (OSError, ValueError) as error:
             app.call_from_thread(self._finished, None, f"Cannot read the file: {error}")
             return
@@ -207,9 +222,9 @@ class ImportScreen(TransferScreen):
             app.call_from_thread(bar.update, total=total, progress=done)
         try:
             report = run_import(self.crm, prepared, dry_run=dry_run,
-                                all_or_nothing=options["all_or_nothing"],
-                                regarding=options["regarding"],
-                                create_accounts=options["create_accounts"], progress=progress)
+                                all_or_nothing=options.all_or_nothing,
+                                regarding=options.regarding,
+                                create_accounts=options.create_accounts, progress=progress)
         except (StorageError, NotFoundError, AmbiguousError, ValidationFailed) as error:
             # e.g. another user deleted a record the file refers to, between check and commit
             app.call_from_thread(self._finished, None, f"Not imported: {error}")

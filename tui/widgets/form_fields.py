@@ -155,19 +155,19 @@ class WhenRow(FieldRow):
         except DateParseError:
             self.query_one(Input).value = str(value)
             return
-        if hasattr(moment, "hour"):
-            text = moment.astimezone().strftime("%Y-%m-%d %H:%M")  # type: ignore[union-attr]
+        if isinstance(moment, datetime):
+            text = moment.astimezone().strftime("%Y-%m-%d %H:%M")
         else:
             text = moment.isoformat()
         self.query_one(Input).value = text
 
-    def get_value(self) -> Any:
+    def get_value(self) -> str | None:
         text = self.query_one(Input).value.strip()
         if not text:
             return None
         moment = parse_when(text, base=self._base())
-        if self.date_only() and hasattr(moment, "date"):
-            moment = moment.date()  # type: ignore[union-attr]
+        if self.date_only() and isinstance(moment, datetime):
+            moment = moment.date()
         return to_storage(moment)
 
     def _base(self) -> datetime | date | None:
@@ -263,8 +263,10 @@ class RecordAutoComplete(InOrderDropdown):
         if limit is not None and limit.is_cells:
             rows = min(rows, int(limit.value))
         y = self.target.cursor_screen_offset.y
-        if y + 1 + rows > self.screen.scrollable_content_region.bottom and y - rows >= 0:
-            self.absolute_offset = Offset(self.absolute_offset.x, y - rows)
+        placed = self.absolute_offset  # set by the call above, with x kept on the screen
+        if (placed is not None and y - rows >= 0
+                and y + 1 + rows > self.screen.scrollable_content_region.bottom):
+            self.absolute_offset = Offset(placed.x, y - rows)
 
     def apply_completion(self, value: str, state: TargetState) -> None:
         option = self.option_list.highlighted_option
@@ -305,7 +307,7 @@ class RefRow(FieldRow):
         with field.prevent(Input.Changed):
             field.value = self.picked_name
 
-    def get_value(self) -> Any:
+    def get_value(self) -> str | None:
         text = self.query_one(Input).value.strip()
         if not text:
             return None
