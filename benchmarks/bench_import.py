@@ -33,29 +33,100 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-FIRST = ["Ada", "Björn", "Chloé", "Dmitri", "Émile", "Fatima", "Grace", "Hannah", "Iñigo",
-         "Jürgen", "Kenji", "Léa", "Mateo", "Nadia", "Oscar", "Priya", "Quentin", "Rosa",
-         "Søren", "Tomás", "Uma", "Valentina", "Wei", "Xavier", "Yasmin", "Zoë"]
-LAST = ["Andersson", "Berg", "Costa", "Dubois", "Eriksen", "Fernández", "García", "Hansen",
-        "Ivanova", "Jensen", "Kowalski", "Lindqvist", "Müller", "Nowak", "O'Brien", "Peña",
-        "Quist", "Rossi", "Schäfer", "Tanaka", "Ueda", "van der Berg", "Wójcik", "Yilmaz"]
-CITIES = [("Berlin", "10115", "Deutschland"), ("München", "80331", "Deutschland"),
-          ("Zürich", "8001", "Schweiz"), ("Paris", "75001", "France"),
-          ("Besançon", "25000", "France"), ("Oslo", "0154", "Norge"),
-          ("Malmö", "211 34", "Sverige"), ("Kraków", "31-001", "Polska"),
-          ("São Paulo", "01310-100", "Brasil"), ("New York", "10001", "USA")]
-TITLES = ["CEO", "CTO, R&D", "Head of Sales", "Einkäufer", "Directeur général",
-          "Jefe de compras", "Office manager", "VP, Procurement", "Engineer", ""]
+FIRST = [
+    "Ada",
+    "Björn",
+    "Chloé",
+    "Dmitri",
+    "Émile",
+    "Fatima",
+    "Grace",
+    "Hannah",
+    "Iñigo",
+    "Jürgen",
+    "Kenji",
+    "Léa",
+    "Mateo",
+    "Nadia",
+    "Oscar",
+    "Priya",
+    "Quentin",
+    "Rosa",
+    "Søren",
+    "Tomás",
+    "Uma",
+    "Valentina",
+    "Wei",
+    "Xavier",
+    "Yasmin",
+    "Zoë",
+]
+LAST = [
+    "Andersson",
+    "Berg",
+    "Costa",
+    "Dubois",
+    "Eriksen",
+    "Fernández",
+    "García",
+    "Hansen",
+    "Ivanova",
+    "Jensen",
+    "Kowalski",
+    "Lindqvist",
+    "Müller",
+    "Nowak",
+    "O'Brien",
+    "Peña",
+    "Quist",
+    "Rossi",
+    "Schäfer",
+    "Tanaka",
+    "Ueda",
+    "van der Berg",
+    "Wójcik",
+    "Yilmaz",
+]
+CITIES = [
+    ("Berlin", "10115", "Deutschland"),
+    ("München", "80331", "Deutschland"),
+    ("Zürich", "8001", "Schweiz"),
+    ("Paris", "75001", "France"),
+    ("Besançon", "25000", "France"),
+    ("Oslo", "0154", "Norge"),
+    ("Malmö", "211 34", "Sverige"),
+    ("Kraków", "31-001", "Polska"),
+    ("São Paulo", "01310-100", "Brasil"),
+    ("New York", "10001", "USA"),
+]
+TITLES = [
+    "CEO",
+    "CTO, R&D",
+    "Head of Sales",
+    "Einkäufer",
+    "Directeur général",
+    "Jefe de compras",
+    "Office manager",
+    "VP, Procurement",
+    "Engineer",
+    "",
+]
 INDUSTRIES = ["Retail", "Consulting", "Manufacturing", "Logistics", "Software", "Finance"]
 WORDS = ["GmbH", "AG", "S.A.", "Ltd", "Inc.", "AB", "AS", "Sp. z o.o."]
-NOTES = ["", "", "Met at the fair.", "Prefers email, never calls after 5pm.",
-         "Follow up in Q3.\nAsked for \"volume\" pricing, see offer #12.",
-         "Key contact; très important."]
+NOTES = [
+    "",
+    "",
+    "Met at the fair.",
+    "Prefers email, never calls after 5pm.",
+    'Follow up in Q3.\nAsked for "volume" pricing, see offer #12.',
+    "Key contact; très important.",
+]
 
 
 def account_name(i: int) -> str:
-    return f"{LAST[i % len(LAST)]} & {LAST[(i // len(LAST)) % len(LAST)]} {i} " \
-           f"{WORDS[i % len(WORDS)]}"
+    return (
+        f"{LAST[i % len(LAST)]} & {LAST[(i // len(LAST)) % len(LAST)]} {i} {WORDS[i % len(WORDS)]}"
+    )
 
 
 def write(rows: list[list[str]]) -> bytes:
@@ -69,46 +140,112 @@ def parents_csv(count: int) -> bytes:
     rows = [["Account ID", "Account Name", "Industry", "Main Phone", "City", "ZIP", "Country"]]
     for i in range(count):
         city, code, country = rnd.choice(CITIES)
-        rows.append([f"ACC-{i:06d}", account_name(i), rnd.choice(INDUSTRIES),
-                     f"+49 30 {rnd.randrange(10**6, 10**7)}", city, code, country])
+        rows.append(
+            [
+                f"ACC-{i:06d}",
+                account_name(i),
+                rnd.choice(INDUSTRIES),
+                f"+49 30 {rnd.randrange(10**6, 10**7)}",
+                city,
+                code,
+                country,
+            ]
+        )
     return write(rows)
 
 
 def contacts_csv(count: int, accounts: int) -> bytes:
     rnd = random.Random(2)
-    rows = [["Contact ID", "First Name", "Last Name", "Job Title", "Company Name", "Email",
-             "Business Phone", "Mobile Phone", "Street", "City", "ZIP", "Country", "Notes",
-             "Created On", "Preferred Method of Contact"]]
+    rows = [
+        [
+            "Contact ID",
+            "First Name",
+            "Last Name",
+            "Job Title",
+            "Company Name",
+            "Email",
+            "Business Phone",
+            "Mobile Phone",
+            "Street",
+            "City",
+            "ZIP",
+            "Country",
+            "Notes",
+            "Created On",
+            "Preferred Method of Contact",
+        ]
+    ]
     for i in range(count):
         first, last = rnd.choice(FIRST), rnd.choice(LAST)
         city, code, country = rnd.choice(CITIES)
         email = f"{first}.{last}.{i}@example.com".lower().replace(" ", "").replace("'", "")
-        rows.append([f"CON-{i:07d}", first, last, rnd.choice(TITLES),
-                     account_name(rnd.randrange(accounts)), email,
-                     f"+49 30 {rnd.randrange(10**6, 10**7)}",
-                     f"+49 170 {rnd.randrange(10**6, 10**7)}" if i % 3 else "",
-                     f"{rnd.randrange(1, 200)} Hauptstraße", city, code, country,
-                     rnd.choice(NOTES), f"{rnd.randrange(1, 13)}/{rnd.randrange(1, 29)}/2024 "
-                     f"{rnd.randrange(1, 13)}:{rnd.randrange(60):02d} PM",
-                     rnd.choice(["Email", "Phone", "Any"])])
+        rows.append(
+            [
+                f"CON-{i:07d}",
+                first,
+                last,
+                rnd.choice(TITLES),
+                account_name(rnd.randrange(accounts)),
+                email,
+                f"+49 30 {rnd.randrange(10**6, 10**7)}",
+                f"+49 170 {rnd.randrange(10**6, 10**7)}" if i % 3 else "",
+                f"{rnd.randrange(1, 200)} Hauptstraße",
+                city,
+                code,
+                country,
+                rnd.choice(NOTES),
+                f"{rnd.randrange(1, 13)}/{rnd.randrange(1, 29)}/2024 "
+                f"{rnd.randrange(1, 13)}:{rnd.randrange(60):02d} PM",
+                rnd.choice(["Email", "Phone", "Any"]),
+            ]
+        )
     return write(rows)
 
 
 def accounts_csv(count: int, parents: int) -> bytes:
     rnd = random.Random(3)
-    rows = [["accountid", "name", "accountnumber", "customertypecode", "industrycode",
-             "parentaccountid", "telephone1", "emailaddress1", "websiteurl", "address1_line1",
-             "address1_city", "address1_postalcode", "address1_country", "description",
-             "statecode", "createdon"]]
+    rows = [
+        [
+            "accountid",
+            "name",
+            "accountnumber",
+            "customertypecode",
+            "industrycode",
+            "parentaccountid",
+            "telephone1",
+            "emailaddress1",
+            "websiteurl",
+            "address1_line1",
+            "address1_city",
+            "address1_postalcode",
+            "address1_country",
+            "description",
+            "statecode",
+            "createdon",
+        ]
+    ]
     for i in range(count):
         city, code, country = rnd.choice(CITIES)
-        rows.append([f"SUB-{i:07d}", f"{rnd.choice(LAST)} Filiale {i} {rnd.choice(WORDS)}",
-                     f"N-{i:07d}", str(rnd.randrange(1, 13)), str(rnd.randrange(1, 34)),
-                     account_name(rnd.randrange(parents)),
-                     f"+33 1 {rnd.randrange(10**7, 10**8)}", f"info{i}@filiale.example",
-                     f"https://filiale{i}.example", f"{rnd.randrange(1, 99)} rue de la Paix",
-                     city, code, country, rnd.choice(NOTES), rnd.choice(["0", "0", "0", "1"]),
-                     "2024-01-15T10:22:31Z"])
+        rows.append(
+            [
+                f"SUB-{i:07d}",
+                f"{rnd.choice(LAST)} Filiale {i} {rnd.choice(WORDS)}",
+                f"N-{i:07d}",
+                str(rnd.randrange(1, 13)),
+                str(rnd.randrange(1, 34)),
+                account_name(rnd.randrange(parents)),
+                f"+33 1 {rnd.randrange(10**7, 10**8)}",
+                f"info{i}@filiale.example",
+                f"https://filiale{i}.example",
+                f"{rnd.randrange(1, 99)} rue de la Paix",
+                city,
+                code,
+                country,
+                rnd.choice(NOTES),
+                rnd.choice(["0", "0", "0", "1"]),
+                "2024-01-15T10:22:31Z",
+            ]
+        )
     return write(rows)
 
 
@@ -161,15 +298,27 @@ def run_scenario(name: str, folder: Path, rows: int, accounts: int, profile: boo
             pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(25)
         apply = sum(applied)
         assert report.applied and not report.errors, [str(e) for e in report.errors[:5]]
-        results.append({"step": label, "rows": report.rows, "created": report.created,
-                        "updated": report.updated, "read": read,
-                        "plan": total - read - apply, "apply": apply, "total": total})
+        results.append(
+            {
+                "step": label,
+                "rows": report.rows,
+                "created": report.created,
+                "updated": report.updated,
+                "read": read,
+                "plan": total - read - apply,
+                "apply": apply,
+                "total": total,
+            }
+        )
     problems = crm.check()
     assert problems == [], problems[:5]
     assert crm.count("contacts" if name == "contacts" else "accounts") >= rows
-    return {"generated": generated, "steps": results,
-            "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-            "file_mib": len(big) / 2**20}
+    return {
+        "generated": generated,
+        "steps": results,
+        "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "file_mib": len(big) / 2**20,
+    }
 
 
 # ---------------------------------------------------------------------------- driver
@@ -186,8 +335,7 @@ def main() -> None:
 
     if args.child:
         folder = args.keep or Path(tempfile.mkdtemp())
-        print(json.dumps(run_scenario(args.child, folder, args.rows, args.accounts,
-                                      args.profile)))
+        print(json.dumps(run_scenario(args.child, folder, args.rows, args.accounts, args.profile)))
         return
 
     rows_out = []
@@ -195,8 +343,18 @@ def main() -> None:
         folder = args.keep or Path(scratch)
         folder.mkdir(parents=True, exist_ok=True)
         for scenario in ("contacts", "accounts"):
-            command = [sys.executable, __file__, "--child", scenario, "--rows", str(args.rows),
-                       "--accounts", str(args.accounts), "--keep", str(folder)]
+            command = [
+                sys.executable,
+                __file__,
+                "--child",
+                scenario,
+                "--rows",
+                str(args.rows),
+                "--accounts",
+                str(args.accounts),
+                "--keep",
+                str(folder),
+            ]
             if args.profile:
                 command.append("--profile")
             done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
@@ -205,19 +363,27 @@ def main() -> None:
                 raise SystemExit(f"{scenario}: failed ({done.returncode})")
             rows_out.append((scenario, json.loads(done.stdout.strip().splitlines()[-1])))
 
-    print(f"\nImport benchmark: {args.rows:,} rows referencing {args.accounts:,} accounts by "
-          f"name (Python {sys.version.split()[0]})\n")
-    print("| import | rows | new | updated | read+map s | plan/resolve s | apply/commit s "
-          "| total s | rows/s | peak RSS MiB |")
+    print(
+        f"\nImport benchmark: {args.rows:,} rows referencing {args.accounts:,} accounts by "
+        f"name (Python {sys.version.split()[0]})\n"
+    )
+    print(
+        "| import | rows | new | updated | read+map s | plan/resolve s | apply/commit s "
+        "| total s | rows/s | peak RSS MiB |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for scenario, result in rows_out:
         for step in result["steps"]:
-            print(f"| {step['step']} | {step['rows']:,} | {step['created']:,} | "
-                  f"{step['updated']:,} | {step['read']:.2f} | {step['plan']:.2f} | "
-                  f"{step['apply']:.2f} | {step['total']:.2f} | "
-                  f"{step['rows'] / step['total']:,.0f} | |")
-        print(f"| ({scenario}: whole process, {result['file_mib']:.1f} MiB file) | | | | | | | "
-              f"| | {result['peak_rss_mib']:,.0f} |")
+            print(
+                f"| {step['step']} | {step['rows']:,} | {step['created']:,} | "
+                f"{step['updated']:,} | {step['read']:.2f} | {step['plan']:.2f} | "
+                f"{step['apply']:.2f} | {step['total']:.2f} | "
+                f"{step['rows'] / step['total']:,.0f} | |"
+            )
+        print(
+            f"| ({scenario}: whole process, {result['file_mib']:.1f} MiB file) | | | | | | | "
+            f"| | {result['peak_rss_mib']:,.0f} |"
+        )
 
 
 if __name__ == "__main__":

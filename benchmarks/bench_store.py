@@ -120,15 +120,27 @@ class Report:
         self.rows: dict[str, list[list[str]]] = {}
         self.notes: list[str] = []
 
-    def add(self, section: str, operation: str, samples: list[float] | None,
-            target: float | None = None, note: str = "") -> None:
+    def add(
+        self,
+        section: str,
+        operation: str,
+        samples: list[float] | None,
+        target: float | None = None,
+        note: str = "",
+    ) -> None:
         if samples:
             median, high = statistics.median(samples), p95(samples)
             verdict = ""
             if target is not None:
                 verdict = " ✅" if median <= target else " ❌"
-            cells = [operation, str(len(samples)), fmt_ms(median), fmt_ms(high),
-                     (f"≤ {fmt_ms(target)}{verdict}" if target is not None else ""), note]
+            cells = [
+                operation,
+                str(len(samples)),
+                fmt_ms(median),
+                fmt_ms(high),
+                (f"≤ {fmt_ms(target)}{verdict}" if target is not None else ""),
+                note,
+            ]
         else:
             cells = [operation, "0", "–", "–", fmt_ms(target) if target else "", note]
         self.rows.setdefault(section, []).append(cells)
@@ -177,9 +189,12 @@ def child_build(scale: str, seed: str, db: str, sqlite_path: str) -> dict[str, A
     crm.replace_all(tables)
     written = now_ms()
     build_sqlite(Path(sqlite_path), tables)
-    return {"generate_ms": generated - started, "write_ms": written - generated,
-            "sqlite_ms": now_ms() - written,
-            "counts": {table: len(records) for table, records in tables.items()}}
+    return {
+        "generate_ms": generated - started,
+        "write_ms": written - generated,
+        "sqlite_ms": now_ms() - written,
+        "counts": {table: len(records) for table, records in tables.items()},
+    }
 
 
 def child_screen(db: str) -> dict[str, Any]:
@@ -200,9 +215,15 @@ def child_screen(db: str) -> dict[str, Any]:
     screen_rss = rss_mb()
     crm.finish_loading()
     finished = now_ms()
-    return {"import_ms": imported - started, "screen_ms": opened - imported,
-            "page_ms": first_page - opened, "finish_ms": finished - first_page,
-            "ready_wall": ready_wall, "screen_rss": screen_rss, "loaded": loaded}
+    return {
+        "import_ms": imported - started,
+        "screen_ms": opened - imported,
+        "page_ms": first_page - opened,
+        "finish_ms": finished - first_page,
+        "ready_wall": ready_wall,
+        "screen_rss": screen_rss,
+        "loaded": loaded,
+    }
 
 
 def child_full(db: str) -> dict[str, Any]:
@@ -212,8 +233,12 @@ def child_full(db: str) -> dict[str, Any]:
     crm = CRM.open(db, user=USER)
     opened = now_ms()
     gc.collect()
-    return {"open_ms": opened - started, "rss": rss_mb(), "peak_rss": peak_rss_mb(),
-            "records": sum(crm.count(t) for t in ("accounts", "contacts", "activities"))}
+    return {
+        "open_ms": opened - started,
+        "rss": rss_mb(),
+        "peak_rss": peak_rss_mb(),
+        "records": sum(crm.count(t) for t in ("accounts", "contacts", "activities")),
+    }
 
 
 def child_tinydb(path: str, queries: str) -> dict[str, Any]:
@@ -234,19 +259,33 @@ def child_tinydb(path: str, queries: str) -> dict[str, Any]:
     for text in json.loads(queries):
         pattern = re.escape(text)
         q = Query()
-        condition = (q.first_name.search(pattern, flags=re.IGNORECASE)
-                     | q.last_name.search(pattern, flags=re.IGNORECASE)
-                     | q.email.search(pattern, flags=re.IGNORECASE))
+        condition = (
+            q.first_name.search(pattern, flags=re.IGNORECASE)
+            | q.last_name.search(pattern, flags=re.IGNORECASE)
+            | q.email.search(pattern, flags=re.IGNORECASE)
+        )
         contacts.clear_cache()
         elapsed, found = timed(lambda c=condition: contacts.search(c))
         searches.append({"query": text, "ms": elapsed, "found": len(found)})
-    document = {"id": "01BENCHMARKTINYDB000000000", "type": "task", "subject": "Benchmark",
-                "regarding_type": "account", "regarding_id": "x", "status": "open",
-                "created_at": "2026-01-01T00:00:00Z", "version": 1}
+    document = {
+        "id": "01BENCHMARKTINYDB000000000",
+        "type": "task",
+        "subject": "Benchmark",
+        "regarding_type": "account",
+        "regarding_id": "x",
+        "status": "open",
+        "created_at": "2026-01-01T00:00:00Z",
+        "version": 1,
+    }
     insert, _ = timed(lambda: db.table("activities").insert(document))
     db.close()
-    return {"open_all_ms": open_all, "rss": rss, "documents": count, "searches": searches,
-            "insert_ms": insert}
+    return {
+        "open_all_ms": open_all,
+        "rss": rss,
+        "documents": count,
+        "searches": searches,
+        "insert_ms": insert,
+    }
 
 
 def child_sqlite_open(path: str) -> dict[str, Any]:
@@ -271,14 +310,22 @@ def child_writer(db: str) -> None:
         if command != "write":
             break
         for _ in range(int(amount)):
-            crm.log_activity("note", targets[written % len(targets)],
-                             {"description": f"Written by another process, #{written}"})
+            crm.log_activity(
+                "note",
+                targets[written % len(targets)],
+                {"description": f"Written by another process, #{written}"},
+            )
             written += 1
         print("done", flush=True)
 
 
-CHILDREN = {"build": child_build, "screen": child_screen, "full": child_full,
-            "tinydb": child_tinydb, "sqlite-open": child_sqlite_open}
+CHILDREN = {
+    "build": child_build,
+    "screen": child_screen,
+    "full": child_full,
+    "tinydb": child_tinydb,
+    "sqlite-open": child_sqlite_open,
+}
 
 
 # --------------------------------------------------------------------------- sqlite reference
@@ -305,16 +352,37 @@ def build_sqlite(path: Path, tables: dict[str, dict[str, dict[str, Any]]]) -> No
     with connection:
         connection.executemany(
             "INSERT INTO accounts VALUES (?, ?, ?, ?)",
-            ((r["id"], r["name"], r.get("email"), json.dumps(r, ensure_ascii=False))
-             for r in tables["accounts"].values()))
+            (
+                (r["id"], r["name"], r.get("email"), json.dumps(r, ensure_ascii=False))
+                for r in tables["accounts"].values()
+            ),
+        )
         connection.executemany(
             "INSERT INTO contacts VALUES (?, ?, ?, ?, ?)",
-            ((r["id"], display_name("contacts", r), r.get("email"), r.get("account_id"),
-              json.dumps(r, ensure_ascii=False)) for r in tables["contacts"].values()))
+            (
+                (
+                    r["id"],
+                    display_name("contacts", r),
+                    r.get("email"),
+                    r.get("account_id"),
+                    json.dumps(r, ensure_ascii=False),
+                )
+                for r in tables["contacts"].values()
+            ),
+        )
         connection.executemany(
             "INSERT INTO activities VALUES (?, ?, ?, ?, ?)",
-            ((r["id"], r["regarding_id"], activity_when(r), r.get("owner"),
-              json.dumps(r, ensure_ascii=False)) for r in tables["activities"].values()))
+            (
+                (
+                    r["id"],
+                    r["regarding_id"],
+                    activity_when(r),
+                    r.get("owner"),
+                    json.dumps(r, ensure_ascii=False),
+                )
+                for r in tables["activities"].values()
+            ),
+        )
     connection.executescript(SQLITE_INDEXES)
     connection.execute("PRAGMA journal_mode=WAL")
     connection.close()
@@ -350,7 +418,8 @@ def dataset(scale: str, seed: int, rebuild: bool, report: Report) -> tuple[Path,
         f"{counts['contacts']:,} contacts, {counts['activities']:,} activities; base file "
         f"{db.stat().st_size / 1e6:.0f} MB. Built in {info['generate_ms'] / 1000:.1f} s "
         f"(generate) + {info['write_ms'] / 1000:.1f} s (replace_all) + "
-        f"{info['sqlite_ms'] / 1000:.1f} s (sqlite reference).")
+        f"{info['sqlite_ms'] / 1000:.1f} s (sqlite reference)."
+    )
     return db, sqlite_path
 
 
@@ -382,28 +451,52 @@ def bench_startup(db: Path, reps: int, report: Report) -> None:
     section_name = "Start-up (fresh processes)"
     screens = [child("screen", str(db)) for _ in range(reps)]
     loaded = ", ".join(f"{count:,} {table}" for table, count in screens[0]["loaded"].items())
-    report.add(section_name, "open ready for the first screen: `CRM(path).open_for_screen()`",
-               [s["screen_ms"] for s in screens], TARGET_SCREEN,
-               f"loaded then: {loaded}; the rest is deferred")
-    report.add(section_name, "… + first account page (`search` + 60 `records`)",
-               [s["screen_ms"] + s["page_ms"] for s in screens], TARGET_SCREEN)
-    report.add(section_name, "process start → first screen ready (python + imports + open)",
-               [(s["ready_wall"] - s["spawned"]) * MS for s in screens], None,
-               f"imports alone {fmt_ms(statistics.median(s['import_ms'] for s in screens))}")
-    report.add(section_name, "the deferred rest: `finish_loading()`",
-               [s["finish_ms"] for s in screens], None, "in a worker thread in the app")
+    report.add(
+        section_name,
+        "open ready for the first screen: `CRM(path).open_for_screen()`",
+        [s["screen_ms"] for s in screens],
+        TARGET_SCREEN,
+        f"loaded then: {loaded}; the rest is deferred",
+    )
+    report.add(
+        section_name,
+        "… + first account page (`search` + 60 `records`)",
+        [s["screen_ms"] + s["page_ms"] for s in screens],
+        TARGET_SCREEN,
+    )
+    report.add(
+        section_name,
+        "process start → first screen ready (python + imports + open)",
+        [(s["ready_wall"] - s["spawned"]) * MS for s in screens],
+        None,
+        f"imports alone {fmt_ms(statistics.median(s['import_ms'] for s in screens))}",
+    )
+    report.add(
+        section_name,
+        "the deferred rest: `finish_loading()`",
+        [s["finish_ms"] for s in screens],
+        None,
+        "in a worker thread in the app",
+    )
     fulls = [child("full", str(db)) for _ in range(reps)]
-    report.add(section_name, "full open: `CRM.open(path)` (activities included)",
-               [f["open_ms"] for f in fulls], None, f"{fulls[0]['records']:,} records")
-    report.text(section_name, "RSS after full open",
-                f"{statistics.median(f['rss'] for f in fulls):,.0f} MB",
-                f"peak {statistics.median(f['peak_rss'] for f in fulls):,.0f} MB; "
-                f"after the first screen {statistics.median(s['screen_rss'] for s in screens):,.0f}"
-                " MB")
+    report.add(
+        section_name,
+        "full open: `CRM.open(path)` (activities included)",
+        [f["open_ms"] for f in fulls],
+        None,
+        f"{fulls[0]['records']:,} records",
+    )
+    report.text(
+        section_name,
+        "RSS after full open",
+        f"{statistics.median(f['rss'] for f in fulls):,.0f} MB",
+        f"peak {statistics.median(f['peak_rss'] for f in fulls):,.0f} MB; "
+        f"after the first screen {statistics.median(s['screen_rss'] for s in screens):,.0f}"
+        " MB",
+    )
 
 
-def bench_in_process(db: Path, reps: dict[str, int], report: Report,
-                     profile: set[str]) -> None:
+def bench_in_process(db: Path, reps: dict[str, int], report: Report, profile: set[str]) -> None:
     from store.model import ACCOUNTS, ACTIVITIES, CONTACTS
     from store.queries import ListQuery, TimelineQuery
     from store.service import CRM
@@ -435,20 +528,25 @@ def bench_in_process(db: Path, reps: dict[str, int], report: Report,
     # ---- search
     name = "Contact search: `crm.search('contacts', ListQuery(text=...))`"
     details = []
-    groups = {**{f"prefix, {k}": v for k, v in PREFIXES.items()},
-              "accented, typed without accents": ACCENTED, "several words": MULTI_WORD}
+    groups = {
+        **{f"prefix, {k}": v for k, v in PREFIXES.items()},
+        "accented, typed without accents": ACCENTED,
+        "several words": MULTI_WORD,
+    }
     all_samples = []
     for label, queries in groups.items():
         samples = []
         for text in queries:
-            times, found = repeat(lambda t=text: crm.search(CONTACTS, ListQuery(text=t)),
-                                  query_reps)
+            times, found = repeat(
+                lambda t=text: crm.search(CONTACTS, ListQuery(text=t)), query_reps
+            )
             samples += times
             details.append(f"`{text}` {len(found):,}")
         all_samples += samples
         report.add(name, label, samples, TARGET_SEARCH)
-    report.add(name, "all search queries", all_samples, TARGET_SEARCH,
-               "hits: " + ", ".join(details))
+    report.add(
+        name, "all search queries", all_samples, TARGET_SEARCH, "hits: " + ", ".join(details)
+    )
     # The first search after a contact changed (here or in another process) may rebuild what
     # the search scans: measure a keystroke right after a save.
     someone = next(iter(contacts))
@@ -456,64 +554,124 @@ def bench_in_process(db: Path, reps: dict[str, int], report: Report,
     for number in range(max(5, query_reps // 2)):
         crm.update(CONTACTS, someone, {"job_title": f"Benchmark title {number}"})
         samples.append(timed(lambda: crm.search(CONTACTS, ListQuery(text="mar")))[0])
-    report.add(name, "`mar` right after a contact was saved", samples, TARGET_SEARCH,
-               "first search after a change")
-    profiled("search", lambda: [crm.search(CONTACTS, ListQuery(text=t))
-                                for qs in groups.values() for t in qs])
+    report.add(
+        name,
+        "`mar` right after a contact was saved",
+        samples,
+        TARGET_SEARCH,
+        "first search after a change",
+    )
+    profiled(
+        "search",
+        lambda: [crm.search(CONTACTS, ListQuery(text=t)) for qs in groups.values() for t in qs],
+    )
 
     # ---- timeline, agenda, hierarchy
     section_name = "Reading records"
     samples, found = repeat(lambda: crm.timeline(busiest), query_reps * 2)
-    report.add(section_name, "timeline of the busiest account: `crm.timeline(id)`", samples,
-               TARGET_TIMELINE, f"{len(found):,} activities")
+    report.add(
+        section_name,
+        "timeline of the busiest account: `crm.timeline(id)`",
+        samples,
+        TARGET_TIMELINE,
+        f"{len(found):,} activities",
+    )
     samples, found = repeat(lambda: crm.timeline(typical_contact), query_reps * 2)
-    report.add(section_name, "timeline of a typical contact", samples, TARGET_TIMELINE,
-               f"{len(found):,} activities (median contact)")
+    report.add(
+        section_name,
+        "timeline of a typical contact",
+        samples,
+        TARGET_TIMELINE,
+        f"{len(found):,} activities (median contact)",
+    )
     samples, found = repeat(lambda: crm.timeline(typical_account), query_reps * 2)
-    report.add(section_name, "timeline of a typical account", samples, TARGET_TIMELINE,
-               f"{len(found):,} activities (median account)")
+    report.add(
+        section_name,
+        "timeline of a typical account",
+        samples,
+        TARGET_TIMELINE,
+        f"{len(found):,} activities (median account)",
+    )
     with_people = TimelineQuery(include_contacts=True)
     samples, found = repeat(lambda: crm.timeline(busiest, with_people), query_reps)
-    report.add(section_name, "… busiest account with its contacts' activities "
-               "(`include_contacts=True`)", samples, TARGET_TIMELINE,
-               f"{len(found):,} activities, {len(indexes.contacts_of.get(busiest, ())):,} "
-               "contacts")
-    samples, found = repeat(lambda: crm.timeline(busiest, TimelineQuery(text="invoice")),
-                            query_reps)
-    report.add(section_name, "… busiest account, filtered by text (`text='invoice'`)",
-               samples, TARGET_TIMELINE, f"{len(found):,} activities")
+    report.add(
+        section_name,
+        "… busiest account with its contacts' activities (`include_contacts=True`)",
+        samples,
+        TARGET_TIMELINE,
+        f"{len(found):,} activities, {len(indexes.contacts_of.get(busiest, ())):,} contacts",
+    )
+    samples, found = repeat(
+        lambda: crm.timeline(busiest, TimelineQuery(text="invoice")), query_reps
+    )
+    report.add(
+        section_name,
+        "… busiest account, filtered by text (`text='invoice'`)",
+        samples,
+        TARGET_TIMELINE,
+        f"{len(found):,} activities",
+    )
     profiled("timeline", lambda: [crm.timeline(busiest, with_people) for _ in range(5)])
     samples, buckets = repeat(lambda: crm.agenda(USER), query_reps)
-    report.add(section_name, "agenda of my activities: `crm.agenda(user)`", samples, None,
-               f"{len(buckets.overdue):,} overdue, {len(buckets.today)} today, "
-               f"{len(buckets.upcoming):,} upcoming, {len(buckets.no_date)} undated; "
-               f"{len(indexes.open_agenda):,} open in all")
+    report.add(
+        section_name,
+        "agenda of my activities: `crm.agenda(user)`",
+        samples,
+        None,
+        f"{len(buckets.overdue):,} overdue, {len(buckets.today)} today, "
+        f"{len(buckets.upcoming):,} upcoming, {len(buckets.no_date)} undated; "
+        f"{len(indexes.open_agenda):,} open in all",
+    )
     profiled("agenda", lambda: crm.agenda(USER))
     samples, tree = repeat(lambda: crm.hierarchy(biggest_group), query_reps * 2)
-    report.add(section_name, "hierarchy of the biggest group: `crm.hierarchy(id)`", samples,
-               None, f"{group_size} accounts")
+    report.add(
+        section_name,
+        "hierarchy of the biggest group: `crm.hierarchy(id)`",
+        samples,
+        None,
+        f"{group_size} accounts",
+    )
     samples, _ = repeat(lambda: crm.search(ACCOUNTS, ListQuery()), query_reps)
-    report.add(section_name, "account list, no filter, by name: `crm.search('accounts')`",
-               samples, TARGET_SEARCH, f"{len(accounts):,} ids")
+    report.add(
+        section_name,
+        "account list, no filter, by name: `crm.search('accounts')`",
+        samples,
+        TARGET_SEARCH,
+        f"{len(accounts):,} ids",
+    )
 
     # ---- writing
     section_name = "Writing"
     saves = []
-    fields = {"subject": "Benchmark: call back", "due_at": "2030-01-15T09:00:00Z",
-              "priority": "high", "description": "Saved by benchmarks/bench_store.py"}
+    fields = {
+        "subject": "Benchmark: call back",
+        "due_at": "2030-01-15T09:00:00Z",
+        "priority": "high",
+        "description": "Saved by benchmarks/bench_store.py",
+    }
     for number in range(reps["saves"]):
-        elapsed, _ = timed(lambda n=number: crm.log_activity(
-            "task", typical_account, {**fields, "subject": f"Benchmark: call back #{n}"}))
+        elapsed, _ = timed(
+            lambda n=number: crm.log_activity(
+                "task", typical_account, {**fields, "subject": f"Benchmark: call back #{n}"}
+            )
+        )
         saves.append(elapsed)
-    report.add(section_name, "save one activity durably: `crm.log_activity('task', ...)`",
-               saves, TARGET_SAVE, "journal append + fsync, indexes updated")
-    profiled("save", lambda: [crm.log_activity("task", typical_account, fields)
-                              for _ in range(50)])
+    report.add(
+        section_name,
+        "save one activity durably: `crm.log_activity('task', ...)`",
+        saves,
+        TARGET_SAVE,
+        "journal append + fsync, indexes updated",
+    )
+    profiled("save", lambda: [crm.log_activity("task", typical_account, fields) for _ in range(50)])
     samples, _ = repeat(crm.refresh, 200)
     report.add(section_name, "`refresh()` with nothing new", samples)
     writer = subprocess.Popen(
         [sys.executable, str(Path(__file__).resolve()), "--child", "writer", str(db)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert writer.stdout is not None and writer.stdin is not None
     try:
         if writer.stdout.readline().strip() != "ready":
@@ -531,13 +689,24 @@ def bench_in_process(db: Path, reps: dict[str, int], report: Report,
         writer.stdin.flush()
     finally:
         writer.wait(timeout=60)
-    report.add(section_name, "`refresh()` taking in 100 activities from another process",
-               samples, None, f"{changed} changes per refresh")
+    report.add(
+        section_name,
+        "`refresh()` taking in 100 activities from another process",
+        samples,
+        None,
+        f"{changed} changes per refresh",
+    )
     samples, _ = repeat(crm.compact, reps["compact"])
-    report.add(section_name, "`compact()` (journal folded into a new base file)", samples,
-               None, f"{sum(crm.count(t) for t in (ACCOUNTS, CONTACTS, ACTIVITIES)):,} records")
-    report.text(section_name, "RSS of this process (full open + the runs above)",
-                f"{rss_mb():,.0f} MB")
+    report.add(
+        section_name,
+        "`compact()` (journal folded into a new base file)",
+        samples,
+        None,
+        f"{sum(crm.count(t) for t in (ACCOUNTS, CONTACTS, ACTIVITIES)):,} records",
+    )
+    report.text(
+        section_name, "RSS of this process (full open + the runs above)", f"{rss_mb():,.0f} MB"
+    )
     crm.close()
 
 
@@ -549,32 +718,55 @@ def bench_tinydb(db: Path, reps: int, report: Report) -> None:
         copy = fresh_copy(db, "tinydb.json")
         runs.append(child("tinydb", str(copy), json.dumps(queries)))
     once = " (measured once at this scale: each takes minutes)" if reps == 1 else ""
-    report.add(section_name, "open + `all()` of the three tables", [r["open_all_ms"] for r in runs],
-               None, f"{runs[0]['documents']:,} documents, RSS {runs[0]['rss']:,.0f} MB{once}")
-    report.add(section_name, "one `insert()` into a copy of the database",
-               [r["insert_ms"] for r in runs], TARGET_SAVE,
-               "re-reads and rewrites the whole file" + once)
+    report.add(
+        section_name,
+        "open + `all()` of the three tables",
+        [r["open_all_ms"] for r in runs],
+        None,
+        f"{runs[0]['documents']:,} documents, RSS {runs[0]['rss']:,.0f} MB{once}",
+    )
+    report.add(
+        section_name,
+        "one `insert()` into a copy of the database",
+        [r["insert_ms"] for r in runs],
+        TARGET_SAVE,
+        "re-reads and rewrites the whole file" + once,
+    )
     for index, text in enumerate(queries):
-        report.add(section_name, f"Query search over contacts, `{text}` (regex, ignore case)",
-                   [r["searches"][index]["ms"] for r in runs], TARGET_SEARCH,
-                   f"{runs[0]['searches'][index]['found']:,} hits; re-reads the file; "
-                   f"no accent folding{once}")
+        report.add(
+            section_name,
+            f"Query search over contacts, `{text}` (regex, ignore case)",
+            [r["searches"][index]["ms"] for r in runs],
+            TARGET_SEARCH,
+            f"{runs[0]['searches'][index]['found']:,} hits; re-reads the file; "
+            f"no accent folding{once}",
+        )
 
 
 def bench_sqlite(sqlite_path: Path, reps: dict[str, int], report: Report) -> None:
     section_name = "Reference: sqlite3 (JSON documents + name/email columns, WAL)"
     copy = fresh_copy(sqlite_path, "reference.sqlite")
     opens = [child("sqlite-open", str(copy)) for _ in range(reps["open"])]
-    report.add(section_name, "connect + first account page (60 rows by name)",
-               [o["open_ms"] for o in opens], TARGET_SCREEN, "fresh process")
+    report.add(
+        section_name,
+        "connect + first account page (60 rows by name)",
+        [o["open_ms"] for o in opens],
+        TARGET_SCREEN,
+        "fresh process",
+    )
     connection = sqlite3.connect(copy, isolation_level=None)
     connection.execute("PRAGMA journal_mode=WAL")
     connection.execute("PRAGMA synchronous=FULL")
-    document = {"type": "task", "subject": "Benchmark", "regarding_type": "account",
-                "status": "open", "version": 1}
+    document = {
+        "type": "task",
+        "subject": "Benchmark",
+        "regarding_type": "account",
+        "status": "open",
+        "version": 1,
+    }
     (regarding,) = connection.execute(
-        "SELECT regarding_id FROM activities GROUP BY regarding_id "
-        "ORDER BY count(*) DESC LIMIT 1").fetchone()
+        "SELECT regarding_id FROM activities GROUP BY regarding_id ORDER BY count(*) DESC LIMIT 1"
+    ).fetchone()
     inserts = []
     for number in range(reps["saves"]):
         rid = f"01BENCHMARKSQLITE{number:09d}"
@@ -582,46 +774,72 @@ def bench_sqlite(sqlite_path: Path, reps: dict[str, int], report: Report) -> Non
 
         def insert(rid: str = rid, doc: str = doc) -> None:
             connection.execute("BEGIN")
-            connection.execute("INSERT INTO activities VALUES (?, ?, ?, ?, ?)",
-                               (rid, "benchmark", "2030-01-01", USER, doc))
+            connection.execute(
+                "INSERT INTO activities VALUES (?, ?, ?, ?, ?)",
+                (rid, "benchmark", "2030-01-01", USER, doc),
+            )
             connection.execute("COMMIT")
 
         inserts.append(timed(insert)[0])
-    report.add(section_name, "insert one document (own transaction, synchronous=FULL)",
-               inserts, TARGET_SAVE)
+    report.add(
+        section_name,
+        "insert one document (own transaction, synchronous=FULL)",
+        inserts,
+        TARGET_SAVE,
+    )
     samples = []
     queries = [q for qs in PREFIXES.values() for q in qs] + ACCENTED + MULTI_WORD
     for text in queries:
         pattern = f"%{text}%"
-        times, _ = repeat(lambda p=pattern: connection.execute(
-            "SELECT id FROM contacts WHERE name LIKE ?1 OR email LIKE ?1 ORDER BY name",
-            (p,)).fetchall(), max(3, reps["query"] // 4))
+        times, _ = repeat(
+            lambda p=pattern: connection.execute(
+                "SELECT id FROM contacts WHERE name LIKE ?1 OR email LIKE ?1 ORDER BY name", (p,)
+            ).fetchall(),
+            max(3, reps["query"] // 4),
+        )
         samples += times
-    report.add(section_name, "LIKE '%text%' search over contacts (same queries)", samples,
-               TARGET_SEARCH, "full scan; LIKE folds ASCII case only, not accents")
+    report.add(
+        section_name,
+        "LIKE '%text%' search over contacts (same queries)",
+        samples,
+        TARGET_SEARCH,
+        "full scan; LIKE folds ASCII case only, not accents",
+    )
 
     def timeline() -> list[dict[str, Any]]:
         rows = connection.execute(
-            "SELECT doc FROM activities WHERE regarding_id = ? ORDER BY when_at DESC",
-            (regarding,)).fetchall()
+            "SELECT doc FROM activities WHERE regarding_id = ? ORDER BY when_at DESC", (regarding,)
+        ).fetchall()
         return [json.loads(doc) for (doc,) in rows]
 
     samples, found = repeat(timeline, reps["query"] * 2)
-    report.add(section_name, "indexed timeline of the busiest account (rows parsed)", samples,
-               TARGET_TIMELINE, f"{len(found):,} activities")
+    report.add(
+        section_name,
+        "indexed timeline of the busiest account (rows parsed)",
+        samples,
+        TARGET_TIMELINE,
+        f"{len(found):,} activities",
+    )
     connection.close()
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--scale", choices=("M", "L"), default="M")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--rebuild", action="store_true", help="regenerate the cached database")
-    parser.add_argument("--skip-tinydb", action="store_true",
-                        help="leave out the stock TinyDB reference (slow at L)")
-    parser.add_argument("--profile", default="",
-                        help="comma-separated: search,timeline,agenda,save: print cProfile stats")
+    parser.add_argument(
+        "--skip-tinydb",
+        action="store_true",
+        help="leave out the stock TinyDB reference (slow at L)",
+    )
+    parser.add_argument(
+        "--profile",
+        default="",
+        help="comma-separated: search,timeline,agenda,save: print cProfile stats",
+    )
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     options = parser.parse_args()
     if options.child:
@@ -640,7 +858,8 @@ def main() -> None:
     work = fresh_copy(db, "crm.json")
     report.notes.append(
         f"Machine: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}, fsync of a small "
-        f"append {fmt_ms(fsync_probe())} (median). Files are in the page cache (warm start).")
+        f"append {fmt_ms(fsync_probe())} (median). Files are in the page cache (warm start)."
+    )
     with section("start-up"):
         bench_startup(work, reps["open"], report)
     with section("operations in one process"):
@@ -655,11 +874,15 @@ def main() -> None:
         bench_sqlite(sqlite_path, reps, report)
     shutil.rmtree(DATA / "work", ignore_errors=True)
     report.notes.append(f"Whole run: {time.perf_counter() - started:.0f} s.")
-    targets = (f"save ≤ {fmt_ms(TARGET_SAVE)}, open ready for the first screen ≤ "
-               f"{fmt_ms(TARGET_SCREEN)}, contact search ≤ {fmt_ms(TARGET_SEARCH)}, "
-               f"timeline ≤ {fmt_ms(TARGET_TIMELINE)}")
-    print(f"## Store benchmark, scale {scale}\n\nTargets (set for M): {targets}. "
-          "✅/❌ compare the median with the target.")
+    targets = (
+        f"save ≤ {fmt_ms(TARGET_SAVE)}, open ready for the first screen ≤ "
+        f"{fmt_ms(TARGET_SCREEN)}, contact search ≤ {fmt_ms(TARGET_SEARCH)}, "
+        f"timeline ≤ {fmt_ms(TARGET_TIMELINE)}"
+    )
+    print(
+        f"## Store benchmark, scale {scale}\n\nTargets (set for M): {targets}. "
+        "✅/❌ compare the median with the target."
+    )
     print(report.markdown())
 
 

@@ -41,8 +41,7 @@ def database(scale: str) -> Path:
 
 def busiest_account(path: Path) -> tuple[str, int]:
     crm = CRM.open(path)
-    best = max(crm.all(ACCOUNTS),
-               key=lambda rid: len(crm._indexes.activities_of.get(rid, ())))
+    best = max(crm.all(ACCOUNTS), key=lambda rid: len(crm._indexes.activities_of.get(rid, ())))
     return best, len(crm._indexes.activities_of.get(best, ()))
 
 
@@ -66,8 +65,13 @@ import asyncio; asyncio.run(main())
 def launch_headless(path: Path, repeat: int) -> list[float]:
     times = []
     for _ in range(repeat):
-        out = subprocess.run([sys.executable, "-c", LAUNCH, str(path)], cwd=ROOT,
-                             capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            [sys.executable, "-c", LAUNCH, str(path)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         times.append(float(out.stdout.strip().splitlines()[-1]))
     return times
 
@@ -80,15 +84,19 @@ def launch_tmux(path: Path, repeat: int) -> list[float]:
     for _ in range(repeat):
         socket = f"bench{time.monotonic_ns()}"
         tmux = ["tmux", "-L", socket, "-f", "/dev/null"]
-        command = (f"cd {ROOT} && env TERM=xterm-256color LANG=C.UTF-8 "
-                   f"{sys.executable} -m tui.cli --db {path} --user demo")
+        command = (
+            f"cd {ROOT} && env TERM=xterm-256color LANG=C.UTF-8 "
+            f"{sys.executable} -m tui.cli --db {path} --user demo"
+        )
         start = time.perf_counter()
-        subprocess.run([*tmux, "new-session", "-d", "-x", "80", "-y", "24", "-s", "b", command],
-                       check=True)
+        subprocess.run(
+            [*tmux, "new-session", "-d", "-x", "80", "-y", "24", "-s", "b", command], check=True
+        )
         try:
             while time.perf_counter() - start < 30:
-                screen = subprocess.run([*tmux, "capture-pane", "-p", "-t", "b"],
-                                        capture_output=True, text=True).stdout
+                screen = subprocess.run(
+                    [*tmux, "capture-pane", "-p", "-t", "b"], capture_output=True, text=True
+                ).stdout
                 if " accounts  ·  sort" in screen:
                     times.append(time.perf_counter() - start)
                     break
@@ -112,6 +120,7 @@ def watch_drawing() -> None:
         if y == 1:
             DRAWN[id(self)] = (time.perf_counter(), self.rows_version)
         return strip
+
     VirtualTable.render_line = render_line  # type: ignore[method-assign]
 
 
@@ -151,8 +160,9 @@ async def interactive(path: Path, account_id: str, repeat: int) -> dict[str, lis
         search.focus()
         await pilot.pause()
         table = screen.query_one("#records", VirtualTable)
-        for word in ["a", "an", "ana", "s", "sa", "sao", "j", "jo", "joao", "m", "ma", "mar"] \
-                * max(1, repeat // 4):
+        for word in ["a", "an", "ana", "s", "sa", "sao", "j", "jo", "joao", "m", "ma", "mar"] * max(
+            1, repeat // 4
+        ):
             if search.value:
                 expected = table.rows_version + 1
                 search.value = ""
@@ -170,16 +180,17 @@ async def interactive(path: Path, account_id: str, repeat: int) -> dict[str, lis
             timeline = None
             while timeline is None or timeline.row_count == 0:
                 await asyncio.sleep(0.0005)
-                found = app.screen.query(Timeline) if isinstance(app.screen, AccountScreen) \
-                    else None
+                found = (
+                    app.screen.query(Timeline) if isinstance(app.screen, AccountScreen) else None
+                )
                 timeline = found.first().table if found else None
-            results["open"].append(await until_drawn(timeline, timeline.rows_version)
-                                   - started)
+            results["open"].append(await until_drawn(timeline, timeline.rows_version) - started)
             await pilot.pause()
             version = timeline.rows_version
             started = time.perf_counter()
-            await app.in_thread(crm.log_activity, "note", account_id,
-                                {"description": f"bench note {time.time()}"})
+            await app.in_thread(
+                crm.log_activity, "note", account_id, {"description": f"bench note {time.time()}"}
+            )
             app.data_changed()
             results["save"].append(await until_drawn(timeline, version + 1) - started)
             app.pop_screen()
@@ -192,8 +203,10 @@ def row(name: str, values: list[float], target: str, note: str = "") -> str:
         return f"| {name} | n/a | n/a | {target} | {note or 'not measured'} |"
     ordered = sorted(values)
     p95 = ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
-    return (f"| {name} | {statistics.median(values) * 1000:,.0f} ms | {p95 * 1000:,.0f} ms "
-            f"| {target} | {note} |")
+    return (
+        f"| {name} | {statistics.median(values) * 1000:,.0f} ms | {p95 * 1000:,.0f} ms "
+        f"| {target} | {note} |"
+    )
 
 
 def main() -> None:
@@ -206,19 +219,38 @@ def main() -> None:
     headless = launch_headless(path, args.repeat)
     tmux = launch_tmux(path, args.repeat)
     measured = asyncio.run(interactive(path, account_id, args.repeat))
-    print(f"\nThe app at scale {args.scale} ({path.stat().st_size / 1e6:,.0f} MB database), "
-          f"{args.repeat} runs each\n")
+    print(
+        f"\nThe app at scale {args.scale} ({path.stat().st_size / 1e6:,.0f} MB database), "
+        f"{args.repeat} runs each\n"
+    )
     print("| operation | median | p95 | target | note |")
     print("|---|---|---|---|---|")
     print(row("launch to interactive accounts list (tmux, real terminal)", tmux, "<= 1.5 s"))
     print(row("launch to interactive accounts list (headless)", headless, "<= 1.5 s"))
-    print(row("search keystroke to updated contacts list drawn", measured["search"],
-              "<= 50 ms", "50k contacts at M"))
-    print(row("open an account to its timeline drawn", measured["open"], "<= 150 ms",
-              f"{activity_count:,} activities"))
-    print(row("save an activity to its row drawn on the timeline", measured["save"],
-              "<= 100 ms",
-              "durable write + refresh"))
+    print(
+        row(
+            "search keystroke to updated contacts list drawn",
+            measured["search"],
+            "<= 50 ms",
+            "50k contacts at M",
+        )
+    )
+    print(
+        row(
+            "open an account to its timeline drawn",
+            measured["open"],
+            "<= 150 ms",
+            f"{activity_count:,} activities",
+        )
+    )
+    print(
+        row(
+            "save an activity to its row drawn on the timeline",
+            measured["save"],
+            "<= 100 ms",
+            "durable write + refresh",
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -34,8 +34,14 @@ RRULE:FREQ=YEARLY;BYDAY=-1SU;BYMONTH=3
 END:DAYLIGHT
 END:VTIMEZONE"""
 
-SUBJECTS = ["Quarterly review with Contoso", "Café mit Jürgen", "Standup", "Démo produit",
-            "Call about the offer, v2", "Lunch; Besançon office"]
+SUBJECTS = [
+    "Quarterly review with Contoso",
+    "Café mit Jürgen",
+    "Standup",
+    "Démo produit",
+    "Call about the offer, v2",
+    "Lunch; Besançon office",
+]
 
 
 def event(i: int) -> str:
@@ -46,45 +52,82 @@ def event(i: int) -> str:
     stamp = f"2026{month:02d}{day:02d}T{hour:02d}0000"
     end = f"2026{month:02d}{day:02d}T{hour:02d}4500"
     subject = f"{SUBJECTS[i % len(SUBJECTS)]} #{i}"
-    description = ("Agenda:\\n1. Pricing, volumes\\n2. Next steps; see the notes from the "
-                   f"last meeting about item {i} and the follow-up that was promised")
+    description = (
+        "Agenda:\\n1. Pricing, volumes\\n2. Next steps; see the notes from the "
+        f"last meeting about item {i} and the follow-up that was promised"
+    )
     if i % 50 == 49:
-        return "\n".join([
-            "BEGIN:VTODO", f"UID:bench-task-{i:07d}", f"SUMMARY:{subject}",
-            f"DUE;TZID=W. Europe Standard Time:{stamp}", "STATUS:NEEDS-ACTION",
-            "PRIORITY:1", "END:VTODO"])
-    lines = ["BEGIN:VEVENT", f"UID:bench-event-{i:07d}@example.com", f"SUMMARY:{subject}",
-             "DESCRIPTION:" + description[:60], " " + description[60:]]
+        return "\n".join(
+            [
+                "BEGIN:VTODO",
+                f"UID:bench-task-{i:07d}",
+                f"SUMMARY:{subject}",
+                f"DUE;TZID=W. Europe Standard Time:{stamp}",
+                "STATUS:NEEDS-ACTION",
+                "PRIORITY:1",
+                "END:VTODO",
+            ]
+        )
+    lines = [
+        "BEGIN:VEVENT",
+        f"UID:bench-event-{i:07d}@example.com",
+        f"SUMMARY:{subject}",
+        "DESCRIPTION:" + description[:60],
+        " " + description[60:],
+    ]
     if i % 40 == 7:
-        lines += [f"DTSTART;VALUE=DATE:2026{month:02d}{day:02d}",
-                  f"DTEND;VALUE=DATE:2026{month:02d}{min(day + 1, 28):02d}"]
+        lines += [
+            f"DTSTART;VALUE=DATE:2026{month:02d}{day:02d}",
+            f"DTEND;VALUE=DATE:2026{month:02d}{min(day + 1, 28):02d}",
+        ]
     else:
-        lines += [f"DTSTART;TZID=W. Europe Standard Time:{stamp}",
-                  f"DTEND;TZID=W. Europe Standard Time:{end}"]
+        lines += [
+            f"DTSTART;TZID=W. Europe Standard Time:{stamp}",
+            f"DTEND;TZID=W. Europe Standard Time:{end}",
+        ]
     if i % 10 == 3:
         lines.append("RRULE:FREQ=WEEKLY;COUNT=10;BYDAY=MO")
-    lines += ["LOCATION:Contoso HQ\\, Room 4.12", "PRIORITY:5", "STATUS:CONFIRMED",
-              "CREATED:20261120T081500Z", "LAST-MODIFIED:20261121T091000Z",
-              "DTSTAMP:20261121T091000Z", "END:VEVENT"]
+    lines += [
+        "LOCATION:Contoso HQ\\, Room 4.12",
+        "PRIORITY:5",
+        "STATUS:CONFIRMED",
+        "CREATED:20261120T081500Z",
+        "LAST-MODIFIED:20261121T091000Z",
+        "DTSTAMP:20261121T091000Z",
+        "END:VEVENT",
+    ]
     return "\n".join(lines)
 
 
 def calendar(events: int) -> bytes:
     """A whole .ics file of `events` entries, CRLF line ends as the RFC wants."""
-    parts = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Microsoft Corporation//Outlook 16.0//EN",
-             VTIMEZONE, *(event(i) for i in range(events)), "END:VCALENDAR", ""]
+    parts = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        "PRODID:-//Microsoft Corporation//Outlook 16.0//EN",
+        VTIMEZONE,
+        *(event(i) for i in range(events)),
+        "END:VCALENDAR",
+        "",
+    ]
     return "\n".join(parts).replace("\n", "\r\n").encode("utf-8")
 
 
 def run(path: Path, db: Path) -> float:
     """Wall time of `crm import ics PATH --db DB --regarding Contoso`, in a fresh process."""
     crm = str(Path(sys.executable).parent / "crm")
-    subprocess.run([crm, "add", "account", "--db", str(db), "--name", "Contoso"], check=True,
-                   capture_output=True)
+    subprocess.run(
+        [crm, "add", "account", "--db", str(db), "--name", "Contoso"],
+        check=True,
+        capture_output=True,
+    )
     started = time.perf_counter()
-    done = subprocess.run([crm, "import", "ics", str(path), "--db", str(db),
-                           "--regarding", "Contoso"], capture_output=True, text=True,
-                          check=False)
+    done = subprocess.run(
+        [crm, "import", "ics", str(path), "--db", str(db), "--regarding", "Contoso"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     elapsed = time.perf_counter() - started
     if done.returncode != 0:
         sys.exit(f"import failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")

@@ -294,8 +294,9 @@ def _normalise(text: str) -> str:
     return _ISO_T_RE.sub(r"\1 ", s)
 
 
-def _parse(s: str, now: datetime, default_time: time | None,
-           base: datetime | date | None = None) -> datetime | date | None:
+def _parse(
+    s: str, now: datetime, default_time: time | None, base: datetime | date | None = None
+) -> datetime | date | None:
     tz = now.tzinfo
     today = now.date()
     # What durations and bare times are read from: the start for an end, else now.

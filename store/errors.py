@@ -62,8 +62,7 @@ class AmbiguousError(LookupError):
 class ConflictError(Exception):
     """Someone else saved the record since it was read; `theirs` is what is stored now."""
 
-    def __init__(self, table: str, mine: dict[str, Any], theirs: dict[str, Any] | None
-                 ) -> None:
+    def __init__(self, table: str, mine: dict[str, Any], theirs: dict[str, Any] | None) -> None:
         # Imported here: store.model imports this module for ValidationFailed.
         from store.model import SINGULAR
 

@@ -45,8 +45,7 @@ def write_file(path: str | os.PathLike[str], data: bytes, mode: int) -> None:
     target = Path(path)
     try:
         if stat.S_ISLNK(os.lstat(target).st_mode):
-            raise FileWriteError(f"{target} is a symbolic link: not followed; name the file "
-                                 "itself")
+            raise FileWriteError(f"{target} is a symbolic link: not followed; name the file itself")
     except FileNotFoundError:
         pass
     except FileWriteError:
@@ -63,7 +62,7 @@ def write_file(path: str | os.PathLike[str], data: bytes, mode: int) -> None:
             os.fchmod(fd, mode)  # the umask must neither widen nor narrow the mode
             view = memoryview(data)
             while view:
-                view = view[os.write(fd, view):]
+                view = view[os.write(fd, view) :]
             os.fsync(fd)
         finally:
             os.close(fd)

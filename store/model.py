@@ -37,9 +37,9 @@ class Deletion:
     by: str
     at: str
 
+
 SCHEMA_VERSION = 1
 APP_NAME = "termcrm"  # in the base's meta, and the name of the user data folder
-
 
 
 class Table(StrEnum):
@@ -237,8 +237,9 @@ ACTIVITY_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("type", "Type", "enum", choices=tuple(ActivityType), required=True),
     _text("subject", "Subject", 200),
     _DESCRIPTION,
-    FieldSpec("regarding_type", "Regarding type", "enum", choices=tuple(RegardingType),
-              required=True),
+    FieldSpec(
+        "regarding_type", "Regarding type", "enum", choices=tuple(RegardingType), required=True
+    ),
     FieldSpec("regarding_id", "Regarding", "ref", required=True),
     FieldSpec("status", "Status", "enum", choices=tuple(ActivityStatus)),
     FieldSpec("priority", "Priority", "enum", choices=tuple(Priority)),
@@ -256,8 +257,15 @@ ACTIVITY_FIELDS: tuple[FieldSpec, ...] = (
 )
 
 # Fields every record carries, maintained by the service, never typed by users.
-SYSTEM_FIELDS = ("id", "created_at", "created_by", "modified_at", "modified_by", "version",
-                 "source_id")
+SYSTEM_FIELDS = (
+    "id",
+    "created_at",
+    "created_by",
+    "modified_at",
+    "modified_by",
+    "version",
+    "source_id",
+)
 
 FIELDS: dict[str, tuple[FieldSpec, ...]] = {
     ACCOUNTS: ACCOUNT_FIELDS,
@@ -352,8 +360,9 @@ class ActivityRecord(_Stamps, total=False):
 
 _EMAIL = re.compile(r"^[^@\s<>(),;:\"\[\]]+@(?:[^@\s<>(),;:\"\[\].]+\.)+[^@\s<>(),;:\"\[\].]+$")
 # At least three digits: "---" or "( ) ." is not a phone number.
-_PHONE = re.compile(r"^(?=(?:[^0-9]*[0-9]){3})\+?[0-9 ()./\-]{3,}(\s*(x|ext\.?)\s*[0-9]{1,6})?$",
-                    re.IGNORECASE)
+_PHONE = re.compile(
+    r"^(?=(?:[^0-9]*[0-9]){3})\+?[0-9 ()./\-]{3,}(\s*(x|ext\.?)\s*[0-9]{1,6})?$", re.IGNORECASE
+)
 _URL = re.compile(r"^(https?://)?[a-z0-9-]+(\.[a-z0-9-]+)+(:[0-9]{1,5})?(/\S*)?$", re.IGNORECASE)
 
 
@@ -406,8 +415,11 @@ def _required(table: str, record: dict[str, Any]) -> list[FieldError]:
         return value is None or (isinstance(value, str) and not value.strip())
 
     if table == ACCOUNTS:
-        return [FieldError(f.name, "is required") for f in ACCOUNT_FIELDS
-                if f.required and blank(f.name)]
+        return [
+            FieldError(f.name, "is required")
+            for f in ACCOUNT_FIELDS
+            if f.required and blank(f.name)
+        ]
     if table == CONTACTS and blank("first_name") and blank("last_name"):
         return [FieldError("last_name", "a first name or a last name is required")]
     if table == ACTIVITIES:
@@ -419,8 +431,9 @@ def _required(table: str, record: dict[str, Any]) -> list[FieldError]:
         if record.get("type") == ActivityType.NOTE and blank("subject") and blank("description"):
             errors.append(FieldError("description", "a note needs some text"))
         if blank("regarding_id") or blank("regarding_type"):
-            errors.append(FieldError("regarding_id", "an activity must be regarding an account "
-                                                     "or a contact"))
+            errors.append(
+                FieldError("regarding_id", "an activity must be regarding an account or a contact")
+            )
         start, end = record.get("start_at"), record.get("end_at")
         if start and end and is_valid_storage(start) and is_valid_storage(end) and end < start:
             errors.append(FieldError("end_at", "ends before it starts"))
@@ -459,8 +472,7 @@ def display_name(table: str, record: dict[str, Any]) -> str:
 
 def activity_when(activity: dict[str, Any]) -> str:
     """The moment an activity is filed under on a timeline (stored format, sortable)."""
-    return (activity.get("start_at") or activity.get("due_at") or activity.get("created_at")
-            or "")
+    return activity.get("start_at") or activity.get("due_at") or activity.get("created_at") or ""
 
 
 def brief(table: str, record: dict[str, Any], account_name: str = "") -> str:
@@ -468,8 +480,7 @@ def brief(table: str, record: dict[str, Any], account_name: str = "") -> str:
     screen escapes them): a contact's account and email (or city), an account's city (or
     email, or relationship). `account_name` is the contact's account's name."""
     if table == ACCOUNTS:
-        return (record.get("address_city") or record.get("email")
-                or record.get("relationship") or "")
+        return record.get("address_city") or record.get("email") or record.get("relationship") or ""
     if table == CONTACTS:
         where = record.get("email") or record.get("address_city")
         return " · ".join(part for part in (account_name, where) if part)

@@ -35,6 +35,7 @@ class HasTables(Protocol):
 
     tables: Tables
 
+
 # The fields a list search looks in besides the name (a contact's account name is added too).
 SEARCH_FIELDS: dict[str, tuple[str, ...]] = {
     ACCOUNTS: ("account_number", "email", "phone", "address_city", "website"),
@@ -103,11 +104,14 @@ class Indexes:
         self.sort_key: dict[str, dict[str, str]] = {ACCOUNTS: {}, CONTACTS: {}}
         self.folded_name: dict[str, dict[str, str]] = {ACCOUNTS: {}, CONTACTS: {}}
         self.by_name: dict[str, defaultdict[str, set[str]]] = {
-            ACCOUNTS: defaultdict(set), CONTACTS: defaultdict(set)}
+            ACCOUNTS: defaultdict(set),
+            CONTACTS: defaultdict(set),
+        }
         self.by_email: dict[str, defaultdict[str, set[str]]] = {
-            ACCOUNTS: defaultdict(set), CONTACTS: defaultdict(set)}
-        self.by_source_id: dict[str, dict[str, str]] = {
-            ACCOUNTS: {}, CONTACTS: {}, ACTIVITIES: {}}
+            ACCOUNTS: defaultdict(set),
+            CONTACTS: defaultdict(set),
+        }
+        self.by_source_id: dict[str, dict[str, str]] = {ACCOUNTS: {}, CONTACTS: {}, ACTIVITIES: {}}
         self.generation = 0  # bumped on every change: cheap "has anything changed?" for caches
         self._views: dict[str, _SearchView] = {}  # kept in step with `order` once built
         self.inactive: dict[str, set[str]] = {ACCOUNTS: set(), CONTACTS: set()}
@@ -169,8 +173,10 @@ class Indexes:
             regarding = record.get("regarding_id")
             if regarding:
                 self.activities_of[regarding].add(rid)
-            if (record.get("status", "open") == ActivityStatus.OPEN
-                    and record.get("type") in (ActivityType.TASK, ActivityType.APPOINTMENT)):
+            if record.get("status", "open") == ActivityStatus.OPEN and record.get("type") in (
+                ActivityType.TASK,
+                ActivityType.APPOINTMENT,
+            ):
                 self.open_agenda.add(rid)
             return
         if table == ACCOUNTS and record.get("parent_account_id"):
@@ -233,8 +239,11 @@ class Indexes:
         contact = self.tables[CONTACTS].get(rid)
         if contact is None:
             return
-        text = self.folded_name[CONTACTS].get(rid, "") + " " + _haystack(
-            contact, SEARCH_FIELDS[CONTACTS])
+        text = (
+            self.folded_name[CONTACTS].get(rid, "")
+            + " "
+            + _haystack(contact, SEARCH_FIELDS[CONTACTS])
+        )
         account_name = self.folded_name[ACCOUNTS].get(contact.get("account_id") or "")
         if account_name:
             text += " " + account_name
@@ -260,8 +269,9 @@ class Indexes:
                 ids = [rid for rid, hay in zip(view.ids, view.hays, strict=True) if word in hay]
             else:  # the longest word first: it usually leaves the fewest rows for the others
                 first = words[0]
-                matched = [(rid, hay) for rid, hay in zip(view.ids, view.hays, strict=True)
-                           if first in hay]
+                matched = [
+                    (rid, hay) for rid, hay in zip(view.ids, view.hays, strict=True) if first in hay
+                ]
                 for word in words[1:]:
                     matched = [(rid, hay) for rid, hay in matched if word in hay]
                 ids = [rid for rid, _hay in matched]
@@ -279,7 +289,7 @@ class Indexes:
                 ids.sort(key=key)
                 if query.descending:  # records without a value stay last either way
                     filled = [r for r in ids if key(r)[0] == 0]
-                    ids = filled[::-1] + ids[len(filled):]
+                    ids = filled[::-1] + ids[len(filled) :]
             elif query.descending:
                 ids.reverse()
             return ids
@@ -311,11 +321,13 @@ class Indexes:
                 account = accounts.get(records[rid].get("account_id") or "")
                 name = fold(account["name"]) if account else ""
                 return (0 if name else 1, name)
+
             return by_account
 
         def by_field(rid: str) -> tuple[int, str]:
             value = records[rid].get(column) or ""
             return (0 if value else 1, fold(value) if column != "modified_at" else value)
+
         return by_field
 
     def timeline(self, record_id: str, query: TimelineQuery) -> list[Record]:
@@ -337,8 +349,14 @@ class Indexes:
         items.sort(key=lambda a: (activity_when(a), a["id"]), reverse=True)
         return items
 
-    def agenda(self, owner: str | None, now_iso: str, today_end_iso: str,
-               today_start_iso: str, today: str | None = None) -> AgendaBuckets:
+    def agenda(
+        self,
+        owner: str | None,
+        now_iso: str,
+        today_end_iso: str,
+        today_start_iso: str,
+        today: str | None = None,
+    ) -> AgendaBuckets:
         """Open tasks and appointments by when they fall: overdue, today, upcoming.
 
         `today` is the local date (YYYY-MM-DD) that date-only values are compared with; the
@@ -351,8 +369,11 @@ class Indexes:
         for item in items:
             if owner and item.get("owner") != owner:
                 continue
-            when = item.get("due_at") if item.get("type") == ActivityType.TASK \
+            when = (
+                item.get("due_at")
+                if item.get("type") == ActivityType.TASK
                 else item.get("start_at")
+            )
             if not when:
                 buckets.no_date.append(item)
             elif len(when) == 10:  # a date without time: due some time that day
@@ -433,8 +454,13 @@ class Indexes:
                         stack.append(child)
         return found
 
-    def search_activities(self, text: str = "", *, types: Collection[str] | None = None,
-                          statuses: Collection[str] | None = None) -> list[Record]:
+    def search_activities(
+        self,
+        text: str = "",
+        *,
+        types: Collection[str] | None = None,
+        statuses: Collection[str] | None = None,
+    ) -> list[Record]:
         """Activities whose subject and description hold every word of `text`, of those types
         and statuses (None: any), newest first. A scan: activity text has no index (yet)."""
         words = tokens(text)
@@ -445,8 +471,9 @@ class Indexes:
             if statuses is not None and activity.get("status", "open") not in statuses:
                 continue
             if words:
-                haystack = fold(f"{activity.get('subject') or ''} "
-                                f"{activity.get('description') or ''}")
+                haystack = fold(
+                    f"{activity.get('subject') or ''} {activity.get('description') or ''}"
+                )
                 if not all(word in haystack for word in words):
                     continue
             found.append(activity)

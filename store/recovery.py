@@ -106,8 +106,7 @@ def _scan_base(path: Path, rescue: Rescue) -> int | None:
     try:
         data = _read(path)
     except OSError as error:
-        rescue.damage.append(Damage(name, f"cannot be read ({error.strerror}): no records "
-                                          "from it"))
+        rescue.damage.append(Damage(name, f"cannot be read ({error.strerror}): no records from it"))
         return None
     first, _, rest = data.partition(b"\n")
     if not (first.startswith(b'{"meta":') and first.endswith(b",")):
@@ -120,10 +119,20 @@ def _scan_base(path: Path, rescue: Rescue) -> int | None:
                     rescue.tables[table][doc["id"]] = doc
             rescue.schema_version = meta.get("schema_version")
             return int(meta.get("generation", 1))
-        except (orjson.JSONDecodeError, AttributeError, KeyError, StopIteration, TypeError,
-                ValueError) as error:
-            rescue.damage.append(Damage(name, f"is not readable JSON ({error}): no records "
-                                              "from it, only the journals' saves"))
+        except (
+            orjson.JSONDecodeError,
+            AttributeError,
+            KeyError,
+            StopIteration,
+            TypeError,
+            ValueError,
+        ) as error:
+            rescue.damage.append(
+                Damage(
+                    name,
+                    f"is not readable JSON ({error}): no records from it, only the journals' saves",
+                )
+            )
             return None
     generation = None
     sums = None
@@ -134,11 +143,19 @@ def _scan_base(path: Path, rescue: Rescue) -> int | None:
         sums = _parse_checksums(meta.get("checksums"))
         verified = _meta_sum(first + b"\n")
         if verified is not None and verified[0] != verified[1]:
-            rescue.damage.append(Damage(f"{name}, line 1", "the meta table fails its checksum: "
-                                        "its generation may be wrong"))
+            rescue.damage.append(
+                Damage(
+                    f"{name}, line 1",
+                    "the meta table fails its checksum: its generation may be wrong",
+                )
+            )
     except (orjson.JSONDecodeError, AttributeError, KeyError, StopIteration, TypeError):
-        rescue.damage.append(Damage(f"{name}, line 1", "the meta table is damaged: the "
-                                    "journals are read from the oldest one there is"))
+        rescue.damage.append(
+            Damage(
+                f"{name}, line 1",
+                "the meta table is damaged: the journals are read from the oldest one there is",
+            )
+        )
     if not isinstance(generation, int) or isinstance(generation, bool) or generation < 1:
         generation = None
     current: str | None = None
@@ -164,18 +181,29 @@ def _scan_base(path: Path, rescue: Rescue) -> int | None:
             block, block_number = [], block_number + 1
         doc = _document(line)
         if doc is None:
-            rescue.damage.append(Damage(f"{name}, line {line_number:,}",
-                                        f"dropped, not a readable document: {_preview(line)}"))
+            rescue.damage.append(
+                Damage(
+                    f"{name}, line {line_number:,}",
+                    f"dropped, not a readable document: {_preview(line)}",
+                )
+            )
         elif current in rescue.tables:
             rescue.tables[current][doc["id"]] = doc
     if current is not None:
-        rescue.damage.append(Damage(name, f"ends too early, inside {current}: the rest of the "
-                                          "file is lost"))
+        rescue.damage.append(
+            Damage(name, f"ends too early, inside {current}: the rest of the file is lost")
+        )
     return generation
 
 
-def _check_block(path: Path, table: str, block: list[bytes], number: int,
-                 sums: dict[str, list[int]] | None, rescue: Rescue) -> None:
+def _check_block(
+    path: Path,
+    table: str,
+    block: list[bytes],
+    number: int,
+    sums: dict[str, list[int]] | None,
+    rescue: Rescue,
+) -> None:
     expected = None if sums is None else sums.get(table, [])
     if not block or expected is None:
         return
@@ -183,23 +211,31 @@ def _check_block(path: Path, table: str, block: list[bytes], number: int,
         return
     first = number * _BLOCK_LINES + 1
     ids = tuple(doc["id"] for doc in map(_document, block) if doc is not None)
-    rescue.damage.append(Damage(f"{path.name}, {table} {first:,}-{first + len(block) - 1:,}",
-                                "fail their checksum: kept, but check them, they may have been "
-                                "altered", ids))
+    rescue.damage.append(
+        Damage(
+            f"{path.name}, {table} {first:,}-{first + len(block) - 1:,}",
+            "fail their checksum: kept, but check them, they may have been altered",
+            ids,
+        )
+    )
 
 
-def _check_block_count(path: Path, table: str, blocks: int, sums: dict[str, list[int]] | None,
-                       rescue: Rescue) -> None:
+def _check_block_count(
+    path: Path, table: str, blocks: int, sums: dict[str, list[int]] | None, rescue: Rescue
+) -> None:
     expected = None if sums is None else sums.get(table, [])
     if expected is not None and blocks < len(expected):
-        rescue.damage.append(Damage(f"{path.name}, {table}", "has fewer documents than were "
-                                    "written: some are lost"))
+        rescue.damage.append(
+            Damage(f"{path.name}, {table}", "has fewer documents than were written: some are lost")
+        )
 
 
 def _scan_journals(path: Path, generation: int | None, rescue: Rescue) -> None:
-    numbers = sorted(int(match.group(1)) for entry in os.listdir(path.parent)
-                     if entry.startswith(path.name + ".journal-")
-                     and (match := _JOURNAL.search(entry)))
+    numbers = sorted(
+        int(match.group(1))
+        for entry in os.listdir(path.parent)
+        if entry.startswith(path.name + ".journal-") and (match := _JOURNAL.search(entry))
+    )
     if generation is None:
         start = numbers[0] if numbers else 1
     else:
@@ -217,8 +253,7 @@ def _scan_journal(journal: Path, rescue: Rescue) -> None:
     try:
         data = _read(journal)
     except (OSError, StorageError) as error:
-        rescue.damage.append(Damage(journal.name, f"cannot be read ({error}): its saves "
-                                                  "are lost"))
+        rescue.damage.append(Damage(journal.name, f"cannot be read ({error}): its saves are lost"))
         return
     lines = data.split(b"\n")
     torn = lines.pop()  # after the last line end: empty, or an unfinished entry
@@ -231,8 +266,11 @@ def _scan_journal(journal: Path, rescue: Rescue) -> None:
         try:
             ops, _deletion = _parse_entry(line, journal, number)
         except CorruptDatabaseError:
-            rescue.damage.append(Damage(f"{journal.name}, line {number:,}",
-                                        f"dropped, a damaged save: {_preview(line)}"))
+            rescue.damage.append(
+                Damage(
+                    f"{journal.name}, line {number:,}", f"dropped, a damaged save: {_preview(line)}"
+                )
+            )
             continue
         for kind, table, payload in ops:
             if kind == "put":
@@ -240,13 +278,17 @@ def _scan_journal(journal: Path, rescue: Rescue) -> None:
             elif kind == "del":
                 rescue.tables[table].pop(payload, None)
     if torn:
-        rescue.damage.append(Damage(f"{journal.name}, line {len(lines) + 1:,}",
-                                    "dropped, an unfinished save (its writer was stopped "
-                                    "before it was acknowledged)"))
+        rescue.damage.append(
+            Damage(
+                f"{journal.name}, line {len(lines) + 1:,}",
+                "dropped, an unfinished save (its writer was stopped before it was acknowledged)",
+            )
+        )
 
 
-def recover(source: str | os.PathLike[str], target: str | os.PathLike[str], *,
-            user: str | None = None) -> Rescue:
+def recover(
+    source: str | os.PathLike[str], target: str | os.PathLike[str], *, user: str | None = None
+) -> Rescue:
     """Write what `scan(source)` rescues as the new database `target`, which must not exist.
     The source files are only read."""
     from store.service import CRM  # the service imports storage; so must this, lazily

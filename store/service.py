@@ -140,8 +140,7 @@ class _Pending(Mapping[str, Record]):
     """A table as it will be after a batch: its puts over the committed records, less its
     deletes (a reference to a record of the same batch is fine; to one it deletes is not)."""
 
-    def __init__(self, committed: Mapping[str, Record], changed: dict[str, Record | None]
-                 ) -> None:
+    def __init__(self, committed: Mapping[str, Record], changed: dict[str, Record | None]) -> None:
         self.committed, self.changed = committed, changed
 
     def __getitem__(self, record_id: str) -> Record:
@@ -187,8 +186,14 @@ def current_user() -> str:
 class CRM:
     """Accounts, contacts and activities in one database file."""
 
-    def __init__(self, path: str | os.PathLike[str], *, user: str | None = None,
-                 group_writable: bool = False, lock_timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        user: str | None = None,
+        group_writable: bool = False,
+        lock_timeout: float = 10.0,
+    ) -> None:
         self.path = Path(path)
         self.user = user or current_user()
         self._database = Database(path, group_writable=group_writable, lock_timeout=lock_timeout)
@@ -203,8 +208,9 @@ class CRM:
         return crm
 
     @classmethod
-    def open_for_reading(cls, path: str | os.PathLike[str], tables: tuple[str, ...],
-                         **kwargs: Any) -> CRM:
+    def open_for_reading(
+        cls, path: str | os.PathLike[str], tables: tuple[str, ...], **kwargs: Any
+    ) -> CRM:
         """Open with only `tables` read (listing accounts need not parse 250k activities).
         Nothing can be saved through it."""
         crm = cls(path, **kwargs)
@@ -277,8 +283,13 @@ class CRM:
         """Ids of accounts or contacts whose normalised name is `name`'s."""
         return self._indexes.same_name(table, name)
 
-    def search_activities(self, text: str = "", *, types: Collection[str] | None = None,
-                          statuses: Collection[str] | None = None) -> list[Record]:
+    def search_activities(
+        self,
+        text: str = "",
+        *,
+        types: Collection[str] | None = None,
+        statuses: Collection[str] | None = None,
+    ) -> list[Record]:
         """Activities whose subject or description has every word of `text` (any case and
         accent), of those types and statuses (None: any), newest first."""
         return self._indexes.search_activities(text, types=types, statuses=statuses)
@@ -297,12 +308,16 @@ class CRM:
     def agenda(self, owner: str | None = None, now: datetime | None = None) -> AgendaBuckets:
         """Open tasks and appointments of `owner` (None: everyone's) around `now`; "today" is
         the day of `now` in its own time zone (the machine's when `now` is naive or None)."""
-        local_now = now if now is not None and now.tzinfo is not None else \
-            (now or datetime.now()).astimezone()
+        local_now = (
+            now
+            if now is not None and now.tzinfo is not None
+            else (now or datetime.now()).astimezone()
+        )
         start = local_now.replace(hour=0, minute=0, second=0, microsecond=0)
         end = start + timedelta(days=1) - timedelta(seconds=1)
-        return self._indexes.agenda(owner, now_iso(local_now), now_iso(end), now_iso(start),
-                                   start.date().isoformat())
+        return self._indexes.agenda(
+            owner, now_iso(local_now), now_iso(end), now_iso(start), start.date().isoformat()
+        )
 
     def subsidiaries(self, account_id: str) -> list[Record]:
         return self._indexes.subsidiaries(account_id)
@@ -340,16 +355,18 @@ class CRM:
             return by_source
         if table == ACTIVITIES:
             raise NotFoundError(f"no activity with id '{reference}'")
-        ids = (self._indexes.same_name(table, reference)
-               or self._indexes.same_email(table, reference))
+        ids = self._indexes.same_name(table, reference) or self._indexes.same_email(
+            table, reference
+        )
         if len(ids) == 1:
             return next(iter(ids))
         if not ids:
             raise NotFoundError(f"no {SINGULAR[table]} called '{reference}'")
         candidates = self.records(table, sorted(ids))
         listed = ", ".join(f"{display_name(table, r)} ({r['id']})" for r in candidates[:5])
-        raise AmbiguousError(f"'{reference}' names {len(ids)} {table}: {listed}; use an id",
-                             candidates)
+        raise AmbiguousError(
+            f"'{reference}' names {len(ids)} {table}: {listed}; use an id", candidates
+        )
 
     def resolve_regarding(self, reference: str) -> tuple[str, str]:
         """(regarding_type, id) for an account or contact given by id or unique name."""
@@ -369,32 +386,39 @@ class CRM:
         raise AmbiguousError(f"'{reference}' names both an account and a contact; use an id", [])
 
     # ------------------------------------------------------------ writing
-    def create(self, table: str, fields: Record, *, created_at: str | None = None
-               ) -> SaveResult:
+    def create(self, table: str, fields: Record, *, created_at: str | None = None) -> SaveResult:
         """Validate and store a new record. Raises ValidationFailed. `created_at`: the moment
         it was made (a fixture, a migration), else now."""
         result = self.apply(Batch(creates=[Create(table, fields)], stamp=created_at))
         return SaveResult(result.records[0], result.warnings)
 
-    def update(self, table: str, record_id: str, changes: Record,
-               expected_version: int | None = None) -> SaveResult:
+    def update(
+        self, table: str, record_id: str, changes: Record, expected_version: int | None = None
+    ) -> SaveResult:
         """Apply `changes` (None or '' clears a field). With `expected_version`, refuse the save
         with ConflictError if someone else saved the record meanwhile."""
         changes = clean(table, {k: v for k, v in changes.items() if k not in SYSTEM_FIELDS})
         result = self.apply(Batch(updates=[Update(table, record_id, changes, expected_version)]))
         return SaveResult(result.records[0], result.warnings)
 
-    def set_status(self, activity_id: str, status: str, expected_version: int | None = None
-                   ) -> SaveResult:
+    def set_status(
+        self, activity_id: str, status: str, expected_version: int | None = None
+    ) -> SaveResult:
         """Complete, cancel or reopen an activity."""
         return self.update(ACTIVITIES, activity_id, {"status": status}, expected_version)
 
     def log_activity(self, activity_type: str, regarding: str, fields: Record) -> SaveResult:
         """Create an activity regarding an account or contact given by id or name."""
         regarding_type, regarding_id = self.resolve_regarding(regarding)
-        return self.create(ACTIVITIES, {**fields, "type": activity_type,
-                                        "regarding_type": regarding_type,
-                                        "regarding_id": regarding_id})
+        return self.create(
+            ACTIVITIES,
+            {
+                **fields,
+                "type": activity_type,
+                "regarding_type": regarding_type,
+                "regarding_id": regarding_id,
+            },
+        )
 
     def apply(self, batch: Batch) -> BatchResult:
         """Save every item of `batch` or none, as one journal entry (one step to undo later).
@@ -445,19 +469,33 @@ class CRM:
                 found.append((item, ValidationFailed(errors)))
         return found
 
-    def new_record(self, table: str, fields: Record, *, record_id: str | None = None,
-                   created_at: str | None = None, stamp: str | None = None) -> Record:
+    def new_record(
+        self,
+        table: str,
+        fields: Record,
+        *,
+        record_id: str | None = None,
+        created_at: str | None = None,
+        stamp: str | None = None,
+    ) -> Record:
         """The record a create stores: `fields` cleaned, with the defaults (owner, status,
         priority, completion) and the stamps (id, created_*, modified_*, version 1)."""
         stamp = stamp or now_iso()
         fields = self._prepare_new(table, clean(table, fields), stamp)
         record = {k: v for k, v in fields.items() if v is not None and v != ""}
-        record.update(id=record_id or str(ULID()), created_at=created_at or stamp,
-                      created_by=self.user, modified_at=stamp, modified_by=self.user, version=1)
+        record.update(
+            id=record_id or str(ULID()),
+            created_at=created_at or stamp,
+            created_by=self.user,
+            modified_at=stamp,
+            modified_by=self.user,
+            version=1,
+        )
         return record
 
-    def merged_record(self, table: str, current: Record, changes: Record,
-                      stamp: str | None = None) -> Record:
+    def merged_record(
+        self, table: str, current: Record, changes: Record, stamp: str | None = None
+    ) -> Record:
         """The record an update stores: `current` with `changes` (None or '' clears a field),
         the completion rule applied, modified_* stamped and the version one up."""
         stamp = stamp or now_iso()
@@ -471,19 +509,26 @@ class CRM:
                 record[key] = value
         if table == ACTIVITIES:
             _stamp_completion(current, record, stamp)
-        record.update(modified_at=stamp, modified_by=self.user,
-                      version=int(current.get("version", 0)) + 1)
+        record.update(
+            modified_at=stamp, modified_by=self.user, version=int(current.get("version", 0)) + 1
+        )
         return record
 
-    def _batch_ops(self, batch: Batch, tables: Tables, stamp: str
-                   ) -> tuple[list[Op], list[tuple[str, Record]], int]:
+    def _batch_ops(
+        self, batch: Batch, tables: Tables, stamp: str
+    ) -> tuple[list[Op], list[tuple[str, Record]], int]:
         """The journal ops of `batch`, the records its creates and updates put (in their
         order), and how many records its deletes remove."""
         ops: list[Op] = []
         puts: list[tuple[str, Record]] = []
         for create in batch.creates:
-            record = self.new_record(create.table, create.fields, record_id=create.record_id,
-                                     created_at=create.created_at, stamp=stamp)
+            record = self.new_record(
+                create.table,
+                create.fields,
+                record_id=create.record_id,
+                created_at=create.created_at,
+                stamp=stamp,
+            )
             puts.append((create.table, record))
         for update in batch.updates:
             table = update.table
@@ -492,8 +537,10 @@ class CRM:
                 if update.expected_version is not None:
                     raise ConflictError(table, update.changes, None)
                 raise NotFoundError(f"no {SINGULAR[table]} with id '{update.record_id}'")
-            if update.expected_version is not None and \
-                    current.get("version") != update.expected_version:
+            if (
+                update.expected_version is not None
+                and current.get("version") != update.expected_version
+            ):
                 raise ConflictError(table, update.changes, current)
             puts.append((table, self.merged_record(table, current, update.changes, stamp)))
         ops.extend(("put", table, record) for table, record in puts)
@@ -518,15 +565,17 @@ class CRM:
             kind = fields.get("type")
             if not fields.get("status"):
                 planned = kind in (ActivityType.TASK, ActivityType.APPOINTMENT)
-                fields["status"] = (ActivityStatus.OPEN if planned
-                                    else ActivityStatus.COMPLETED).value
+                fields["status"] = (
+                    ActivityStatus.OPEN if planned else ActivityStatus.COMPLETED
+                ).value
             if kind != ActivityType.NOTE:
                 fields["priority"] = fields.get("priority") or "normal"
             _stamp_completion({}, fields, stamp)
         return fields
 
-    def _rules(self, table: str, record: Record, tables: Mapping[str, Mapping[str, Record]]
-               ) -> tuple[list[FieldError], list[str]]:
+    def _rules(
+        self, table: str, record: Record, tables: Mapping[str, Mapping[str, Record]]
+    ) -> tuple[list[FieldError], list[str]]:
         """What is wrong with `record` (its fields first: a reference is only looked at when
         every field is well formed), and the warnings for the user."""
         errors = validate_fields(table, record)
@@ -534,9 +583,9 @@ class CRM:
             return errors, []
         return self._reference_rules(table, record, tables)
 
-    def _reference_rules(self, table: str, record: Record,
-                         tables: Mapping[str, Mapping[str, Record]]
-                         ) -> tuple[list[FieldError], list[str]]:
+    def _reference_rules(
+        self, table: str, record: Record, tables: Mapping[str, Mapping[str, Record]]
+    ) -> tuple[list[FieldError], list[str]]:
         """Reference rules, against the latest committed data with the batch in it."""
         errors: list[FieldError] = []
         warnings: list[str] = []
@@ -544,25 +593,33 @@ class CRM:
             parent_id = record.get("parent_account_id")
             if parent_id:
                 if parent_id == record["id"]:
-                    errors.append(FieldError("parent_account_id",
-                                             "an account cannot be its own parent"))
+                    errors.append(
+                        FieldError("parent_account_id", "an account cannot be its own parent")
+                    )
                 elif parent_id not in tables[ACCOUNTS]:
-                    errors.append(FieldError("parent_account_id",
-                                             f"no account with id '{parent_id}'"))
+                    errors.append(
+                        FieldError("parent_account_id", f"no account with id '{parent_id}'")
+                    )
                 elif self._creates_cycle(record["id"], parent_id, tables):
-                    errors.append(FieldError(
-                        "parent_account_id",
-                        f"'{display_name(ACCOUNTS, tables[ACCOUNTS][parent_id])}' is already "
-                        "below this account: that would make a loop"))
+                    errors.append(
+                        FieldError(
+                            "parent_account_id",
+                            f"'{display_name(ACCOUNTS, tables[ACCOUNTS][parent_id])}' is already "
+                            "below this account: that would make a loop",
+                        )
+                    )
             contact_id = record.get("primary_contact_id")
             if contact_id:
                 contact = tables[CONTACTS].get(contact_id)
                 if contact is None:
-                    errors.append(FieldError("primary_contact_id",
-                                             f"no contact with id '{contact_id}'"))
+                    errors.append(
+                        FieldError("primary_contact_id", f"no contact with id '{contact_id}'")
+                    )
                 elif contact.get("account_id") != record["id"]:
-                    warnings.append(f"primary contact {display_name(CONTACTS, contact)} does "
-                                    "not belong to this account")
+                    warnings.append(
+                        f"primary contact {display_name(CONTACTS, contact)} does "
+                        "not belong to this account"
+                    )
         elif table == CONTACTS:
             account_id = record.get("account_id")
             if account_id and account_id not in tables[ACCOUNTS]:
@@ -570,15 +627,19 @@ class CRM:
         else:
             target_table = REGARDING_TABLE.get(record.get("regarding_type", ""))
             if target_table is None or record.get("regarding_id") not in tables[target_table]:
-                errors.append(FieldError(
-                    "regarding_id",
-                    f"no {record.get('regarding_type', 'record')} with id "
-                    f"'{record.get('regarding_id')}'"))
+                errors.append(
+                    FieldError(
+                        "regarding_id",
+                        f"no {record.get('regarding_type', 'record')} with id "
+                        f"'{record.get('regarding_id')}'",
+                    )
+                )
         return errors, warnings
 
     @staticmethod
-    def _creates_cycle(account_id: str, parent_id: str,
-                       tables: Mapping[str, Mapping[str, Record]]) -> bool:
+    def _creates_cycle(
+        account_id: str, parent_id: str, tables: Mapping[str, Mapping[str, Record]]
+    ) -> bool:
         seen = set()
         current: str | None = parent_id
         while current and current not in seen:
@@ -590,8 +651,10 @@ class CRM:
         return False
 
     def _duplicate_warnings(self, table: str, record: Record) -> list[str]:
-        return [f"possible duplicate of {display_name(table, d)} ({d['id']})"
-                for d in self.duplicates(table, record, exclude=record["id"])]
+        return [
+            f"possible duplicate of {display_name(table, d)} ({d['id']})"
+            for d in self.duplicates(table, record, exclude=record["id"])
+        ]
 
     # ------------------------------------------------------------ deleting
     def dependants(self, table: str, record_id: str) -> dict[str, int]:
@@ -602,21 +665,33 @@ class CRM:
             counts["subsidiaries"] = len(self._indexes.children.get(record_id, ()))
         return {k: v for k, v in counts.items() if v}
 
-    def delete(self, table: str, record_id: str, *, contacts: str | None = None,
-               subsidiaries: str | None = None, activities: str | None = None,
-               expected_version: int | None = None) -> int:
+    def delete(
+        self,
+        table: str,
+        record_id: str,
+        *,
+        contacts: str | None = None,
+        subsidiaries: str | None = None,
+        activities: str | None = None,
+        expected_version: int | None = None,
+    ) -> int:
         """Delete a record. Dependants need an explicit choice, else DependentsError:
         contacts: 'detach' | 'delete'; subsidiaries: 'detach' | 'reparent' (to this account's
         parent); activities: 'delete'. With `expected_version`, refuse with ConflictError if
         the record is no longer at that version (as update). Returns how many were removed."""
-        item = Delete(table, record_id, contacts=contacts, subsidiaries=subsidiaries,
-                      activities=activities, expected_version=expected_version)
+        item = Delete(
+            table,
+            record_id,
+            contacts=contacts,
+            subsidiaries=subsidiaries,
+            activities=activities,
+            expected_version=expected_version,
+        )
         return self.apply(Batch(deletes=[item])).removed
 
     def _delete_ops(self, delete: Delete, tables: Tables, stamp: str) -> list[Op]:
         """The ops of one delete: the record, and what the choices do to its dependants."""
-        table, record_id, expected_version = delete.table, delete.record_id, \
-            delete.expected_version
+        table, record_id, expected_version = delete.table, delete.record_id, delete.expected_version
         record = tables[table].get(record_id)
         if record is None:
             if expected_version is not None:
@@ -624,23 +699,35 @@ class CRM:
             raise NotFoundError(f"no {SINGULAR[table]} with id '{record_id}'")
         if expected_version is not None and record.get("version") != expected_version:
             raise ConflictError(table, {"id": record_id}, record)
-        self._require_choices(table, record_id, delete.contacts, delete.subsidiaries,
-                              delete.activities)
+        self._require_choices(
+            table, record_id, delete.contacts, delete.subsidiaries, delete.activities
+        )
         ops: list[Op] = []
         doomed = {record_id}
         if table == ACCOUNTS:
             for child in self.subsidiaries(record_id):
-                parent = record.get("parent_account_id") if delete.subsidiaries == "reparent" \
-                    else None
-                ops.append(("put", ACCOUNTS, self.merged_record(
-                    ACCOUNTS, child, {"parent_account_id": parent}, stamp)))
+                parent = (
+                    record.get("parent_account_id") if delete.subsidiaries == "reparent" else None
+                )
+                ops.append(
+                    (
+                        "put",
+                        ACCOUNTS,
+                        self.merged_record(ACCOUNTS, child, {"parent_account_id": parent}, stamp),
+                    )
+                )
             for contact in self.contacts_of(record_id):
                 if delete.contacts == "delete":
                     doomed.add(contact["id"])
                     ops.append(("del", CONTACTS, contact["id"]))
                 else:
-                    ops.append(("put", CONTACTS, self.merged_record(
-                        CONTACTS, contact, {"account_id": None}, stamp)))
+                    ops.append(
+                        (
+                            "put",
+                            CONTACTS,
+                            self.merged_record(CONTACTS, contact, {"account_id": None}, stamp),
+                        )
+                    )
         if table == ACTIVITIES:
             ops.append(("del", ACTIVITIES, record_id))
         else:
@@ -656,8 +743,15 @@ class CRM:
                     if account["id"] in puts:
                         puts[account["id"]].pop("primary_contact_id", None)
                     else:
-                        ops.append(("put", ACCOUNTS, self.merged_record(
-                            ACCOUNTS, account, {"primary_contact_id": None}, stamp)))
+                        ops.append(
+                            (
+                                "put",
+                                ACCOUNTS,
+                                self.merged_record(
+                                    ACCOUNTS, account, {"primary_contact_id": None}, stamp
+                                ),
+                            )
+                        )
         return ops
 
     def deleted_by(self, record_id: str) -> Deletion | None:
@@ -665,25 +759,35 @@ class CRM:
         (a delete folded into the base by compaction is not remembered)."""
         return self._database.deleted_by(record_id)
 
-    def _require_choices(self, table: str, record_id: str, contacts: str | None,
-                         subsidiaries: str | None, activities: str | None) -> None:
+    def _require_choices(
+        self,
+        table: str,
+        record_id: str,
+        contacts: str | None,
+        subsidiaries: str | None,
+        activities: str | None,
+    ) -> None:
         counts = self.dependants(table, record_id)
         missing = []
         if counts.get("contacts") and contacts not in ("detach", "delete"):
             missing.append(f"{counted(counts['contacts'], 'contact')} (detach or delete)")
         if counts.get("subsidiaries") and subsidiaries not in ("detach", "reparent"):
-            missing.append(f"{counted(counts['subsidiaries'], 'subsidiary')} "
-                           "(detach or reparent)")
+            missing.append(f"{counted(counts['subsidiaries'], 'subsidiary')} (detach or reparent)")
         doomed_activities = counts.get("activities", 0)
         if contacts == "delete":
-            doomed_activities += sum(len(self._indexes.activities_of.get(c["id"], ()))
-                                     for c in self.contacts_of(record_id))
+            doomed_activities += sum(
+                len(self._indexes.activities_of.get(c["id"], ()))
+                for c in self.contacts_of(record_id)
+            )
         if doomed_activities and activities != "delete":
             missing.append(f"{counted(doomed_activities, 'activity')} (delete)")
         if missing:
             raise DependentsError(
-                f"this {SINGULAR[table]} has " + ", ".join(missing)
-                + ": choose what happens to them, or deactivate it instead", counts)
+                f"this {SINGULAR[table]} has "
+                + ", ".join(missing)
+                + ": choose what happens to them, or deactivate it instead",
+                counts,
+            )
 
     # ------------------------------------------------------------ sync and upkeep
     def refresh(self) -> list[Change]:
@@ -713,26 +817,35 @@ class CRM:
         for account in tables[ACCOUNTS].values():
             parent = account.get("parent_account_id")
             if parent and parent not in tables[ACCOUNTS]:
-                problems.append(Problem(ACCOUNTS, account["id"],
-                                        f"parent_account_id: no account '{parent}'"))
+                problems.append(
+                    Problem(ACCOUNTS, account["id"], f"parent_account_id: no account '{parent}'")
+                )
             elif parent and self._creates_cycle(account["id"], parent, tables):
-                problems.append(Problem(ACCOUNTS, account["id"],
-                                        "parent_account_id: the hierarchy has a loop"))
+                problems.append(
+                    Problem(ACCOUNTS, account["id"], "parent_account_id: the hierarchy has a loop")
+                )
             primary = account.get("primary_contact_id")
             if primary and primary not in tables[CONTACTS]:
-                problems.append(Problem(ACCOUNTS, account["id"],
-                                        f"primary_contact_id: no contact '{primary}'"))
+                problems.append(
+                    Problem(ACCOUNTS, account["id"], f"primary_contact_id: no contact '{primary}'")
+                )
         for contact in tables[CONTACTS].values():
             account_id = contact.get("account_id")
             if account_id and account_id not in tables[ACCOUNTS]:
-                problems.append(Problem(CONTACTS, contact["id"],
-                                        f"account_id: no account '{account_id}'"))
+                problems.append(
+                    Problem(CONTACTS, contact["id"], f"account_id: no account '{account_id}'")
+                )
         for activity in tables[ACTIVITIES].values():
             target = REGARDING_TABLE.get(activity.get("regarding_type", ""))
             if target is None or activity.get("regarding_id") not in tables[target]:
-                problems.append(Problem(ACTIVITIES, activity["id"],
-                                        f"regarding_id: no {activity.get('regarding_type')} "
-                                        f"'{activity.get('regarding_id')}'"))
+                problems.append(
+                    Problem(
+                        ACTIVITIES,
+                        activity["id"],
+                        f"regarding_id: no {activity.get('regarding_type')} "
+                        f"'{activity.get('regarding_id')}'",
+                    )
+                )
         return problems
 
     def close(self) -> None:

@@ -64,8 +64,9 @@ _BLOCK_LINES = 64
 
 
 # What to do about a damaged database, said once for every message that reports one.
-RECOVER_HINT = ("`crm check` lists the damage; `crm recover --to NEW.json` rescues the rest "
-                "into a new database")
+RECOVER_HINT = (
+    "`crm check` lists the damage; `crm recover --to NEW.json` rescues the rest into a new database"
+)
 
 
 class _BaseReplaced(Exception):
@@ -87,8 +88,7 @@ def _open_existing(path: Path, flags: int) -> int:
         fd = os.open(path, flags | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError as error:
         if error.errno == errno.ELOOP:
-            raise StorageError(f"{path} is a symbolic link: not followed; move it away"
-                               ) from error
+            raise StorageError(f"{path} is a symbolic link: not followed; move it away") from error
         raise
     if not stat.S_ISREG(os.fstat(fd).st_mode):
         os.close(fd)
@@ -96,9 +96,13 @@ def _open_existing(path: Path, flags: int) -> int:
     return fd
 
 
-_ODD_FILES = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a named pipe (FIFO)"),
-              (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a device"),
-              (stat.S_ISBLK, "a device"))
+_ODD_FILES = (
+    (stat.S_ISDIR, "a folder"),
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a device"),
+    (stat.S_ISBLK, "a device"),
+)
 
 
 def _refuse_odd_file(path: Path) -> None:
@@ -231,8 +235,14 @@ class Database:
     Thread-safe: every public method takes an internal lock. Readers see committed data only.
     """
 
-    def __init__(self, path: str | os.PathLike[str], *, group_writable: bool = False,
-                 lock_timeout: float = 10.0, compact_threshold: int = 32 * 1024 * 1024) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        group_writable: bool = False,
+        lock_timeout: float = 10.0,
+        compact_threshold: int = 32 * 1024 * 1024,
+    ) -> None:
         self.path = Path(path).expanduser().absolute()
         self.mode = 0o660 if group_writable else 0o600
         self.compact_threshold = compact_threshold
@@ -316,8 +326,10 @@ class Database:
             raise StorageError("this database was opened for reading only")
         self.activities_loaded.wait()
         if self.load_error is not None:
-            raise StorageError(f"the database could not be read completely, so nothing can be "
-                               f"saved: {self.load_error}")
+            raise StorageError(
+                f"the database could not be read completely, so nothing can be "
+                f"saved: {self.load_error}"
+            )
 
     def subscribe(self, listener: ChangeListener) -> None:
         """Call `listener` for every record that changes from now on (in whatever thread)."""
@@ -326,8 +338,9 @@ class Database:
     def _create(self) -> None:
         try:
             # A new folder is as private as the database (the umask only ever removes bits).
-            self.path.parent.mkdir(mode=0o770 if self.mode & 0o060 else 0o700, parents=True,
-                                   exist_ok=True)
+            self.path.parent.mkdir(
+                mode=0o770 if self.mode & 0o060 else 0o700, parents=True, exist_ok=True
+            )
         except OSError as error:
             raise StorageError(f"cannot create {self.path.parent}: {error.strerror}") from error
         with self._locked():
@@ -361,8 +374,9 @@ class Database:
         self.generation = meta["generation"]
         self._offset = self._lines = 0
         self.tables = tables
-        self._pending = {table: self._reader(offset, identity.st_ino)
-                         for table, offset in deferred.items()}
+        self._pending = {
+            table: self._reader(offset, identity.st_ino) for table, offset in deferred.items()
+        }
         if self._pending:
             self.activities_loaded.clear()
         else:
@@ -385,6 +399,7 @@ class Database:
                     raise _BaseReplaced()
                 again.seek(offset)
                 yield from _table_chunks(again, path)
+
         return lines
 
     def _offsets_fit(self, handle: Any, offsets: dict[str, int]) -> bool:
@@ -406,8 +421,9 @@ class Database:
                 return False
         return True
 
-    def _load_line_layout(self, handle: Any, first: bytes, defer: tuple[str, ...]
-                          ) -> tuple[Tables, Record, dict[str, int]]:
+    def _load_line_layout(
+        self, handle: Any, first: bytes, defer: tuple[str, ...]
+    ) -> tuple[Tables, Record, dict[str, int]]:
         """Read a base in our one-document-per-line layout. With the table offsets that meta
         records, a deferred table is not even read past; without them, it is skipped."""
         meta = self._first_line_meta(first)
@@ -421,8 +437,9 @@ class Database:
                     deferred[table] = offsets[table]
                     continue
                 handle.seek(offsets[table])
-                tables[table] = _read_table(_table_chunks(handle, self.path), sums, table,
-                                           self.path)
+                tables[table] = _read_table(
+                    _table_chunks(handle, self.path), sums, table, self.path
+                )
             return tables, meta, deferred
         handle.seek(len(first))  # the offsets were wrong: walk the tables from the start
         while True:
@@ -448,17 +465,21 @@ class Database:
         if sums is not None and sums[0] != sums[1]:
             raise CorruptDatabaseError(
                 f"{self.path} is damaged: its first line (the meta table) fails its checksum. "
-                f"It was left as it was; {RECOVER_HINT}")
+                f"It was left as it was; {RECOVER_HINT}"
+            )
         return meta
 
     def _load_whole(self, data: bytes) -> tuple[Tables, Record]:
         if not data.strip():
-            raise CorruptDatabaseError(f"{self.path} is empty: not a CRM database. "
-                                       "Move it away or choose another file with --db.")
+            raise CorruptDatabaseError(
+                f"{self.path} is empty: not a CRM database. "
+                "Move it away or choose another file with --db."
+            )
         raw = _loads(data, self.path)
         if not isinstance(raw, dict) or META not in raw:
-            raise CorruptDatabaseError(f"{self.path} is a JSON file but not a CRM database "
-                                       "(it has no 'meta' table)")
+            raise CorruptDatabaseError(
+                f"{self.path} is a JSON file but not a CRM database (it has no 'meta' table)"
+            )
         meta = self._parse_meta(raw[META])
         tables: Tables = {t: {} for t in RECORD_TABLES}
         for table in RECORD_TABLES:
@@ -475,17 +496,22 @@ class Database:
         docs = list(raw_meta.values()) if isinstance(raw_meta, dict) else []
         meta = docs[0] if docs and isinstance(docs[0], dict) else None
         if meta is None or not isinstance(meta.get("schema_version"), int):
-            raise CorruptDatabaseError(f"{self.path}: the meta table has no schema_version; "
-                                       f"the file was left as it was. {RECOVER_HINT}")
+            raise CorruptDatabaseError(
+                f"{self.path}: the meta table has no schema_version; "
+                f"the file was left as it was. {RECOVER_HINT}"
+            )
         meta.setdefault("generation", 1)
         if type(meta["generation"]) is not int or meta["generation"] < 1:
-            raise CorruptDatabaseError(f"{self.path}: the meta table's generation is not a "
-                                       f"number; the file was left as it was. {RECOVER_HINT}")
+            raise CorruptDatabaseError(
+                f"{self.path}: the meta table's generation is not a "
+                f"number; the file was left as it was. {RECOVER_HINT}"
+            )
         if meta["schema_version"] > SCHEMA_VERSION:
             raise NewerSchemaError(
                 f"{self.path} was written by a newer version of this CRM (schema "
                 f"{meta['schema_version']}, this program knows {SCHEMA_VERSION}). Upgrade to "
-                "open it; the file was left as it was.")
+                "open it; the file was left as it was."
+            )
         return meta
 
     # ---------------------------------------------------------------- following other writers
@@ -509,16 +535,19 @@ class Database:
                     # A compaction creates the current journal before the next one.
                     raise CorruptDatabaseError(
                         f"{journal} is missing, yet the journal after it exists: saves in it "
-                        f"are lost. Nothing was changed; {RECOVER_HINT}") from None
+                        f"are lost. Nothing was changed; {RECOVER_HINT}"
+                    ) from None
                 if self._offset:
                     raise CorruptDatabaseError(
                         f"{journal} was removed while in use: saves in it are lost. Nothing "
-                        f"was changed; {RECOVER_HINT}") from None
+                        f"was changed; {RECOVER_HINT}"
+                    ) from None
                 return changes  # nothing written in this generation yet
             end = data.rfind(b"\n") + 1  # a torn last line (writer killed) is not ours yet
             if _damaged_tail(data[end:]):
-                raise CorruptDatabaseError(f"{journal} ends in a damaged entry; it was left "
-                                           f"as it was. {RECOVER_HINT}")
+                raise CorruptDatabaseError(
+                    f"{journal} ends in a damaged entry; it was left as it was. {RECOVER_HINT}"
+                )
             for line in data[:end].splitlines():
                 self._lines += 1
                 if not line.strip():
@@ -541,7 +570,8 @@ class Database:
                         return changes
                     raise LockTimeoutError(
                         f"the database is locked by another process for more than "
-                        f"{self._file_lock.timeout:.0f} s; try again") from error
+                        f"{self._file_lock.timeout:.0f} s; try again"
+                    ) from error
                 except OSError:
                     pass  # cannot lock (read-only access): follow as before
                 else:
@@ -560,14 +590,19 @@ class Database:
             names = os.listdir(self.path.parent)
         except OSError:
             return
-        later = sorted(int(n[len(prefix):]) for n in names
-                       if n.startswith(prefix) and n[len(prefix):].isdigit()
-                       and int(n[len(prefix):]) > self.generation + 1)
+        later = sorted(
+            int(n[len(prefix) :])
+            for n in names
+            if n.startswith(prefix)
+            and n[len(prefix) :].isdigit()
+            and int(n[len(prefix) :]) > self.generation + 1
+        )
         if later:
             missing = _journal_path(self.path, self.generation + 1).name
             raise CorruptDatabaseError(
                 f"{self.path}: {missing} is missing, yet {prefix}{later[0]} exists: the saves "
-                f"after the gap would be lost. Nothing was changed; {RECOVER_HINT}")
+                f"after the gap would be lost. Nothing was changed; {RECOVER_HINT}"
+            )
 
     def _base_generation(self) -> int:
         """The generation of the base on disk (ours when it cannot be told from the first line:
@@ -621,7 +656,8 @@ class Database:
         except Timeout as error:
             raise LockTimeoutError(
                 f"the database is locked by another process for more than "
-                f"{self._file_lock.timeout:.0f} s; try again") from error
+                f"{self._file_lock.timeout:.0f} s; try again"
+            ) from error
         except OSError as error:
             raise StorageError(f"cannot lock {self.path}: {error.strerror}") from error
         try:
@@ -629,8 +665,9 @@ class Database:
         finally:
             self._file_lock.release()
 
-    def transact(self, build: Callable[[Tables], list[Op]], *,
-                 deletion: Deletion | None = None) -> list[Change]:
+    def transact(
+        self, build: Callable[[Tables], list[Op]], *, deletion: Deletion | None = None
+    ) -> list[Change]:
         """Commit the ops that `build` returns, atomically and durably.
 
         `build` runs under the write lock after catching up with other writers, so checks it
@@ -663,8 +700,9 @@ class Database:
         if _SEAL not in tail:
             return []
         if _damaged_tail(tail) or not (tail.endswith(b'"}') and _seal_holds(tail)):
-            raise CorruptDatabaseError(f"{journal} ends in a damaged entry; it was left as it "
-                                       f"was. {RECOVER_HINT}")
+            raise CorruptDatabaseError(
+                f"{journal} ends in a damaged entry; it was left as it was. {RECOVER_HINT}"
+            )
         fd = _open_existing(journal, os.O_WRONLY | os.O_APPEND)
         try:
             os.write(fd, b"\n")
@@ -696,20 +734,23 @@ class Database:
                 # here, is cut; a whole entry there would be another writer's save.
                 tail = os.pread(fd, max(0, size - self._offset), self._offset)
                 if size < self._offset or b"\n" in tail or _SEAL in tail:
-                    raise StorageError(f"{journal} changed under the write lock (another "
-                                       "writer?); nothing was saved: try again")
+                    raise StorageError(
+                        f"{journal} changed under the write lock (another "
+                        "writer?); nothing was saved: try again"
+                    )
                 os.ftruncate(fd, self._offset)
             if self._offset and os.pread(fd, 1, self._offset - 1) != b"\n":
                 # The line end we read is gone (bit rot, an edit): our entry would be glued
                 # to the one before, and both lost.
-                raise CorruptDatabaseError(f"{journal} ends in a damaged entry; it was left "
-                                           f"as it was. {RECOVER_HINT}")
+                raise CorruptDatabaseError(
+                    f"{journal} ends in a damaged entry; it was left as it was. {RECOVER_HINT}"
+                )
             if self._offset == 0:
                 _fsync_dir(self.path.parent)
             try:
                 view = memoryview(line)
                 while view:
-                    view = view[os.write(fd, view):]
+                    view = view[os.write(fd, view) :]
                 os.fsync(fd)
             except OSError as error:
                 with suppress(OSError):
@@ -806,8 +847,9 @@ class Database:
         try:
             # An unguessable name, created O_EXCL (mkstemp): a symlink planted at a predictable
             # name can neither receive the database nor become crm.json.
-            fd, name = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp",
-                                        dir=self.path.parent)
+            fd, name = tempfile.mkstemp(
+                prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent
+            )
             temp = Path(name)
             try:
                 os.fchmod(fd, mode)  # the umask must not widen or narrow what was chosen
@@ -833,7 +875,7 @@ class Database:
         lock, makes them: any found now is an orphan). Links are unlinked, never followed."""
         prefix = f".{self.path.name}."
         for orphan in self.path.parent.glob(f"{prefix}*.tmp"):
-            if "." in orphan.name[len(prefix):-len(".tmp")]:
+            if "." in orphan.name[len(prefix) : -len(".tmp")]:
                 continue  # another database's (`crm.json.old`): not ours to remove
             with suppress(OSError):
                 if stat.S_ISREG(os.lstat(orphan).st_mode) or orphan.is_symlink():
@@ -859,16 +901,19 @@ def _parse_offsets(value: Any) -> dict[str, int]:
     if not isinstance(value, str):
         return {}
     try:
-        return {name: int(number) for name, number in
-                (part.split(":", 1) for part in value.split(","))}
+        return {
+            name: int(number) for name, number in (part.split(":", 1) for part in value.split(","))
+        }
     except ValueError:
         return {}
 
 
 def _checksums_placeholder(tables: Tables) -> str:
     blocks = {t: -(-len(tables.get(t, {})) // _BLOCK_LINES) for t in RECORD_TABLES}
-    return " ".join([f"meta={'0' * _SUM_DIGITS}"]
-                    + [f"{t}={'0' * _SUM_DIGITS * blocks[t]}" for t in RECORD_TABLES])
+    return " ".join(
+        [f"meta={'0' * _SUM_DIGITS}"]
+        + [f"{t}={'0' * _SUM_DIGITS * blocks[t]}" for t in RECORD_TABLES]
+    )
 
 
 def _parse_checksums(value: Any) -> dict[str, list[int]] | None:
@@ -883,8 +928,9 @@ def _parse_checksums(value: Any) -> dict[str, list[int]] | None:
         if len(digits) % _SUM_DIGITS:
             return {}
         try:
-            sums[name] = [int(digits[i:i + _SUM_DIGITS], 16)
-                          for i in range(0, len(digits), _SUM_DIGITS)]
+            sums[name] = [
+                int(digits[i : i + _SUM_DIGITS], 16) for i in range(0, len(digits), _SUM_DIGITS)
+            ]
         except ValueError:
             return {}
     return sums
@@ -898,7 +944,7 @@ def _meta_sum(first: bytes) -> tuple[int, int] | None:
         return None
     start += len(b'"checksums":"')
     end = first.index(b'"', start)
-    recorded = first[start + len(b"meta="):start + len(b"meta=") + _SUM_DIGITS]
+    recorded = first[start + len(b"meta=") : start + len(b"meta=") + _SUM_DIGITS]
     blank = first[:start] + b"0" * (end - start) + first[end:]
     try:
         return zlib.crc32(blank), int(recorded, 16)
@@ -926,8 +972,7 @@ def _write_line_layout(out: Any, tables: Tables, meta: Record) -> None:
         blocks: list[int] = []
         crc = 0
         for number, record in enumerate(records.values(), start=1):
-            line = (b'"%d":' % number + orjson.dumps(record)
-                    + (b",\n" if number < last else b"\n"))
+            line = b'"%d":' % number + orjson.dumps(record) + (b",\n" if number < last else b"\n")
             out.write(line)
             crc = zlib.crc32(line, crc)
             if number % _BLOCK_LINES == 0 or number == last:
@@ -938,16 +983,23 @@ def _write_line_layout(out: Any, tables: Tables, meta: Record) -> None:
     out.write(b"}\n")
     end = out.tell()
     offsets_text = ",".join(f"{t}:{offsets[t]:0{_OFFSET_DIGITS}d}" for t in RECORD_TABLES)
-    meta_line = (meta_line[:offsets_at] + offsets_text.encode()
-                 + meta_line[offsets_at + len(offsets_text):])
-    tables_sums = " ".join(f"{t}=" + "".join(f"{c:08x}" for c in sums[t])
-                           for t in RECORD_TABLES)
-    meta_line = (meta_line[:sums_at + len("meta=") + _SUM_DIGITS] + b" " + tables_sums.encode()
-                 + meta_line[sums_at + len(sums_placeholder):])
+    meta_line = (
+        meta_line[:offsets_at] + offsets_text.encode() + meta_line[offsets_at + len(offsets_text) :]
+    )
+    tables_sums = " ".join(f"{t}=" + "".join(f"{c:08x}" for c in sums[t]) for t in RECORD_TABLES)
+    meta_line = (
+        meta_line[: sums_at + len("meta=") + _SUM_DIGITS]
+        + b" "
+        + tables_sums.encode()
+        + meta_line[sums_at + len(sums_placeholder) :]
+    )
     meta_sum = _meta_sum(meta_line)
     assert meta_sum is not None
-    meta_line = (meta_line[:sums_at + len("meta=")] + b"%08x" % meta_sum[0]
-                 + meta_line[sums_at + len("meta=") + _SUM_DIGITS:])
+    meta_line = (
+        meta_line[: sums_at + len("meta=")]
+        + b"%08x" % meta_sum[0]
+        + meta_line[sums_at + len("meta=") + _SUM_DIGITS :]
+    )
     out.seek(0)
     out.write(meta_line)
     out.seek(end)
@@ -955,14 +1007,18 @@ def _write_line_layout(out: Any, tables: Tables, meta: Record) -> None:
 
 def _table_header(line: bytes, path: Path) -> str:
     if not (line.startswith(b'"') and line.endswith(b'":{\n')):
-        raise CorruptDatabaseError(f"{path} is damaged: a table does not start where one "
-                                   f"should. It was left as it was; {RECOVER_HINT}")
+        raise CorruptDatabaseError(
+            f"{path} is damaged: a table does not start where one "
+            f"should. It was left as it was; {RECOVER_HINT}"
+        )
     return line[1:-4].decode()
 
 
 def _truncated(path: Path | None) -> str:
-    return (f"{path} is damaged (it ends too early). It was left as it was; "
-            "restore a backup or move it away.")
+    return (
+        f"{path} is damaged (it ends too early). It was left as it was; "
+        "restore a backup or move it away."
+    )
 
 
 def _table_chunks(handle: Any, path: Path | None = None) -> Iterator[list[bytes]]:
@@ -993,8 +1049,9 @@ def _parse_chunk(lines: list[bytes], path: Path | None = None) -> dict[str, Reco
     return documents
 
 
-def _read_table(chunks: Iterator[list[bytes]], sums: dict[str, list[int]] | None, table: str,
-                path: Path) -> dict[str, Record]:
+def _read_table(
+    chunks: Iterator[list[bytes]], sums: dict[str, list[int]] | None, table: str, path: Path
+) -> dict[str, Record]:
     """A table's documents by id, each block of lines checked against its recorded CRC-32:
     a flipped byte could otherwise change an id, or a name, silently."""
     expected = None if sums is None else sums.get(table)
@@ -1005,27 +1062,32 @@ def _read_table(chunks: Iterator[list[bytes]], sums: dict[str, list[int]] | None
     for chunk in chunks:
         if expected is not None:
             for start in range(0, len(chunk), _BLOCK_LINES):
-                lines = chunk[start:start + _BLOCK_LINES]
+                lines = chunk[start : start + _BLOCK_LINES]
                 if block >= len(expected) or zlib.crc32(b"".join(lines)) != expected[block]:
                     raise CorruptDatabaseError(_checksum_failure(path, table, block, lines))
                 block += 1
         for doc in _parse_chunk(chunk, path).values():
             if not isinstance(doc, dict) or type(doc.get("id")) is not str:
-                raise CorruptDatabaseError(f"{path} is damaged: a document in {table} has no "
-                                           f"id. It was left as it was; {RECOVER_HINT}")
+                raise CorruptDatabaseError(
+                    f"{path} is damaged: a document in {table} has no "
+                    f"id. It was left as it was; {RECOVER_HINT}"
+                )
             records[doc["id"]] = doc
     if expected is not None and block != len(expected):
         raise CorruptDatabaseError(
             f"{path} is damaged: {table} has {counted(block, 'block')} of documents where "
             f"{counted(len(expected), 'block')} were written. It was left as it was; "
-            f"{RECOVER_HINT}")
+            f"{RECOVER_HINT}"
+        )
     return records
 
 
 def _checksum_failure(path: Path, table: str, block: int, lines: list[bytes]) -> str:
     first = block * _BLOCK_LINES + 1
-    return (f"{path} is damaged: {table} {first:,}-{first + len(lines) - 1:,} fail their "
-            f"checksum (bit rot, or an edit by hand). It was left as it was; {RECOVER_HINT}")
+    return (
+        f"{path} is damaged: {table} {first:,}-{first + len(lines) - 1:,} fail their "
+        f"checksum (bit rot, or an edit by hand). It was left as it was; {RECOVER_HINT}"
+    )
 
 
 def _loads(data: bytes, path: Path | None) -> Any:
@@ -1034,7 +1096,8 @@ def _loads(data: bytes, path: Path | None) -> Any:
     except orjson.JSONDecodeError as error:
         raise CorruptDatabaseError(
             f"{path} is damaged (not valid JSON: {error}). It was left as it was; "
-            "restore a backup or move it away.") from error
+            "restore a backup or move it away."
+        ) from error
 
 
 # Every journal entry ends with the CRC-32 of what precedes it: `{"ops":[...],"crc":"XXXXXXXX"}`.
@@ -1051,10 +1114,10 @@ def _seal_holds(line: bytes) -> bool:
     """False when the entry's checksum is wrong. Entries written before checksums have none,
     and so does one whose `crc` key itself was flipped: then its ops are as written."""
     line = line.rstrip(b"\n")
-    if not line.endswith(b'"}') or line[-_SEAL_LENGTH:-_SUM_DIGITS - 2] != _SEAL:
+    if not line.endswith(b'"}') or line[-_SEAL_LENGTH : -_SUM_DIGITS - 2] != _SEAL:
         return True
     try:
-        return zlib.crc32(line[:-_SEAL_LENGTH]) == int(line[-_SUM_DIGITS - 2:-2], 16)
+        return zlib.crc32(line[:-_SEAL_LENGTH]) == int(line[-_SUM_DIGITS - 2 : -2], 16)
     except ValueError:
         return False
 
@@ -1074,15 +1137,15 @@ def _valid_op(op: Any) -> bool:
         return False
     kind, table, payload = op
     if kind == "put":
-        return table in RECORD_TABLES and isinstance(payload, dict) and \
-            type(payload.get("id")) is str
+        return (
+            table in RECORD_TABLES and isinstance(payload, dict) and type(payload.get("id")) is str
+        )
     if kind == "del":
         return table in RECORD_TABLES and type(payload) is str
     return kind == "reset" and type(payload) is int
 
 
-def _parse_entry(line: bytes, journal: Path, number: int = 0
-                 ) -> tuple[list[Op], Deletion | None]:
+def _parse_entry(line: bytes, journal: Path, number: int = 0) -> tuple[list[Op], Deletion | None]:
     """An entry's ops, and who deleted what it deletes (entries of other writers, or written
     before deletes named their user, say nothing: None). `number`: its line, for the message."""
     try:
@@ -1097,5 +1160,6 @@ def _parse_entry(line: bytes, journal: Path, number: int = 0
         return [(kind, table, payload) for kind, table, payload in ops], deletion
     except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as error:
         where = f"{journal}, line {number:,}," if number else f"{journal}"
-        raise CorruptDatabaseError(f"{where} is damaged; it was left as it was. "
-                                   f"{RECOVER_HINT}") from error
+        raise CorruptDatabaseError(
+            f"{where} is damaged; it was left as it was. {RECOVER_HINT}"
+        ) from error

@@ -6,14 +6,30 @@ import re
 import unicodedata
 
 # Letters that NFKD does not decompose but people type without the accent.
-_FOLD = {"ø": "o", "đ": "d", "ł": "l", "ß": "ss", "æ": "ae", "œ": "oe", "þ": "th", "ı": "i",
-         "ħ": "h", "ð": "d"}
+_FOLD = {
+    "ø": "o",
+    "đ": "d",
+    "ł": "l",
+    "ß": "ss",
+    "æ": "ae",
+    "œ": "oe",
+    "þ": "th",
+    "ı": "i",
+    "ħ": "h",
+    "ð": "d",
+}
 # One str.translate table: drop accents and every other combining mark (Hebrew and Arabic
 # points, Indic signs...), replace the letters above. Three times faster than a regex sub.
 _STRIP = dict.fromkeys(
     [c for c in range(0x1F000) if unicodedata.combining(chr(c))]
-    + [*range(0x300, 0x370), *range(0x1AB0, 0x1B00), *range(0x1DC0, 0x1E00),
-       *range(0x20D0, 0x2100), *range(0xFE20, 0xFE30)])
+    + [
+        *range(0x300, 0x370),
+        *range(0x1AB0, 0x1B00),
+        *range(0x1DC0, 0x1E00),
+        *range(0x20D0, 0x2100),
+        *range(0xFE20, 0xFE30),
+    ]
+)
 _STRIP.update({ord(letter): plain for letter, plain in _FOLD.items()})
 _NOT_WORD = re.compile(r"[^\w ]+|_+")
 
@@ -50,8 +66,7 @@ def name_key(text: str) -> str:
 # overrides and isolates, line/paragraph separators and lone surrogates (which cannot even be
 # encoded). Every screen and every line the CLI prints shows them, never sends them.
 UNSAFE_CHARACTERS = (
-    "\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069"
-    "\ud800-\udfff"
+    "\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff"
 )
 UNSAFE = re.compile(f"[{UNSAFE_CHARACTERS}]")
 
@@ -89,9 +104,21 @@ def _picture(code: int) -> str:
 
 # One symbol per character: text keeps its length, so cursor positions and selections in an
 # edited value stay where they are while the value itself is untouched.
-_PICTURES = {code: _picture(code) for code in
-             [*range(0x00, 0x20), *range(0x7F, 0xA0), 0x061C, 0x200E, 0x200F, 0x2028,
-              0x2029, *range(0x202A, 0x202F), *range(0x2066, 0x206A), *range(0xD800, 0xE000)]}
+_PICTURES = {
+    code: _picture(code)
+    for code in [
+        *range(0x00, 0x20),
+        *range(0x7F, 0xA0),
+        0x061C,
+        0x200E,
+        0x200F,
+        0x2028,
+        0x2029,
+        *range(0x202A, 0x202F),
+        *range(0x2066, 0x206A),
+        *range(0xD800, 0xE000),
+    ]
+}
 _PICTURES_KEEP_LAYOUT = {code: pic for code, pic in _PICTURES.items() if code not in (9, 10)}
 
 

@@ -62,8 +62,10 @@ class CrmStorage(Storage):
 
     def given(self, table: str) -> dict[int, Document]:
         """The table as a read gives it: the CRM's own (unchanging) record objects by doc id."""
-        return {self._doc_id(table, record_id): record
-                for record_id, record in self.crm.all(table).items()}
+        return {
+            self._doc_id(table, record_id): record
+            for record_id, record in self.crm.all(table).items()
+        }
 
     def _doc_id(self, table: str, record_id: str) -> int:
         doc_id = self._doc_ids[table].get(record_id)
@@ -92,12 +94,15 @@ class CrmStorage(Storage):
         """The saves that turn what TinyDB read into `data`, and the doc id of each create."""
         unknown = sorted(set(data) - {META, *RECORD_TABLES})
         if unknown:
-            raise WriteRefused(f"the CRM has no table {', '.join(map(repr, unknown))}; its "
-                               f"tables are {', '.join(RECORD_TABLES)}")
+            raise WriteRefused(
+                f"the CRM has no table {', '.join(map(repr, unknown))}; its "
+                f"tables are {', '.join(RECORD_TABLES)}"
+            )
         dropped = [t for t in RECORD_TABLES if t not in data]
         if dropped:
-            raise WriteRefused(f"a table cannot be dropped ({', '.join(dropped)}); remove its "
-                               "records instead")
+            raise WriteRefused(
+                f"a table cannot be dropped ({', '.join(dropped)}); remove its records instead"
+            )
         reading = data if isinstance(data, _Reading) else None
         if (reading.opened(META) if reading else True) and data[META] != _meta():
             raise WriteRefused("the meta table belongs to the CRM and cannot be written")
@@ -114,20 +119,26 @@ class CrmStorage(Storage):
                     doc_ids.append(doc_id)
                 elif doc != old:
                     batch.updates.append(self._update(table, old, doc))
-            batch.deletes.extend(Delete(table, old["id"], expected_version=old.get("version"))
-                                 for doc_id, old in before.items() if doc_id not in written)
+            batch.deletes.extend(
+                Delete(table, old["id"], expected_version=old.get("version"))
+                for doc_id, old in before.items()
+                if doc_id not in written
+            )
         return batch, doc_ids
 
     def _create(self, table: str, doc_id: int, doc: Document) -> Create:
         if doc_id in self._record_ids[table]:
             # A doc id this session gave a record that is gone now: a new record must not
             # take it, or a script holding the old doc id would find a stranger.
-            raise WriteRefused(f"doc id {doc_id} belonged to a deleted {SINGULAR[table]}; "
-                               "insert without a doc id")
+            raise WriteRefused(
+                f"doc id {doc_id} belonged to a deleted {SINGULAR[table]}; insert without a doc id"
+            )
         fixed = [name for name in _SET_BY_CRM if name in doc]
         if fixed:
-            raise WriteRefused(f"{', '.join(fixed)} of a new {SINGULAR[table]} are set by the "
-                               "CRM; insert the record without them")
+            raise WriteRefused(
+                f"{', '.join(fixed)} of a new {SINGULAR[table]} are set by the "
+                "CRM; insert the record without them"
+            )
         return Create(table, dict(doc))
 
     @staticmethod
@@ -138,13 +149,16 @@ class CrmStorage(Storage):
                 # A document read before someone saved it, written back whole: the version it
                 # carries is the one the script read, and the service refuses it as stale.
                 return Update(table, old["id"], {}, version)
-            raise WriteRefused(f"version of a {SINGULAR[table]} is counted by the CRM; "
-                               "leave it as read")
+            raise WriteRefused(
+                f"version of a {SINGULAR[table]} is counted by the CRM; leave it as read"
+            )
         changed = [name for name in SYSTEM_FIELDS if doc.get(name) != old.get(name)]
         if changed:
-            raise WriteRefused(f"{', '.join(changed)} of a {SINGULAR[table]} "
-                               f"{'is' if len(changed) == 1 else 'are'} kept by the CRM and "
-                               "cannot be changed")
+            raise WriteRefused(
+                f"{', '.join(changed)} of a {SINGULAR[table]} "
+                f"{'is' if len(changed) == 1 else 'are'} kept by the CRM and "
+                "cannot be changed"
+            )
         changes = {name: value for name, value in doc.items() if value != old.get(name)}
         changes.update((name, None) for name in old if name not in doc)
         return Update(table, old["id"], changes, version)
@@ -180,8 +194,9 @@ class _Reading(MutableMapping[str, dict[str, Document]]):
             else:
                 self._before[table] = self._storage.given(table)
                 # Copies: TinyDB changes documents in place before it writes them back.
-                self._tables[table] = {str(doc_id): dict(record)
-                                       for doc_id, record in self._before[table].items()}
+                self._tables[table] = {
+                    str(doc_id): dict(record) for doc_id, record in self._before[table].items()
+                }
         return self._tables[table]
 
     def __setitem__(self, table: str, documents: dict[str, Document]) -> None:

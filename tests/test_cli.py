@@ -73,24 +73,74 @@ def load(path: Path) -> CRM:
 @pytest.fixture
 def sample(db: Path) -> dict[str, str]:
     """Acme (customer, Oslo) > Sub Co; Ada at Acme; a task on Ada, a call on Sub Co."""
-    ids = {"acme": ok("add", "account", "--name", "Acme Ltd", "--relationship", "customer",
-                      "--city", "Oslo", "--email", "info@acme.example")}
+    ids = {
+        "acme": ok(
+            "add",
+            "account",
+            "--name",
+            "Acme Ltd",
+            "--relationship",
+            "customer",
+            "--city",
+            "Oslo",
+            "--email",
+            "info@acme.example",
+        )
+    }
     ids["sub"] = ok("add", "account", "--name", "Sub Co", "--parent", "Acme Ltd")
-    ids["ada"] = ok("add", "contact", "--first-name", "Ada", "--last-name", "Lovelace",
-                    "--account", "acme ltd", "--email", "ADA@example.org", "--job-title", "CTO")
-    ids["task"] = ok("log", "task", "--regarding", "Ada Lovelace", "--subject", "Send quote",
-                     "--due", "+2d")
-    ids["call"] = ok("log", "call", "--regarding", ids["sub"], "--subject", "Intro call",
-                     "--start", "2026-01-05 10:00", "--direction", "outgoing")
+    ids["ada"] = ok(
+        "add",
+        "contact",
+        "--first-name",
+        "Ada",
+        "--last-name",
+        "Lovelace",
+        "--account",
+        "acme ltd",
+        "--email",
+        "ADA@example.org",
+        "--job-title",
+        "CTO",
+    )
+    ids["task"] = ok(
+        "log", "task", "--regarding", "Ada Lovelace", "--subject", "Send quote", "--due", "+2d"
+    )
+    ids["call"] = ok(
+        "log",
+        "call",
+        "--regarding",
+        ids["sub"],
+        "--subject",
+        "Intro call",
+        "--start",
+        "2026-01-05 10:00",
+        "--direction",
+        "outgoing",
+    )
     return ids
 
 
 # ---------------------------------------------------------------------------- help & database
 
 
-COMMANDS = [[], ["add"], ["add", "account"], ["add", "contact"], ["edit"], ["log"], ["done"],
-            ["cancel"], ["reopen"], ["delete"], ["list"], ["show"], ["agenda"], ["check"],
-            ["compact"], ["demo"]]
+COMMANDS = [
+    [],
+    ["add"],
+    ["add", "account"],
+    ["add", "contact"],
+    ["edit"],
+    ["log"],
+    ["done"],
+    ["cancel"],
+    ["reopen"],
+    ["delete"],
+    ["list"],
+    ["show"],
+    ["agenda"],
+    ["check"],
+    ["compact"],
+    ["demo"],
+]
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "crm")
@@ -101,11 +151,32 @@ def test_every_command_has_help(command: list[str]) -> None:
 
 
 def test_add_account_prints_the_id_and_stores_it(db: Path) -> None:
-    account_id = ok("add", "account", "--name", "Acme Ltd", "--phone", "+47 22 33 44 55",
-                    "--street1", "Storgata 1", "--postal-code", "0155", "--country", "Norway",
-                    "--website", "acme.example", "--account-number", "A-1",
-                    "--industry", "Widgets", "--description", "Makes widgets",
-                    "--status", "inactive", "--relationship", "Partner")
+    account_id = ok(
+        "add",
+        "account",
+        "--name",
+        "Acme Ltd",
+        "--phone",
+        "+47 22 33 44 55",
+        "--street1",
+        "Storgata 1",
+        "--postal-code",
+        "0155",
+        "--country",
+        "Norway",
+        "--website",
+        "acme.example",
+        "--account-number",
+        "A-1",
+        "--industry",
+        "Widgets",
+        "--description",
+        "Makes widgets",
+        "--status",
+        "inactive",
+        "--relationship",
+        "Partner",
+    )
     record = load(db).get(ACCOUNTS, account_id)
     assert record["name"] == "Acme Ltd"
     assert record["address_line1"] == "Storgata 1"
@@ -120,16 +191,20 @@ def test_db_option_before_or_after_the_subcommand(tmp_path: Path, where: str) ->
     path = tmp_path / "chosen.json"
     command = ["add", "account", "--name", "Acme"]
     option = ["--db", str(path)]
-    args = {"before": option + command, "after": command + option,
-            "between": command[:1] + option + command[1:]}[where]
+    args = {
+        "before": option + command,
+        "after": command + option,
+        "between": command[:1] + option + command[1:],
+    }[where]
     account_id = ok(*args)
     assert load(path).get(ACCOUNTS, account_id)["name"] == "Acme"
     assert account_id in ok("list", "accounts", "--db", str(path))
     assert account_id in ok("--db", str(path), "list", "accounts")
 
 
-def test_crm_db_environment_and_the_default_path(tmp_path: Path,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_crm_db_environment_and_the_default_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     env_path = tmp_path / "env.json"
     monkeypatch.setenv("CRM_DB", str(env_path))
     first = ok("add", "account", "--name", "From env")
@@ -146,8 +221,9 @@ def test_crm_db_environment_and_the_default_path(tmp_path: Path,
 
 def test_user_and_group_options(tmp_path: Path) -> None:
     path = tmp_path / "shared.json"
-    account_id = ok("--group", "add", "account", "--name", "Acme", "--db", str(path),
-                    "--user", "bob")
+    account_id = ok(
+        "--group", "add", "account", "--name", "Acme", "--db", str(path), "--user", "bob"
+    )
     record = load(path).get(ACCOUNTS, account_id)
     assert record["created_by"] == "bob" and record["owner"] == "bob"
     assert path.stat().st_mode & 0o777 == 0o660
@@ -159,8 +235,9 @@ def test_user_and_group_options(tmp_path: Path) -> None:
 # ---------------------------------------------------------------------------- add & errors
 
 
-def test_add_contact_with_account_by_name_and_duplicate_warning(sample: dict[str, str],
-                                                                db: Path) -> None:
+def test_add_contact_with_account_by_name_and_duplicate_warning(
+    sample: dict[str, str], db: Path
+) -> None:
     contact = load(db).get(CONTACTS, sample["ada"])
     assert contact["account_id"] == sample["acme"]
     assert contact["email"] == "ada@example.org"
@@ -173,36 +250,69 @@ def test_add_contact_with_account_by_name_and_duplicate_warning(sample: dict[str
 def test_primary_contact_warning(sample: dict[str, str]) -> None:
     result = run("edit", sample["sub"], "--primary-contact", "Ada Lovelace")
     assert result.exit_code == 0
-    assert result.stderr.strip() == ("warning: primary contact Ada Lovelace does not belong "
-                                     "to this account")
+    assert result.stderr.strip() == (
+        "warning: primary contact Ada Lovelace does not belong to this account"
+    )
 
 
-@pytest.mark.parametrize(("args", "expected"), [
-    (["add", "account", "--name", "X", "--email", "bad"],
-     "error: email: 'bad' is not an email address"),
-    (["add", "account", "--industry", "none"], "error: name: is required"),
-    (["add", "account", "--name", "X", "--parent", "Nope"],
-     "error: parent: no account called 'Nope'"),
-    (["add", "account", "--name", "X", "--primary-contact", "Nobody"],
-     "error: primary-contact: no contact called 'Nobody'"),
-    (["add", "contact", "--job-title", "CEO"],
-     "error: last-name: a first name or a last name is required"),
-    (["add", "contact", "--last-name", "X", "--account", "Nope"],
-     "error: account: no account called 'Nope'"),
-    (["add", "contact", "--last-name", "X", "--phone", "call me"], "error: phone: "),
-    (["add", "account", "--name", "X", "--website", "not a site"], "error: website: "),
-    (["add", "account", "--name", "two\nlines"], "error: name: must be a single line"),
-    (["log", "task", "--regarding", "Nobody", "--subject", "x"],
-     "error: regarding: no account or contact called 'Nobody'"),
-    (["log", "task", "--regarding", "Acme Ltd"], "error: subject: is required"),
-    (["log", "note", "--regarding", "Acme Ltd"], "error: description: a note needs some text"),
-    (["log", "task", "--regarding", "Acme Ltd", "--subject", "x", "--due", "someday"],
-     "error: due: can't read 'someday' as a date"),
-    (["log", "appointment", "--regarding", "Acme Ltd", "--subject", "x", "--start",
-      "2026-12-03 14:00", "--end", "-1h"], "error: end: ends before it starts"),
-    (["show", "nothing-like-this"], "error: no account or contact or activity with id or "
-                                    "name 'nothing-like-this'"),
-])
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (
+            ["add", "account", "--name", "X", "--email", "bad"],
+            "error: email: 'bad' is not an email address",
+        ),
+        (["add", "account", "--industry", "none"], "error: name: is required"),
+        (
+            ["add", "account", "--name", "X", "--parent", "Nope"],
+            "error: parent: no account called 'Nope'",
+        ),
+        (
+            ["add", "account", "--name", "X", "--primary-contact", "Nobody"],
+            "error: primary-contact: no contact called 'Nobody'",
+        ),
+        (
+            ["add", "contact", "--job-title", "CEO"],
+            "error: last-name: a first name or a last name is required",
+        ),
+        (
+            ["add", "contact", "--last-name", "X", "--account", "Nope"],
+            "error: account: no account called 'Nope'",
+        ),
+        (["add", "contact", "--last-name", "X", "--phone", "call me"], "error: phone: "),
+        (["add", "account", "--name", "X", "--website", "not a site"], "error: website: "),
+        (["add", "account", "--name", "two\nlines"], "error: name: must be a single line"),
+        (
+            ["log", "task", "--regarding", "Nobody", "--subject", "x"],
+            "error: regarding: no account or contact called 'Nobody'",
+        ),
+        (["log", "task", "--regarding", "Acme Ltd"], "error: subject: is required"),
+        (["log", "note", "--regarding", "Acme Ltd"], "error: description: a note needs some text"),
+        (
+            ["log", "task", "--regarding", "Acme Ltd", "--subject", "x", "--due", "someday"],
+            "error: due: can't read 'someday' as a date",
+        ),
+        (
+            [
+                "log",
+                "appointment",
+                "--regarding",
+                "Acme Ltd",
+                "--subject",
+                "x",
+                "--start",
+                "2026-12-03 14:00",
+                "--end",
+                "-1h",
+            ],
+            "error: end: ends before it starts",
+        ),
+        (
+            ["show", "nothing-like-this"],
+            "error: no account or contact or activity with id or name 'nothing-like-this'",
+        ),
+    ],
+)
 def test_errors_name_the_field(sample: dict[str, str], args: list[str], expected: str) -> None:
     assert fails(*args).startswith(expected)
 
@@ -215,7 +325,8 @@ def test_ambiguous_name_and_cycle(sample: dict[str, str]) -> None:
     cycle = fails("edit", sample["acme"], "--parent", "Sub Co")
     assert cycle.startswith("error: parent: 'Sub Co' is already below this account")
     assert fails("edit", sample["acme"], "--parent", sample["acme"]) == (
-        "error: parent: an account cannot be its own parent")
+        "error: parent: an account cannot be its own parent"
+    )
 
 
 def test_usage_errors_keep_clicks_message(db: Path) -> None:
@@ -242,8 +353,21 @@ def test_storage_errors_are_one_line(tmp_path: Path) -> None:
 
 
 def test_edit_sets_clears_and_prints_the_id(sample: dict[str, str], db: Path) -> None:
-    assert ok("edit", sample["acme"], "--phone", "+47 1234 5678", "--city", "Bergen",
-              "--clear", "email", "--clear", "relationship") == sample["acme"]
+    assert (
+        ok(
+            "edit",
+            sample["acme"],
+            "--phone",
+            "+47 1234 5678",
+            "--city",
+            "Bergen",
+            "--clear",
+            "email",
+            "--clear",
+            "relationship",
+        )
+        == sample["acme"]
+    )
     record = load(db).get(ACCOUNTS, sample["acme"])
     assert record["phone"] == "+47 1234 5678"
     assert record["address_city"] == "Bergen"
@@ -258,30 +382,55 @@ def test_edit_sets_clears_and_prints_the_id(sample: dict[str, str], db: Path) ->
 
 def test_edit_errors(sample: dict[str, str]) -> None:
     assert fails("edit", sample["acme"], "--first-name", "X") == (
-        "error: first-name: is not a field of accounts")
+        "error: first-name: is not a field of accounts"
+    )
     assert fails("edit", sample["acme"], "--clear", "mobile") == (
-        "error: mobile: is not a field of accounts")
+        "error: mobile: is not a field of accounts"
+    )
     assert fails("edit", sample["acme"], "--phone", "1234", "--clear", "phone") == (
-        "error: phone: is both set and cleared")
+        "error: phone: is both set and cleared"
+    )
     assert fails("edit", sample["acme"], "--status", "gone").startswith(
-        "error: status: 'gone' is not one of: active, inactive")
+        "error: status: 'gone' is not one of: active, inactive"
+    )
     assert fails("edit", sample["acme"], "--email", "x@") == (
-        "error: email: 'x@' is not an email address")
+        "error: email: 'x@' is not an email address"
+    )
     assert fails("edit", sample["acme"], "--regarding", "Sub Co") == (
-        "error: regarding: is not a field of accounts")
+        "error: regarding: is not a field of accounts"
+    )
     assert run("edit", sample["acme"]).exit_code == 2  # nothing to change
 
 
 def test_edit_activity(sample: dict[str, str], db: Path) -> None:
-    ok("edit", sample["task"], "--due", "2026-12-03", "--priority", "high",
-       "--regarding", "Acme Ltd", "--description", "-", input="line one\nline two\n")
+    ok(
+        "edit",
+        sample["task"],
+        "--due",
+        "2026-12-03",
+        "--priority",
+        "high",
+        "--regarding",
+        "Acme Ltd",
+        "--description",
+        "-",
+        input="line one\nline two\n",
+    )
     task = load(db).get(ACTIVITIES, sample["task"])
     assert task["due_at"] == "2026-12-03"
     assert task["priority"] == "high"
     assert (task["regarding_type"], task["regarding_id"]) == ("account", sample["acme"])
     assert task["description"] == "line one\nline two"
-    meeting = ok("log", "appointment", "--regarding", "Acme Ltd", "--subject", "Demo",
-                 "--start", "2026-12-03 14:00")
+    meeting = ok(
+        "log",
+        "appointment",
+        "--regarding",
+        "Acme Ltd",
+        "--subject",
+        "Demo",
+        "--start",
+        "2026-12-03 14:00",
+    )
     ok("edit", meeting, "--end", "+2h")  # an end is read relative to the stored start
     stored = load(db).get(ACTIVITIES, meeting)
     assert from_storage(stored["end_at"]) - from_storage(stored["start_at"]) == timedelta(hours=2)
@@ -292,15 +441,61 @@ def test_edit_activity(sample: dict[str, str], db: Path) -> None:
 
 def test_log_every_type(sample: dict[str, str], db: Path) -> None:
     note = ok("log", "note", "--regarding", "Acme Ltd", "--description", "Met at the fair")
-    email = ok("log", "email", "--regarding", "Ada Lovelace", "--subject", "Quote",
-               "--from", "me@example.org", "--to", "ada@example.org", "--direction",
-               "outgoing")
-    call = ok("log", "CALL", "--regarding", "Sub Co", "--subject", "Ring",
-              "--phone-number", "+47 555 1234", "--direction", "incoming")
-    meeting = ok("log", "appointment", "--regarding", "Acme Ltd", "--subject", "Demo",
-                 "--start", "2026-12-03 14:00", "--end", "+90m", "--location", "HQ")
-    day = ok("log", "appointment", "--regarding", "Acme Ltd", "--subject", "Fair",
-             "--start", "2026-12-10", "--all-day", "--owner", "bob", "--status", "canceled")
+    email = ok(
+        "log",
+        "email",
+        "--regarding",
+        "Ada Lovelace",
+        "--subject",
+        "Quote",
+        "--from",
+        "me@example.org",
+        "--to",
+        "ada@example.org",
+        "--direction",
+        "outgoing",
+    )
+    call = ok(
+        "log",
+        "CALL",
+        "--regarding",
+        "Sub Co",
+        "--subject",
+        "Ring",
+        "--phone-number",
+        "+47 555 1234",
+        "--direction",
+        "incoming",
+    )
+    meeting = ok(
+        "log",
+        "appointment",
+        "--regarding",
+        "Acme Ltd",
+        "--subject",
+        "Demo",
+        "--start",
+        "2026-12-03 14:00",
+        "--end",
+        "+90m",
+        "--location",
+        "HQ",
+    )
+    day = ok(
+        "log",
+        "appointment",
+        "--regarding",
+        "Acme Ltd",
+        "--subject",
+        "Fair",
+        "--start",
+        "2026-12-10",
+        "--all-day",
+        "--owner",
+        "bob",
+        "--status",
+        "canceled",
+    )
     crm = load(db)
     assert crm.get(ACTIVITIES, note)["type"] == "note"
     assert crm.get(ACTIVITIES, email)["email_from"] == "me@example.org"
@@ -320,10 +515,13 @@ def test_log_every_type(sample: dict[str, str], db: Path) -> None:
 
 def test_dates_are_parsed_and_stored(sample: dict[str, str], db: Path) -> None:
     crm = load(db)
-    assert crm.get(ACTIVITIES, sample["task"])["due_at"] == (
-        date.today() + timedelta(days=2)).isoformat()  # +2d: a day, no time
-    timed = ok("log", "task", "--regarding", "Acme Ltd", "--subject", "Call back",
-               "--due", "tomorrow 9am")
+    assert (
+        crm.get(ACTIVITIES, sample["task"])["due_at"]
+        == (date.today() + timedelta(days=2)).isoformat()
+    )  # +2d: a day, no time
+    timed = ok(
+        "log", "task", "--regarding", "Acme Ltd", "--subject", "Call back", "--due", "tomorrow 9am"
+    )
     due = from_storage(load(db).get(ACTIVITIES, timed)["due_at"])
     assert isinstance(due, datetime)
     local = due.astimezone()
@@ -349,15 +547,25 @@ def test_done_cancel_reopen(sample: dict[str, str], db: Path) -> None:
 
 def test_delete_needs_choices_for_dependants(sample: dict[str, str], db: Path) -> None:
     line = fails("delete", sample["acme"])
-    assert line.startswith("error: this account has 1 contact (detach or delete), "
-                           "1 subsidiary (detach or reparent)")
+    assert line.startswith(
+        "error: this account has 1 contact (detach or delete), 1 subsidiary (detach or reparent)"
+    )
     assert "--contacts" in line
     assert load(db).get(ACCOUNTS, sample["acme"])  # nothing happened
     # Ada has a task: deleting her with the account needs --activities delete too.
-    assert "1 activity (delete)" in fails("delete", sample["acme"], "--contacts", "delete",
-                                          "--subsidiaries", "detach")
-    out = ok("delete", sample["acme"], "--contacts", "delete", "--subsidiaries", "detach",
-             "--activities", "delete")
+    assert "1 activity (delete)" in fails(
+        "delete", sample["acme"], "--contacts", "delete", "--subsidiaries", "detach"
+    )
+    out = ok(
+        "delete",
+        sample["acme"],
+        "--contacts",
+        "delete",
+        "--subsidiaries",
+        "detach",
+        "--activities",
+        "delete",
+    )
     assert out == f"deleted account {sample['acme']} and 2 dependent records"
     crm = load(db)
     assert crm.get(ACCOUNTS, sample["acme"]) is None
@@ -411,16 +619,17 @@ def test_list_filters(sample: dict[str, str]) -> None:
     assert ids("activities", "--regarding", "Acme Ltd") == []
     assert ids("activities", "--regarding", "Acme Ltd", "--with-contacts") == [sample["task"]]
     assert fails("list", "contacts", "--relationship", "customer") == (
-        "error: relationship: only applies to accounts")
+        "error: relationship: only applies to accounts"
+    )
     assert fails("list", "accounts", "--status", "open").startswith("error: status: 'open'")
     assert fails("list", "accounts", "--regarding", "x") == (
-        "error: regarding: only applies to activities")
+        "error: regarding: only applies to activities"
+    )
 
 
 def test_list_timeline_is_newest_first(sample: dict[str, str]) -> None:
     older = ok("log", "note", "--regarding", "Sub Co", "--description", "old")
-    newer = ok("log", "task", "--regarding", "Sub Co", "--subject", "later", "--due",
-               "2030-01-01")
+    newer = ok("log", "task", "--regarding", "Sub Co", "--subject", "later", "--due", "2030-01-01")
     records = json.loads(ok("list", "activities", "--regarding", sample["sub"], "--json"))
     assert [r["id"] for r in records] == [newer, older, sample["call"]]
     table = ok("list", "activities", "--regarding", "Sub Co").splitlines()
@@ -472,12 +681,31 @@ def test_show_limits_the_timeline(sample: dict[str, str]) -> None:
 
 
 def test_agenda(sample: dict[str, str]) -> None:
-    overdue = ok("log", "task", "--regarding", "Acme Ltd", "--subject", "Late one",
-                 "--due", "2020-01-01")
-    today = ok("log", "appointment", "--regarding", "Acme Ltd", "--subject", "Lunch",
-               "--start", "today 23:58")
-    bobs = ok("log", "task", "--regarding", "Acme Ltd", "--subject", "Bob's", "--owner", "bob",
-              "--due", "+1d")
+    overdue = ok(
+        "log", "task", "--regarding", "Acme Ltd", "--subject", "Late one", "--due", "2020-01-01"
+    )
+    today = ok(
+        "log",
+        "appointment",
+        "--regarding",
+        "Acme Ltd",
+        "--subject",
+        "Lunch",
+        "--start",
+        "today 23:58",
+    )
+    bobs = ok(
+        "log",
+        "task",
+        "--regarding",
+        "Acme Ltd",
+        "--subject",
+        "Bob's",
+        "--owner",
+        "bob",
+        "--due",
+        "+1d",
+    )
     out = ok("agenda")
     assert out.index("Overdue (1)") < out.index("Today (1)") < out.index("Upcoming (1)")
     assert overdue in out and today in out and sample["task"] in out and bobs not in out
@@ -517,8 +745,12 @@ HOSTILE = f"Evil{ESC}[31mRed{ESC}]0;owned\x07 \u202eroC\x9b2J"
 def test_hostile_names_are_printed_visibly(db: Path) -> None:
     account_id = ok("add", "account", "--name", HOSTILE, "--city", f"{ESC}[2J")
     ok("log", "task", "--regarding", account_id, "--subject", f"x{ESC}[1m")
-    outputs = [ok("list", "accounts"), ok("show", account_id), ok("list", "activities"),
-               ok("agenda")]
+    outputs = [
+        ok("list", "accounts"),
+        ok("show", account_id),
+        ok("list", "activities"),
+        ok("agenda"),
+    ]
     for out in outputs:
         for bad in (ESC, "\x07", "\u202e", "\x9b"):
             assert bad not in out
@@ -538,10 +770,15 @@ def test_visible_and_render_table() -> None:
     assert visible("one\ntwo\tx") == "one^Jtwo^Ix"
     assert visible("one\r\ntwo\tx", multiline=True) == "one\ntwo    x"
     long = "N" * 200
-    rows = render_table([Column("ID", ["1", "2"]),
-                         Column("NAME", [long, "短い名前です"], flex=True),
-                         Column("OPTIONAL", ["o", "p"], drop=1),
-                         Column("EMPTY", ["", ""], drop=2)], width=40)
+    rows = render_table(
+        [
+            Column("ID", ["1", "2"]),
+            Column("NAME", [long, "短い名前です"], flex=True),
+            Column("OPTIONAL", ["o", "p"], drop=1),
+            Column("EMPTY", ["", ""], drop=2),
+        ],
+        width=40,
+    )
     assert rows[0].split() == ["ID", "NAME", "OPTIONAL"]
     assert all(cell_width(row) <= 40 for row in rows)
     assert rows[1].startswith("1   NNN") and "…" in rows[1]
@@ -554,10 +791,12 @@ def test_columns_line_up_with_zero_width_characters() -> None:
     from wcwidth import wcswidth
 
     names = ["plain", "zero\u200bwidth", "cafe\u0301 noir", "東京 office", "x" * 30]
-    rows = render_table([Column("NAME", names, flex=True, min_width=12),
-                         Column("CITY", ["Oslo"] * len(names))], width=30)
-    starts = {wcswidth(row[:row.index("Oslo")]) for row in rows[1:]}
-    assert starts == {wcswidth(rows[0][:rows[0].index("CITY")])}, rows
+    rows = render_table(
+        [Column("NAME", names, flex=True, min_width=12), Column("CITY", ["Oslo"] * len(names))],
+        width=30,
+    )
+    starts = {wcswidth(row[: row.index("Oslo")]) for row in rows[1:]}
+    assert starts == {wcswidth(rows[0][: rows[0].index("CITY")])}, rows
     assert fit("a\u200bb", 2) == "a\u200bb"  # two columns: nothing to cut
     assert fit("東京x", 4) == "東… " and fit("東", 3) == "東 "  # wide: two columns each
 
@@ -601,7 +840,8 @@ def test_demo_on_an_empty_database(tmp_path: Path) -> None:
 
 
 def test_demo_option_opens_the_app_on_the_demo_database(
-        db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     pytest.importorskip("store.demo")
     calls: list[tuple] = []
     fake = types.ModuleType("tui.app")
@@ -625,8 +865,7 @@ def test_demo_option_opens_the_app_on_the_demo_database(
 def _crm_process(*args: str | bytes, env: dict[str, str]) -> subprocess.CompletedProcess:
     script = Path(sys.executable).with_name("crm")
     command: list = [str(script)] if script.exists() else [sys.executable, "-m", "tui.cli"]
-    return subprocess.run([*command, *args], capture_output=True, env=env, cwd=ROOT,
-                          timeout=60)
+    return subprocess.run([*command, *args], capture_output=True, env=env, cwd=ROOT, timeout=60)
 
 
 @pytest.fixture
@@ -649,8 +888,9 @@ def test_entry_point_errors_without_traceback(process_env: dict[str, str]) -> No
     assert invalid.stderr.decode().strip() == "error: name: is not valid UTF-8 text"
 
 
-def test_unexpected_errors_are_one_line(monkeypatch: pytest.MonkeyPatch, db: Path,
-                                        capsys: pytest.CaptureFixture[str]) -> None:
+def test_unexpected_errors_are_one_line(
+    monkeypatch: pytest.MonkeyPatch, db: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     def boom(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("disk on fire\nsecond line")
 
@@ -659,8 +899,9 @@ def test_unexpected_errors_are_one_line(monkeypatch: pytest.MonkeyPatch, db: Pat
         main(["list", "accounts"])
     assert exit_info.value.code == 1
     err = capsys.readouterr().err
-    assert err.strip() == ("error: unexpected RuntimeError: disk on fire "
-                           "(CRM_DEBUG=1 shows details)")
+    assert err.strip() == (
+        "error: unexpected RuntimeError: disk on fire (CRM_DEBUG=1 shows details)"
+    )
 
 
 def test_scripting_commands_do_not_import_the_ui(process_env: dict[str, str]) -> None:
@@ -674,8 +915,9 @@ def test_scripting_commands_do_not_import_the_ui(process_env: dict[str, str]) ->
         "heavy = [m for m in ('textual', 'rich', 'icalendar', 'vobject') if m in sys.modules]\n"
         "print(heavy)\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, env=process_env,
-                          cwd=ROOT, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, env=process_env, cwd=ROOT, timeout=60
+    )
     assert done.returncode == 0, done.stderr.decode()
     assert done.stdout.decode().strip() == "[]"
 
@@ -683,34 +925,67 @@ def test_scripting_commands_do_not_import_the_ui(process_env: dict[str, str]) ->
 # ---------------------------------------------------------------------------- dates and words
 
 
-@pytest.mark.parametrize(("end", "expected"), [
-    ("11:00", "2030-06-03 11:00"), ("11am", "2030-06-03 11:00"), ("+1h", "2030-06-03 10:30"),
-    ("90m", "2030-06-03 11:00"), ("1h30m", "2030-06-03 11:00"), ("+30m", "2030-06-03 10:00"),
-])
-def test_an_appointment_end_is_read_from_its_start(sample: dict[str, str], db: Path,
-                                                   end: str, expected: str) -> None:
-    meeting = ok("log", "appointment", "--regarding", "Acme Ltd", "--subject", "Visit",
-                 "--start", "2030-06-03 09:30", "--end", end)
+@pytest.mark.parametrize(
+    ("end", "expected"),
+    [
+        ("11:00", "2030-06-03 11:00"),
+        ("11am", "2030-06-03 11:00"),
+        ("+1h", "2030-06-03 10:30"),
+        ("90m", "2030-06-03 11:00"),
+        ("1h30m", "2030-06-03 11:00"),
+        ("+30m", "2030-06-03 10:00"),
+    ],
+)
+def test_an_appointment_end_is_read_from_its_start(
+    sample: dict[str, str], db: Path, end: str, expected: str
+) -> None:
+    meeting = ok(
+        "log",
+        "appointment",
+        "--regarding",
+        "Acme Ltd",
+        "--subject",
+        "Visit",
+        "--start",
+        "2030-06-03 09:30",
+        "--end",
+        end,
+    )
     stored = from_storage(load(db).get(ACTIVITIES, meeting)["end_at"])
     assert stored.astimezone().strftime("%Y-%m-%d %H:%M") == expected
 
 
 def test_a_call_is_logged_at_its_moment(sample: dict[str, str], db: Path) -> None:
-    call = ok("log", "call", "--regarding", "Acme Ltd", "--subject", "Ring back",
-              "--start", "2030-06-03 16:45")
+    call = ok(
+        "log",
+        "call",
+        "--regarding",
+        "Acme Ltd",
+        "--subject",
+        "Ring back",
+        "--start",
+        "2030-06-03 16:45",
+    )
     stored = from_storage(load(db).get(ACTIVITIES, call)["start_at"])
     assert stored.astimezone().strftime("%Y-%m-%d %H:%M") == "2030-06-03 16:45"
 
 
 def test_lists_use_the_one_vocabulary(sample: dict[str, str], db: Path) -> None:
-    ok("log", "appointment", "--regarding", "Acme Ltd", "--subject", "Visit",
-       "--start", "2030-06-03 09:30")
+    ok(
+        "log",
+        "appointment",
+        "--regarding",
+        "Acme Ltd",
+        "--subject",
+        "Visit",
+        "--start",
+        "2030-06-03 09:30",
+    )
     activities = ok("list", "activities")
     assert "Phone call" in activities and "Appointment" in activities
     assert "appt" not in activities
     crm = load(db)
-    wide = render_table(_activity_columns(
-        crm, crm.records(ACTIVITIES, [sample["call"]])), 200)
+    wide = render_table(_activity_columns(crm, crm.records(ACTIVITIES, [sample["call"]])), 200)
     assert wide[0].split()[:4] == ["ID", "WHEN", "TYPE", "STATUS"]
     assert "Phone call  completed" in wide[1] and "done" not in wide[1]
     assert "Appointment" in ok("agenda")
@@ -730,5 +1005,7 @@ def test_an_import_with_one_warning_says_1_warning(db: Path, tmp_path: Path) -> 
     assert result.exit_code == 0, result.stderr
     out = result.stdout.splitlines()
     assert out[0].startswith("one.csv: 1 row, ")
-    assert out[-1] == ("Dry run, nothing written. 1 row: 1 new, 0 updated, 0 with errors, "
-                       "1 warning (would import).")
+    assert out[-1] == (
+        "Dry run, nothing written. 1 row: 1 new, 0 updated, 0 with errors, "
+        "1 warning (would import)."
+    )

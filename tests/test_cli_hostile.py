@@ -26,33 +26,64 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # What a record can carry to take over a terminal: a title change (OSC 0), a clipboard write
 # (OSC 52), a colour (CSI), the 8-bit CSI (C1 U+009B), DEL, a bidi override and a line separator.
-HOSTILE = ("Acme\x1b]0;owned\x07 \x1b]52;c;cm0gLXJmIH4=\x07 \x1b[31mred\x1b[0m \x9b2J "
-           "\x7f \u202eevil\u202c \u2028end")
+HOSTILE = (
+    "Acme\x1b]0;owned\x07 \x1b]52;c;cm0gLXJmIH4=\x07 \x1b[31mred\x1b[0m \x9b2J "
+    "\x7f \u202eevil\u202c \u2028end"
+)
 RAW_CONTROLS = ("\x1b", "\x07", "\x9b", "\x7f", "\u202e", "\u2028")
 
 
-def crm(db: Path, *args: str | Path, user: str = "alice", home: Path | None = None
-        ) -> subprocess.CompletedProcess[bytes]:
+def crm(
+    db: Path, *args: str | Path, user: str = "alice", home: Path | None = None
+) -> subprocess.CompletedProcess[bytes]:
     """The real `crm` in its own process, stdout and stderr on pipes."""
-    env = {**os.environ, "CRM_USER": user, "LANG": "C.UTF-8", "TZ": "UTC",
-           "HOME": str(home or db.parent / "home"), "XDG_DATA_HOME": str(db.parent / "data")}
+    env = {
+        **os.environ,
+        "CRM_USER": user,
+        "LANG": "C.UTF-8",
+        "TZ": "UTC",
+        "HOME": str(home or db.parent / "home"),
+        "XDG_DATA_HOME": str(db.parent / "data"),
+    }
     env.pop("CRM_DB", None)
     env.pop("CRM_DEBUG", None)
     return subprocess.run(
-        [sys.executable, "-c", "from tui.cli import main; main()", "--db", str(db),
-         *map(str, args)], capture_output=True, cwd=ROOT, env=env, timeout=120, check=False)
+        [
+            sys.executable,
+            "-c",
+            "from tui.cli import main; main()",
+            "--db",
+            str(db),
+            *map(str, args),
+        ],
+        capture_output=True,
+        cwd=ROOT,
+        env=env,
+        timeout=120,
+        check=False,
+    )
 
 
 def crm_on_terminal(db: Path, *args: str) -> tuple[int, bytes]:
     """The real `crm` with stdout on a pseudo-terminal: (exit status, every byte it received)."""
     master, slave = os.openpty()
-    env = {**os.environ, "CRM_USER": "alice", "LANG": "C.UTF-8", "TZ": "UTC",
-           "HOME": str(db.parent / "home")}
+    env = {
+        **os.environ,
+        "CRM_USER": "alice",
+        "LANG": "C.UTF-8",
+        "TZ": "UTC",
+        "HOME": str(db.parent / "home"),
+    }
     env.pop("CRM_DB", None)
     process = subprocess.Popen(
         [sys.executable, "-c", "from tui.cli import main; main()", "--db", str(db), *args],
-        stdin=subprocess.DEVNULL, stdout=slave, stderr=subprocess.PIPE, cwd=ROOT, env=env,
-        close_fds=True)
+        stdin=subprocess.DEVNULL,
+        stdout=slave,
+        stderr=subprocess.PIPE,
+        cwd=ROOT,
+        env=env,
+        close_fds=True,
+    )
     os.close(slave)
     received = bytearray()
     try:
@@ -81,11 +112,18 @@ def hostile_db(tmp_path: Path) -> Path:
     db = tmp_path / "crm.json"
     store = CRM.open(db, user="alice")
     account = store.create("accounts", {"name": HOSTILE, "description": f"line 1\n{HOSTILE}"})
-    store.create("contacts", {"first_name": HOSTILE, "last_name": "Lovelace",
-                              "account_id": account.record["id"]})
+    store.create(
+        "contacts",
+        {"first_name": HOSTILE, "last_name": "Lovelace", "account_id": account.record["id"]},
+    )
     for kind in ("task", "appointment"):
-        fields = {"type": kind, "subject": HOSTILE, "regarding_type": "account",
-                  "regarding_id": account.record["id"], "description": HOSTILE}
+        fields = {
+            "type": kind,
+            "subject": HOSTILE,
+            "regarding_type": "account",
+            "regarding_id": account.record["id"],
+            "description": HOSTILE,
+        }
         if kind == "appointment":
             fields.update(start_at="2026-12-03T10:00:00Z", end_at="2026-12-03T11:00:00Z")
         store.create("activities", fields)
@@ -93,13 +131,20 @@ def hostile_db(tmp_path: Path) -> Path:
     return db
 
 
-EXPORTS = [("accounts",), ("accounts", "--format", "json"), ("contacts",),
-           ("activities", "--format", "json"), ("vcard",), ("ics",)]
+EXPORTS = [
+    ("accounts",),
+    ("accounts", "--format", "json"),
+    ("contacts",),
+    ("activities", "--format", "json"),
+    ("vcard",),
+    ("ics",),
+]
 
 
 @pytest.mark.parametrize("what", EXPORTS, ids=" ".join)
-def test_export_to_a_terminal_shows_controls_as_symbols(hostile_db: Path,
-                                                        what: tuple[str, ...]) -> None:
+def test_export_to_a_terminal_shows_controls_as_symbols(
+    hostile_db: Path, what: tuple[str, ...]
+) -> None:
     status, received = crm_on_terminal(hostile_db, "export", *what)
     assert status == 0
     text = received.decode("utf-8")
@@ -117,16 +162,16 @@ def test_export_csv_to_a_pipe_is_exact(hostile_db: Path) -> None:
 
 
 @pytest.mark.parametrize("table", ["accounts", "contacts", "activities"])
-def test_export_json_escapes_every_control_and_parses_back_exactly(hostile_db: Path,
-                                                                   table: str) -> None:
+def test_export_json_escapes_every_control_and_parses_back_exactly(
+    hostile_db: Path, table: str
+) -> None:
     result = crm(hostile_db, "export", table, "--format", "json")
     assert result.returncode == 0, result.stderr
     text = result.stdout.decode("utf-8")
     raw = {c for c in UNSAFE.findall(text) if c not in "\n"}
     assert not raw, f"raw in the JSON: {sorted(map(hex, map(ord, raw)))}"
     stored = CRM.open(hostile_db, user="alice")
-    assert json.loads(text) == [stored.all(table)[i]
-                                for i in sorted(stored.all(table))]
+    assert json.loads(text) == [stored.all(table)[i] for i in sorted(stored.all(table))]
 
 
 def test_a_nul_never_reaches_a_csv_export_raw(tmp_path: Path) -> None:
@@ -208,9 +253,15 @@ def shared(tmp_path: Path) -> tuple[Path, str, str]:
     db = tmp_path / "crm.json"
     store = CRM.open(db, user="alice")
     account = store.create("accounts", {"name": "Acme Ltd", "phone": "0113 496 0000"})
-    task = store.create("activities", {"type": "task", "subject": "Send quote",
-                                       "regarding_type": "account",
-                                       "regarding_id": account.record["id"]})
+    task = store.create(
+        "activities",
+        {
+            "type": "task",
+            "subject": "Send quote",
+            "regarding_type": "account",
+            "regarding_id": account.record["id"],
+        },
+    )
     store.close()
     return db, account.record["id"], task.record["id"]
 
@@ -240,14 +291,22 @@ def test_edit_if_version_refuses_a_change_made_meanwhile(shared: tuple[Path, str
     assert "version 2" in line
     stored = CRM.open(db, user="alice").get("accounts", account_id)
     assert stored is not None and stored["phone"] == "0113 496 0999"  # bob's change stands
-    again = crm(db, "edit", account_id, "--phone", "0113 496 0111",
-                "--if-version", str(version_of(db, account_id)))
+    again = crm(
+        db,
+        "edit",
+        account_id,
+        "--phone",
+        "0113 496 0111",
+        "--if-version",
+        str(version_of(db, account_id)),
+    )
     assert again.returncode == 0, again.stderr
     assert CRM.open(db, user="alice").get("accounts", account_id)["phone"] == "0113 496 0111"
 
 
 def test_without_if_version_the_change_goes_onto_the_current_version(
-        shared: tuple[Path, str, str]) -> None:
+    shared: tuple[Path, str, str],
+) -> None:
     db, account_id, _task_id = shared
     assert crm(db, "edit", account_id, "--phone", "0113 496 0999", user="bob").returncode == 0
     assert crm(db, "edit", account_id, "--city", "Leeds").returncode == 0
@@ -257,8 +316,9 @@ def test_without_if_version_the_change_goes_onto_the_current_version(
 
 
 @pytest.mark.parametrize("command", ["done", "cancel", "reopen"])
-def test_status_if_version_refuses_a_change_made_meanwhile(shared: tuple[Path, str, str],
-                                                           command: str) -> None:
+def test_status_if_version_refuses_a_change_made_meanwhile(
+    shared: tuple[Path, str, str], command: str
+) -> None:
     db, _account_id, task_id = shared
     if command == "reopen":
         assert crm(db, "done", task_id).returncode == 0
@@ -273,23 +333,22 @@ def test_status_if_version_refuses_a_change_made_meanwhile(shared: tuple[Path, s
     assert after["version"] == before["version"] + 1 and after["status"] != before["status"]
 
 
-def test_delete_if_version_refuses_a_change_made_meanwhile(shared: tuple[Path, str, str]
-                                                           ) -> None:
+def test_delete_if_version_refuses_a_change_made_meanwhile(shared: tuple[Path, str, str]) -> None:
     db, account_id, task_id = shared
     seen = version_of(db, account_id)
     assert crm(db, "edit", account_id, "--city", "York", user="bob").returncode == 0
     refused = crm(db, "delete", account_id, "--activities", "delete", "--if-version", str(seen))
     _conflict_line(refused, account_id)
     assert CRM.open(db, user="alice").get("accounts", account_id) is not None
-    deleted = crm(db, "delete", account_id, "--activities", "delete",
-                  "--if-version", str(seen + 1))
+    deleted = crm(db, "delete", account_id, "--activities", "delete", "--if-version", str(seen + 1))
     assert deleted.returncode == 0, deleted.stderr
     store = CRM.open(db, user="alice")
     assert store.get("accounts", account_id) is None and store.get("activities", task_id) is None
 
 
 def test_if_version_on_a_record_deleted_meanwhile_is_a_conflict(
-        shared: tuple[Path, str, str]) -> None:
+    shared: tuple[Path, str, str],
+) -> None:
     db, _account_id, task_id = shared
     seen = version_of(db, task_id)
     assert crm(db, "delete", task_id, user="bob").returncode == 0
@@ -298,8 +357,7 @@ def test_if_version_on_a_record_deleted_meanwhile_is_a_conflict(
     assert plain.returncode == 1
 
 
-def test_service_delete_checks_the_version_under_the_lock(shared: tuple[Path, str, str]
-                                                          ) -> None:
+def test_service_delete_checks_the_version_under_the_lock(shared: tuple[Path, str, str]) -> None:
     db, account_id, _task_id = shared
     store = CRM.open(db, user="alice")
     seen = store.get("accounts", account_id)["version"]

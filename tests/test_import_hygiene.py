@@ -35,23 +35,30 @@ print(json.dumps(report))
 
 def _probe() -> dict:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    done = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True,
-                          cwd=ROOT, env=env, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE], capture_output=True, text=True, cwd=ROOT, env=env, timeout=60
+    )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def test_no_store_module_imports_textual():
     report = _probe()
-    expected = {"store", "store.model", "store.storage", "store.queries", "store.service",
-                "store.text", "store.dates"}
+    expected = {
+        "store",
+        "store.model",
+        "store.storage",
+        "store.queries",
+        "store.service",
+        "store.text",
+        "store.dates",
+    }
     assert expected <= set(report["modules"])
     for optional in ("store/demo.py", "store/demo/__init__.py", "store/io/__init__.py"):
         if (ROOT / optional).exists():
             module = optional.removesuffix(".py").removesuffix("/__init__").replace("/", ".")
             assert module in report["modules"]
-    io_files = sorted(p.stem for p in (ROOT / "store" / "io").glob("*.py")
-                      if p.stem != "__init__")
+    io_files = sorted(p.stem for p in (ROOT / "store" / "io").glob("*.py") if p.stem != "__init__")
     assert {f"store.io.{stem}" for stem in io_files} <= set(report["modules"])
     assert report["errors"] == {}, "store modules that fail to import"
     assert report["culprits"] == {}, "store modules that import textual or tui"
@@ -88,12 +95,25 @@ print(json.dumps({"rooms": names, "after_import": after_import, "after_rooms": a
 def test_the_command_line_never_loads_textual_or_rich(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CRM_")}
     env.update(PYTHONPATH=str(ROOT), CRM_DB=str(tmp_path / "crm.json"), CRM_USER="alice")
-    done = subprocess.run([sys.executable, "-c", CLI_PROBE], capture_output=True, text=True,
-                          cwd=ROOT, env=env, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-c", CLI_PROBE],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout.strip().splitlines()[-1])
-    assert {"tui.cli.context", "tui.cli.fields", "tui.cli.output", "tui.cli.records",
-            "tui.cli.reading", "tui.cli.transfer", "tui.cli.upkeep"} <= set(report["rooms"])
+    assert {
+        "tui.cli.context",
+        "tui.cli.fields",
+        "tui.cli.output",
+        "tui.cli.records",
+        "tui.cli.reading",
+        "tui.cli.transfer",
+        "tui.cli.upkeep",
+    } <= set(report["rooms"])
     assert report["after_import"] == []
     assert report["after_rooms"] == []
     assert report["after_list"] == []
@@ -116,14 +136,22 @@ def _module_imports(path: Path) -> set[str]:
 
 def test_the_rooms_of_the_command_line_import_each_other_without_a_circle() -> None:
     package = ROOT / "tui" / "cli"
-    rooms = {("tui.cli" if p.stem == "__init__" else f"tui.cli.{p.stem}"): p
-             for p in package.glob("*.py") if p.stem != "__main__"}
+    rooms = {
+        ("tui.cli" if p.stem == "__init__" else f"tui.cli.{p.stem}"): p
+        for p in package.glob("*.py")
+        if p.stem != "__main__"
+    }
     assert len(rooms) >= 8
-    graph = {name: {m for m in _module_imports(path) if m in rooms and m != name}
-             for name, path in rooms.items()}
+    graph = {
+        name: {m for m in _module_imports(path) if m in rooms and m != name}
+        for name, path in rooms.items()
+    }
     for name, path in rooms.items():
-        outside = {m for m in _module_imports(path)
-                   if m.split(".")[0] in ("textual", "rich") or m in ("tui.app", "tui.literal")}
+        outside = {
+            m
+            for m in _module_imports(path)
+            if m.split(".")[0] in ("textual", "rich") or m in ("tui.app", "tui.literal")
+        }
         assert outside == set(), f"{name} imports {outside} at module level"
     # The package itself imports the rooms; no room may import the package (or a room that
     # imports it back): a depth-first walk finds any circle.

@@ -86,8 +86,13 @@ class CrmApp(SendsWorkFailures, App[None]):
         if self.crm.ready:
             self._poll()
 
-    @work(thread=True, exclusive=True, group="poll", exit_on_error=False,
-          description="looking for other users' changes")
+    @work(
+        thread=True,
+        exclusive=True,
+        group="poll",
+        exit_on_error=False,
+        description="looking for other users' changes",
+    )
     def _poll(self) -> None:
         try:
             self._polls += 1
@@ -110,11 +115,13 @@ class CrmApp(SendsWorkFailures, App[None]):
         self.screen.post_message(DataChanged(changes))
 
     # ------------------------------------------------------------ messages
-    def say(self, message: str, *, severity: SeverityLevel = "information",
-            timeout: float = 4) -> None:
+    def say(
+        self, message: str, *, severity: SeverityLevel = "information", timeout: float = 4
+    ) -> None:
         """A notification whose text is shown literally (it often contains user data)."""
-        self.notify(visible(message, single_line=False), severity=severity, timeout=timeout,
-                    markup=False)
+        self.notify(
+            visible(message, single_line=False), severity=severity, timeout=timeout, markup=False
+        )
 
     def report_error(self, message: str) -> None:
         self.say(message, severity="error", timeout=10)
@@ -139,8 +146,7 @@ class CrmApp(SendsWorkFailures, App[None]):
         error = worker.error
         what = worker.description or worker.name or "background work"
         self.log.error(f"{what} failed", error)
-        self.report_error(f"Something went wrong while {what}: "
-                          f"{type(error).__name__}: {error}")
+        self.report_error(f"Something went wrong while {what}: {type(error).__name__}: {error}")
 
     # ------------------------------------------------------------ actions
     def action_help(self) -> None:
@@ -182,7 +188,8 @@ class CrmApp(SendsWorkFailures, App[None]):
         if not any(isinstance(s, FormScreen) and s.dirty for s in self.screen_stack):
             return True
         discard: bool = await self.push_screen_wait(
-            ConfirmScreen(question, yes="Discard", no="Keep editing"))
+            ConfirmScreen(question, yes="Discard", no="Keep editing")
+        )
         return discard
 
     async def action_quit(self) -> None:
@@ -222,6 +229,7 @@ class CrmApp(SendsWorkFailures, App[None]):
         does not join another section's history, and escape leads to its list."""
         if await self._section_home("accounts" if table == "accounts" else "contacts"):
             self.open_record(table, record_id)
+
 
 def run_tui(path: Path, user: str | None = None, group_writable: bool = False) -> None:
     """Open the database for the first screen, run the app, and tidy up on exit."""

@@ -74,8 +74,10 @@ class CrmCommands(Provider):
         ]
         # Textual's own (theme, quit, screenshot...) are matched here too, by the same rule,
         # instead of by its SystemCommandsProvider's fuzzy match (see CrmApp.COMMANDS).
-        system = [(command.title, command.help, command.callback)
-                  for command in app.get_system_commands(self.screen)]
+        system = [
+            (command.title, command.help, command.callback)
+            for command in app.get_system_commands(self.screen)
+        ]
         return ours + system
 
     async def discover(self) -> Hits:
@@ -94,14 +96,23 @@ class CrmCommands(Provider):
                 score = COMMAND_HELP
             else:
                 continue
-            yield Hit(score - index * 0.01, highlighted(name, typed, style), callback,
-                      text=name, help=help_text)
+            yield Hit(
+                score - index * 0.01,
+                highlighted(name, typed, style),
+                callback,
+                text=name,
+                help=help_text,
+            )
         app = self.crm_app
         for table, noun in ((ACCOUNTS, "account"), (CONTACTS, "contact")):
             # In a thread: at 500k records the store's search takes longer than a keystroke.
-            worker = app.run_worker(partial(self._records, table, typed), thread=True,
-                                    group="palette", exit_on_error=False,
-                                    description=f"looking up {noun}s for the palette")
+            worker = app.run_worker(
+                partial(self._records, table, typed),
+                thread=True,
+                group="palette",
+                exit_on_error=False,
+                description=f"looking up {noun}s for the palette",
+            )
             try:
                 found = await worker.wait()
             except (WorkerFailed, WorkerCancelled):  # a failure is shown by the App
@@ -110,11 +121,17 @@ class CrmCommands(Provider):
                 name = display_name(table, record)
                 detail = app.crm.describe(table, record)
                 shown = Content.assemble(
-                    f"Open {noun}: ", highlighted(name, typed, style),
-                    (f" · {visible(detail)}", "dim") if detail else "")
-                yield Hit(score - rank * 0.01, shown,
-                          partial(app.jump_to_record, table, record["id"]),
-                          text=f"Open {noun}: {visible(name)}", help=f"jump to this {noun}")
+                    f"Open {noun}: ",
+                    highlighted(name, typed, style),
+                    (f" · {visible(detail)}", "dim") if detail else "",
+                )
+                yield Hit(
+                    score - rank * 0.01,
+                    shown,
+                    partial(app.jump_to_record, table, record["id"]),
+                    text=f"Open {noun}: {visible(name)}",
+                    help=f"jump to this {noun}",
+                )
 
     def _records(self, table: str, typed: list[str]) -> list[tuple[float, Record]]:
         """Records whose name (first) or email or account name has words the typed words begin.
@@ -133,8 +150,7 @@ class CrmCommands(Provider):
                 if len(by_name) == MAX_RECORDS:
                     break
                 continue
-            account = crm.name_of(ACCOUNTS, record.get("account_id")) if table == CONTACTS \
-                else ""
+            account = crm.name_of(ACCOUNTS, record.get("account_id")) if table == CONTACTS else ""
             other = name_words + words(record.get("email") or "") + words(account)
             if len(by_other) < MAX_RECORDS and begins_words(typed, other):
                 by_other.append((OTHER_MATCH, record))

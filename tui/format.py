@@ -77,18 +77,35 @@ def subject_text(activity: Record) -> str:
     return subject
 
 
-def list_status(shown: int, total: int, noun: str, sort: str, descending: bool,
-                status: str | None, extra: list[str]) -> str:
+def list_status(
+    shown: int,
+    total: int,
+    noun: str,
+    sort: str,
+    descending: bool,
+    status: str | None,
+    extra: list[str],
+) -> str:
     """`1,234 of 10,000 accounts · sort: city ↑ · active · type: customer` (fits 80 columns
     with 250,000 records and the longest filter values)."""
-    parts = [f"{shown:,} of {counted(total, noun)}",
-             f"sort: {sort} {'↓' if descending else '↑'}",
-             status or "any status", *extra]
+    parts = [
+        f"{shown:,} of {counted(total, noun)}",
+        f"sort: {sort} {'↓' if descending else '↑'}",
+        status or "any status",
+        *extra,
+    ]
     return SEPARATOR.join(parts)
 
 
-def timeline_status(n: int, kind: str | None, status: str | None, overdue: int, *,
-                    rollup: bool, with_contacts: bool = False) -> str:
+def timeline_status(
+    n: int,
+    kind: str | None,
+    status: str | None,
+    overdue: int,
+    *,
+    rollup: bool,
+    with_contacts: bool = False,
+) -> str:
     """`3 open appointments · 1 overdue (!) · with contacts (r)`: the count says the filters."""
     noun = ACTIVITY_LABELS[ActivityType(kind)].lower() if kind else "activity"
     if status:

@@ -53,11 +53,12 @@ def guard_terminal_output() -> None:
 
     def guarded_render(self: Strip, console: Console) -> str:
         if self._render_cache is None and any(
-                not control and UNSAFE.search(text) for text, _, control in self._segments):
+            not control and UNSAFE.search(text) for text, _, control in self._segments
+        ):
             self._segments = [
-                segment if segment.control else
-                Segment(UNSAFE.sub("", segment.text), segment.style)
-                for segment in self._segments]
+                segment if segment.control else Segment(UNSAFE.sub("", segment.text), segment.style)
+                for segment in self._segments
+            ]
         return render(self, console)
 
     # Both ignores are the patch itself: a marker attribute on a function (which mypy does not

@@ -77,25 +77,36 @@ def _ulid_text(value: int) -> str:
     Encoded here ten bits at a time because python-ulid's per-character encoder costs seconds at
     size L; the tests check that both agree."""
     p = _ULID_PAIRS
-    return "".join((
-        _ULID_CHARS[value >> 125], p[(value >> 115) & 1023], p[(value >> 105) & 1023],
-        p[(value >> 95) & 1023], p[(value >> 85) & 1023], p[(value >> 75) & 1023],
-        p[(value >> 65) & 1023], p[(value >> 55) & 1023], p[(value >> 45) & 1023],
-        p[(value >> 35) & 1023], p[(value >> 25) & 1023], p[(value >> 15) & 1023],
-        p[(value >> 5) & 1023], _ULID_CHARS[value & 31]))
-
+    return "".join(
+        (
+            _ULID_CHARS[value >> 125],
+            p[(value >> 115) & 1023],
+            p[(value >> 105) & 1023],
+            p[(value >> 95) & 1023],
+            p[(value >> 85) & 1023],
+            p[(value >> 75) & 1023],
+            p[(value >> 65) & 1023],
+            p[(value >> 55) & 1023],
+            p[(value >> 45) & 1023],
+            p[(value >> 35) & 1023],
+            p[(value >> 25) & 1023],
+            p[(value >> 15) & 1023],
+            p[(value >> 5) & 1023],
+            _ULID_CHARS[value & 31],
+        )
+    )
 
 
 _TIME_OF_DAY: list[str] = []
 
 
 def _times_of_day() -> list[str]:
-    """"THH:MM:SSZ" for every second of a day: turning integers into stored text by lookup."""
+    """ "THH:MM:SSZ" for every second of a day: turning integers into stored text by lookup."""
     if not _TIME_OF_DAY:
-        _TIME_OF_DAY.extend(f"T{h:02d}:{m:02d}:{s:02d}Z"
-                            for h in range(24) for m in range(60) for s in range(60))
+        _TIME_OF_DAY.extend(
+            f"T{h:02d}:{m:02d}:{s:02d}Z" for h in range(24) for m in range(60) for s in range(60)
+        )
     return _TIME_OF_DAY
-
 
 
 # --------------------------------------------------------------------------- the generator
@@ -109,8 +120,10 @@ class _Generator:
         self.owners = [user, *colleagues]
         # About 40% of everything is the user's own: their agenda is full but not everything.
         self.owner_weights = list(accumulate([40, 18, 16, 14, 12]))
-        self.owner_emails = {o: f"{ascii_words(o).replace(' ', '.') or 'sales'}@{COMPANY_DOMAIN}"
-                             for o in self.owners}
+        self.owner_emails = {
+            o: f"{ascii_words(o).replace(' ', '.') or 'sales'}@{COMPANY_DOMAIN}"
+            for o in self.owners
+        }
         self.countries = countries()
         self.country_weights = list(accumulate(c.weight for c in self.countries))
         self.first_day = (self.now - 8 * _YEAR) // _DAY
@@ -160,8 +173,11 @@ class _Generator:
     def address(self, country: Country, city: City, record: Record) -> None:
         rng = self.rng
         record["address_line1"] = country.street.format(
-            st=rng.choice(country.streets), n=rng.randint(1, 250), k=rng.randint(1, 9),
-            m=rng.randint(1, 30))
+            st=rng.choice(country.streets),
+            n=rng.randint(1, 250),
+            k=rng.randint(1, 9),
+            m=rng.randint(1, 30),
+        )
         if country.code == "AE" and rng.random() < 0.6:
             record["address_line2"] = f"P.O. Box {rng.randint(1000, 99999)}"
         elif country.code in ("US", "GB") and rng.random() < 0.25:
@@ -174,8 +190,7 @@ class _Generator:
         record["address_country"] = country.name
 
     # -------------------------------------------------------------- accounts
-    def company(self, country: Country, city: City, latin: bool
-                ) -> tuple[str, str, str, str]:
+    def company(self, country: Country, city: City, latin: bool) -> tuple[str, str, str, str]:
         """(name, core name without the legal form, ascii words for the web domain, industry)
         of a new company in `city`."""
         rng = self.rng
@@ -184,8 +199,14 @@ class _Generator:
             word = rng.choice(country.words)
             brand = rng.choice(country.brands) if country.brands else surname
             core_tpl = rng.choice(country.cores)
-            values = {"s": surname, "s2": surname2, "w": word, "b": brand,
-                      "p": (city.name, city.roman), "f": rng.choice(country.first_m)}
+            values = {
+                "s": surname,
+                "s2": surname2,
+                "w": word,
+                "b": brand,
+                "p": (city.name, city.roman),
+                "f": rng.choice(country.first_m),
+            }
             spaced = core_tpl.replace("}{", "} {")
             roman = spaced.format(**{k: v[1] for k, v in values.items()})
             if latin:  # e.g. "Al Fares Trading LLC" beside "الفارس للتجارة ذ.م.م"
@@ -206,7 +227,8 @@ class _Generator:
         fmt = self.rng.choice(country.formats)
         if latin:
             return fmt.replace("}{", "} {").format(
-                core=core, x=roman.upper() if len(roman) <= 4 else roman.title())
+                core=core, x=roman.upper() if len(roman) <= 4 else roman.title()
+            )
         return fmt.format(core=core, x=native)
 
     def domain(self, words: str, country: Country) -> str:
@@ -284,11 +306,18 @@ class _Generator:
                 else:
                     place, place_roman = country.name, country.name
                 core = f"{parent_core} {place}"
-                core_latin = (f"{self.acc_core_latin[parent]} "
-                              f"{place_roman.title() if home else place}")
-                name = self.unique(self.used_names, self.legal_name(country, core, latin),
-                                   (self.legal_name(country, f"{core} {other}", latin)
-                                    for other in rng.sample(DIVISIONS, 3) if other != place))
+                core_latin = (
+                    f"{self.acc_core_latin[parent]} {place_roman.title() if home else place}"
+                )
+                name = self.unique(
+                    self.used_names,
+                    self.legal_name(country, core, latin),
+                    (
+                        self.legal_name(country, f"{core} {other}", latin)
+                        for other in rng.sample(DIVISIONS, 3)
+                        if other != place
+                    ),
+                )
                 parent_domain = self.acc_domain[parent]
                 if home and rng.random() < 0.6:
                     domain = parent_domain  # one group, one web site
@@ -305,8 +334,10 @@ class _Generator:
             if is_key:
                 relationship = Relationship.CUSTOMER
             else:
-                relationship = next(relationship_cycle, None) or relationships[
-                    bisect_right(rel_weights, rng.random() * rel_weights[-1])]
+                relationship = (
+                    next(relationship_cycle, None)
+                    or relationships[bisect_right(rel_weights, rng.random() * rel_weights[-1])]
+                )
             domain = domain or self.domain(words, country)
             owner = self.owner() if parent is None else self.acc[parent]["owner"]
             stamp = self.iso(created)
@@ -331,8 +362,9 @@ class _Generator:
                 record["description"] = rng.choice(self.account_notes)
             record["owner"] = owner
             record["status"] = "inactive" if rng.random() < 0.06 and not is_key else "active"
-            record.update(created_at=stamp, created_by=owner, modified_at=stamp,
-                          modified_by=owner, version=1)
+            record.update(
+                created_at=stamp, created_by=owner, modified_at=stamp, modified_by=owner, version=1
+            )
             weight = rng.lognormvariate(0, 1)
             if relationship == Relationship.PROSPECT:
                 weight *= 0.5
@@ -417,14 +449,14 @@ class _Generator:
                 owner = self.owner()
             first, last, first_ascii, last_ascii = self.person(country)
             stamp = self.iso(created)
-            record: Record = {"id": self.new_id(created), "first_name": first,
-                              "last_name": last}
+            record: Record = {"id": self.new_id(created), "first_name": first, "last_name": last}
             if account >= 0:
                 record["job_title"] = rng.choice(country.titles)
                 record["account_id"] = self.acc_ids[account]
                 if rng.random() < 0.93:
-                    record["email"] = self.email(first_ascii, last_ascii,
-                                                 self.acc_domain[account], False)
+                    record["email"] = self.email(
+                        first_ascii, last_ascii, self.acc_domain[account], False
+                    )
                 phone = acc.get("phone")
                 if phone and rng.random() < 0.4:
                     record["phone"] = f"{phone} ext. {rng.randint(100, 999)}"
@@ -440,8 +472,9 @@ class _Generator:
             else:
                 city = rng.choice(country.cities)
                 if rng.random() < 0.85:
-                    record["email"] = self.email(first_ascii, last_ascii,
-                                                 rng.choice(country.personal), True)
+                    record["email"] = self.email(
+                        first_ascii, last_ascii, rng.choice(country.personal), True
+                    )
                 if rng.random() < 0.9:
                     record["mobile"] = city.mobile(rng)
                 if rng.random() < 0.25:
@@ -451,8 +484,9 @@ class _Generator:
                 record["description"] = rng.choice(CONTACT_NOTES)
             record["owner"] = owner
             record["status"] = "inactive" if rng.random() < 0.07 else "active"
-            record.update(created_at=stamp, created_by=owner, modified_at=stamp,
-                          modified_by=owner, version=1)
+            record.update(
+                created_at=stamp, created_by=owner, modified_at=stamp, modified_by=owner, version=1
+            )
             self.con_ids.append(record["id"])
             self.con.append(record)
             self.con_created.append(created)
@@ -485,23 +519,47 @@ class _Generator:
         types = [t.value for t, _ in TYPE_WEIGHTS]
         type_cum = list(accumulate(w for _, w in TYPE_WEIGHTS))
         type_total = type_cum[-1]
-        priorities = (Priority.LOW.value, Priority.NORMAL.value, Priority.NORMAL.value,
-                      Priority.NORMAL.value, Priority.HIGH.value)
+        priorities = (
+            Priority.LOW.value,
+            Priority.NORMAL.value,
+            Priority.NORMAL.value,
+            Priority.NORMAL.value,
+            Priority.HIGH.value,
+        )
         incoming, outgoing = Direction.INCOMING.value, Direction.OUTGOING.value
         # What an activity needs from the record it is regarding, looked up once per record:
         # (regarding type, id, earliest moment, time zone, owner, email, phone, first name,
         # the account's people as (email, phone, first name)).
-        people_of = [(c.get("email"), c.get("mobile") or c.get("phone"), c.get("first_name"))
-                     for c in self.con]
+        people_of = [
+            (c.get("email"), c.get("mobile") or c.get("phone"), c.get("first_name"))
+            for c in self.con
+        ]
         contact_info = [
-            ("contact", c["id"], max(self.con_created[i] + 60, history_start),
-             self.con_country[i].tz, c["owner"], *people_of[i], None)
-            for i, c in enumerate(self.con)]
+            (
+                "contact",
+                c["id"],
+                max(self.con_created[i] + 60, history_start),
+                self.con_country[i].tz,
+                c["owner"],
+                *people_of[i],
+                None,
+            )
+            for i, c in enumerate(self.con)
+        ]
         account_info = [
-            ("account", a["id"], max(self.acc_created[i] + 60, history_start),
-             self.acc_country[i].tz, a["owner"], a.get("email"), a.get("phone"), None,
-             [people_of[p] for p in self.acc_contacts[i]])
-            for i, a in enumerate(self.acc)]
+            (
+                "account",
+                a["id"],
+                max(self.acc_created[i] + 60, history_start),
+                self.acc_country[i].tz,
+                a["owner"],
+                a.get("email"),
+                a.get("phone"),
+                None,
+                [people_of[p] for p in self.acc_contacts[i]],
+            )
+            for i, a in enumerate(self.acc)
+        ]
         weights = list(self.acc_weight)
         for key in self.key_accounts:  # their share is given below, not drawn
             weights[key] = 0.5
@@ -522,8 +580,9 @@ class _Generator:
         append = out.append
         specials = self._today_specials(count)
         for number, target in enumerate(targets):
-            (regarding_type, regarding_id, lo, tz, target_owner, email, phone, first,
-             people) = target
+            (regarding_type, regarding_id, lo, tz, target_owner, email, phone, first, people) = (
+                target
+            )
             if people:  # an account: talk to one of its people
                 person_email, person_phone, first = people[int(rand() * len(people))]
                 email = person_email or email
@@ -565,8 +624,11 @@ class _Generator:
                     created = max(lo, when - int(rand() * 14 * _DAY))
                     r = rand()
                     open_share = 0.3 if now - when < 60 * _DAY else 0.04
-                    status = "open" if r < open_share or special is not None else (
-                        "canceled" if r < open_share + 0.08 else "completed")
+                    status = (
+                        "open"
+                        if r < open_share or special is not None
+                        else ("canceled" if r < open_share + 0.08 else "completed")
+                    )
                 record["status"] = status
                 record["priority"] = priorities[int(rand() * 5)]
                 if special is not None and special[2]:
@@ -603,8 +665,11 @@ class _Generator:
                 else:
                     r = rand()
                     open_share = 0.15 if now - end < 30 * _DAY else 0.02
-                    status = "open" if r < open_share else (
-                        "canceled" if r < open_share + 0.1 else "completed")
+                    status = (
+                        "open"
+                        if r < open_share
+                        else ("canceled" if r < open_share + 0.1 else "completed")
+                    )
                 record["status"] = status
                 record["priority"] = "high" if rand() < 0.1 else "normal"
                 if status == "completed":
@@ -634,8 +699,7 @@ class _Generator:
             stamp = days[created // _DAY - first_day] + tod[created % _DAY]
             record["owner"] = owner
             # The id's time is the creation time, to the millisecond, as a real one would be.
-            record["id"] = _ulid_text((created * 1000 + int(rand() * 1000)) << 80
-                                      | getrandbits(80))
+            record["id"] = _ulid_text((created * 1000 + int(rand() * 1000)) << 80 | getrandbits(80))
             record["created_at"] = stamp
             record["created_by"] = owner
             record["modified_at"] = stamp
@@ -658,14 +722,18 @@ class _Generator:
             return int((at + timedelta(hours=hour)).timestamp())
 
         start = count - 8  # after the key accounts' share
-        return {start: ("task", moment(10), None), start + 1: ("task", moment(16), today),
-                start + 2: ("appointment", moment(14), None),
-                start + 3: ("appointment", moment(9), today),
-                start + 4: ("task", moment(17) - _DAY, None)}
+        return {
+            start: ("task", moment(10), None),
+            start + 1: ("task", moment(16), today),
+            start + 2: ("appointment", moment(14), None),
+            start + 3: ("appointment", moment(9), today),
+            start + 4: ("task", moment(17) - _DAY, None),
+        }
 
 
-def generate(size: str = "S", seed: int = 0, now: datetime | None = None,
-             user: str = "demo") -> dict[str, dict[str, Record]]:
+def generate(
+    size: str = "S", seed: int = 0, now: datetime | None = None, user: str = "demo"
+) -> dict[str, dict[str, Record]]:
     """Demo records for `size` ("S", "M" or "L"): {"accounts": {id: record}, "contacts": ...,
     "activities": ...}, complete as stored. The same size, seed, `now` and user give the same
     data; `now` defaults to the current time (activities are placed around it)."""
@@ -695,8 +763,9 @@ def generate(size: str = "S", seed: int = 0, now: datetime | None = None,
     }
 
 
-def fill(crm: CRM, size: str = "S", seed: int = 0, *, now: datetime | None = None
-         ) -> dict[str, int]:
+def fill(
+    crm: CRM, size: str = "S", seed: int = 0, *, now: datetime | None = None
+) -> dict[str, int]:
     """Replace everything in `crm` with demo data; returns the count per table."""
     tables = generate(size, seed, now=now, user=crm.user)
     crm.replace_all(tables)

@@ -105,16 +105,19 @@ def read_import_file(path: Path, limits: ImportLimits = LIMITS) -> bytes:
         data = handle.read(cap + 1) if size <= cap else b""
     if size > cap or len(data) > cap:
         shown = max(size, len(data))
-        raise ImportLimitError(f"the file is {_mib(shown)}; the limit for one import is "
-                               f"{_mib(cap)}: split the file")
+        raise ImportLimitError(
+            f"the file is {_mib(shown)}; the limit for one import is {_mib(cap)}: split the file"
+        )
     return data
 
 
 def check_size(data: bytes, limits: ImportLimits = LIMITS) -> None:
     """The size cap for bytes that did not come through read_import_file."""
     if len(data) > limits.file_bytes:
-        raise ImportLimitError(f"the file is {_mib(len(data))}; the limit for one import is "
-                               f"{_mib(limits.file_bytes)}: split the file")
+        raise ImportLimitError(
+            f"the file is {_mib(len(data))}; the limit for one import is "
+            f"{_mib(limits.file_bytes)}: split the file"
+        )
 
 
 def check_entries(entries: list[tuple[int, list[str]]], what: str, limits: ImportLimits) -> None:
@@ -128,12 +131,16 @@ def check_entries(entries: list[tuple[int, list[str]]], what: str, limits: Impor
             folded = line[:1] in (" ", "\t")
             unfolded = unfolded + len(line) - 1 if folded else len(line)
             if unfolded > limits.field_chars:
-                raise over_limit("characters in one line", limits.field_chars,
-                                 f"the entry at line {start} has a longer one")
+                raise over_limit(
+                    "characters in one line",
+                    limits.field_chars,
+                    f"the entry at line {start} has a longer one",
+                )
             properties += not folded
         if properties - 2 > limits.fields:  # BEGIN and END are no properties
-            raise over_limit("properties in one entry", limits.fields,
-                             f"the one at line {start} has more")
+            raise over_limit(
+                "properties in one entry", limits.fields, f"the one at line {start} has more"
+            )
 
 
 def _mib(size: int) -> str:
@@ -317,8 +324,11 @@ def parse_when(text: str, *, day_first: bool | None = None) -> date | datetime |
             return date.fromisoformat(s)
         except ValueError:
             return None
-    if re.fullmatch(r"\d{4}-?\d{2}-?\d{2}[ tT]\d{2}(:?\d{2}(:?\d{2}([.,]\d+)?)?)?"
-                    r"\s*([zZ]|[+-]\d{2}(:?\d{2})?)?", s):
+    if re.fullmatch(
+        r"\d{4}-?\d{2}-?\d{2}[ tT]\d{2}(:?\d{2}(:?\d{2}([.,]\d+)?)?)?"
+        r"\s*([zZ]|[+-]\d{2}(:?\d{2})?)?",
+        s,
+    ):
         try:
             value = datetime.fromisoformat(s.upper().replace(" Z", "Z").replace(",", "."))
         except ValueError:
@@ -369,7 +379,10 @@ def day_to_storage(value: date) -> str:
 
 
 def when_to_storage(
-    value: date | datetime, tz: tzinfo | None = None, *, as_day: bool = False,
+    value: date | datetime,
+    tz: tzinfo | None = None,
+    *,
+    as_day: bool = False,
     as_moment: bool = False,
 ) -> str:
     """Store a parsed value. `as_day`: keep only the date (in the value's own time zone);
@@ -669,8 +682,31 @@ def parse_bool(value: str) -> bool | None:
 
 # --------------------------------------------------------------------------- names
 
-_PARTICLES = {"van", "von", "der", "den", "de", "del", "della", "di", "da", "du", "la", "le",
-              "ter", "ten", "bin", "ibn", "al", "el", "dos", "das", "do", "st", "st."}
+_PARTICLES = {
+    "van",
+    "von",
+    "der",
+    "den",
+    "de",
+    "del",
+    "della",
+    "di",
+    "da",
+    "du",
+    "la",
+    "le",
+    "ter",
+    "ten",
+    "bin",
+    "ibn",
+    "al",
+    "el",
+    "dos",
+    "das",
+    "do",
+    "st",
+    "st.",
+}
 
 
 def split_full_name(full: str) -> tuple[str, str]:

@@ -58,8 +58,7 @@ def export_csv(kind: str, records: Iterable[dict[str, Any]], fields: list[str]) 
     allowed = EXPORT_FIELDS[kind]
     wrong = [f for f in fields if f not in allowed]
     if wrong:
-        raise ValueError(f"not a field of {kind}: {', '.join(wrong)}; "
-                         f"use: {', '.join(allowed)}")
+        raise ValueError(f"not a field of {kind}: {', '.join(wrong)}; use: {', '.join(allowed)}")
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
     writer.writerow(fields)

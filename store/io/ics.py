@@ -55,8 +55,14 @@ class IcsResult:
 # --------------------------------------------------------------------------- reading
 
 
-def parse_ics(data: bytes, *, tz: tzinfo | None = None, limits: ImportLimits = LIMITS,
-              progress: Progress | None = None, workers: int | None = None) -> IcsResult:
+def parse_ics(
+    data: bytes,
+    *,
+    tz: tzinfo | None = None,
+    limits: ImportLimits = LIMITS,
+    progress: Progress | None = None,
+    workers: int | None = None,
+) -> IcsResult:
     """Read the events and to-dos of an .ics file. Raises ImportLimitError for a file beyond
     `limits`; otherwise never raises: see `errors`.
 
@@ -82,8 +88,10 @@ def parse_ics(data: bytes, *, tz: tzinfo | None = None, limits: ImportLimits = L
     masters = {r.uid for r in read if r.uid is not None and not r.instance}
     for entry in read:
         if entry.instance and entry.uid in masters:
-            result.skipped.append(f"{entry.where}: a changed instance of a recurring event; "
-                                  "only the first occurrence is imported")
+            result.skipped.append(
+                f"{entry.where}: a changed instance of a recurring event; "
+                "only the first occurrence is imported"
+            )
         elif entry.row is not None:
             result.activities.append(entry.row)
         else:
@@ -96,11 +104,28 @@ def parse_ics(data: bytes, *, tz: tzinfo | None = None, limits: ImportLimits = L
 # icalendar sees it: Outlook writes attendee lists, an HTML copy of the description and a dozen
 # X-MICROSOFT-* lines per event, and icalendar's parsing of lines is most of the work of
 # reading a big calendar.
-_READ = frozenset({
-    "SUMMARY", "LOCATION", "DESCRIPTION", "DTSTART", "DTEND", "DURATION", "DUE", "COMPLETED",
-    "PERCENT-COMPLETE", "STATUS", "PRIORITY", "RRULE", "RDATE", "UID", "RECURRENCE-ID",
-    "CREATED", "LAST-MODIFIED", "X-MICROSOFT-CDO-ALLDAYEVENT",
-})
+_READ = frozenset(
+    {
+        "SUMMARY",
+        "LOCATION",
+        "DESCRIPTION",
+        "DTSTART",
+        "DTEND",
+        "DURATION",
+        "DUE",
+        "COMPLETED",
+        "PERCENT-COMPLETE",
+        "STATUS",
+        "PRIORITY",
+        "RRULE",
+        "RDATE",
+        "UID",
+        "RECURRENCE-ID",
+        "CREATED",
+        "LAST-MODIFIED",
+        "X-MICROSOFT-CDO-ALLDAYEVENT",
+    }
+)
 _ENTRIES = ("BEGIN:VEVENT", "BEGIN:VTODO")
 # Entries parsed as one calendar: one parse per entry costs a wrapper each, one parse for the
 # whole file shows no progress; a chunk that does not read cleanly is re-read entry by entry.
@@ -133,8 +158,9 @@ def _split(text: str, limits: ImportLimits) -> tuple[list[str], list[_Entry]]:
         folded = line[:1] in (" ", "\t")
         unfolded = unfolded + len(line) - 1 if folded else len(line)
         if unfolded > limits.field_chars:
-            raise over_limit("characters in one line", limits.field_chars,
-                             f"line {number} is longer")
+            raise over_limit(
+                "characters in one line", limits.field_chars, f"line {number} is longer"
+            )
         if folded:
             if entry is not None and keep and not nested:
                 kept.append(line)
@@ -169,8 +195,11 @@ def _split(text: str, limits: ImportLimits) -> tuple[list[str], list[_Entry]]:
         elif not nested:
             properties += 1
             if properties > limits.fields:
-                raise over_limit(f"properties in one {entry.name.lower()}", limits.fields,
-                                 f"the one at line {entry.line} has more")
+                raise over_limit(
+                    f"properties in one {entry.name.lower()}",
+                    limits.fields,
+                    f"the one at line {entry.line} has more",
+                )
             keep = name in _READ or name.startswith(_X)
             if keep:
                 kept.append(line)
@@ -178,12 +207,22 @@ def _split(text: str, limits: ImportLimits) -> tuple[list[str], list[_Entry]]:
 
 
 def _wrap(timezones: list[str], blocks: list[str]) -> str:
-    return "\n".join(["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//split//EN", *timezones,
-                      *blocks, "END:VCALENDAR", ""])
+    return "\n".join(
+        [
+            "BEGIN:VCALENDAR",
+            "VERSION:2.0",
+            "PRODID:-//split//EN",
+            *timezones,
+            *blocks,
+            "END:VCALENDAR",
+            "",
+        ]
+    )
 
 
-def _parse_chunk(timezones: list[str], entries: list[_Entry], result: IcsResult
-                 ) -> list[tuple[Any, int]]:
+def _parse_chunk(
+    timezones: list[str], entries: list[_Entry], result: IcsResult
+) -> list[tuple[Any, int]]:
     """(component, line) of each entry, in file order; unreadable ones go to `result.errors`."""
     whole = [e for e in entries if e.text]
     try:
@@ -196,8 +235,9 @@ def _parse_chunk(timezones: list[str], entries: list[_Entry], result: IcsResult
     components = []
     for entry in entries:
         if not entry.text:
-            result.errors.append(f"entry at line {entry.line}: the file ends before it does; "
-                                 "skipped")
+            result.errors.append(
+                f"entry at line {entry.line}: the file ends before it does; skipped"
+            )
             continue
         try:
             calendar = icalendar.Calendar.from_ical(_wrap(timezones, [entry.text]))
@@ -206,13 +246,20 @@ def _parse_chunk(timezones: list[str], entries: list[_Entry], result: IcsResult
                 raise ValueError("no event in it")
             components.append((found[0], entry.line))
         except Exception as exc:  # noqa: BLE001
-            result.errors.append(f"entry at line {entry.line}: not readable ({_reason(exc)}); "
-                                 "skipped")
+            result.errors.append(
+                f"entry at line {entry.line}: not readable ({_reason(exc)}); skipped"
+            )
     return components
 
 
-def _read_all(text: str, result: IcsResult, tz: tzinfo | None, limits: ImportLimits,
-              progress: Progress | None, workers: int | None) -> list[_Read]:
+def _read_all(
+    text: str,
+    result: IcsResult,
+    tz: tzinfo | None,
+    limits: ImportLimits,
+    progress: Progress | None,
+    workers: int | None,
+) -> list[_Read]:
     timezones, entries = _split(text, limits)
     if not entries:
         try:
@@ -220,11 +267,12 @@ def _read_all(text: str, result: IcsResult, tz: tzinfo | None, limits: ImportLim
         except Exception as exc:  # noqa: BLE001
             result.errors.append(f"the calendar could not be read ({_reason(exc)})")
         return []
-    chunks = [entries[first:first + _CHUNK] for first in range(0, len(entries), _CHUNK)]
+    chunks = [entries[first : first + _CHUNK] for first in range(0, len(entries), _CHUNK)]
     read: list[_Read] = []
     done = 0
-    for chunk, (chunk_read, errors) in zip(chunks, _read_chunks(timezones, chunks, tz, workers),
-                                           strict=True):
+    for chunk, (chunk_read, errors) in zip(
+        chunks, _read_chunks(timezones, chunks, tz, workers), strict=True
+    ):
         read += chunk_read
         result.errors += errors
         done += len(chunk)
@@ -233,19 +281,23 @@ def _read_all(text: str, result: IcsResult, tz: tzinfo | None, limits: ImportLim
     return read
 
 
-def _read_chunk(timezones: list[str], entries: list[_Entry], tz: tzinfo | None
-                ) -> tuple[list[_Read], list[str]]:
+def _read_chunk(
+    timezones: list[str], entries: list[_Entry], tz: tzinfo | None
+) -> tuple[list[_Read], list[str]]:
     """The entries of one chunk as read, and the errors of those that could not be."""
     result = IcsResult()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        read = [_read_entry(component, line, tz)
-                for component, line in _parse_chunk(timezones, entries, result)]
+        read = [
+            _read_entry(component, line, tz)
+            for component, line in _parse_chunk(timezones, entries, result)
+        ]
     return read, result.errors
 
 
-def _read_chunks(timezones: list[str], chunks: list[list[_Entry]], tz: tzinfo | None,
-                 workers: int | None) -> Iterator[tuple[list[_Read], list[str]]]:
+def _read_chunks(
+    timezones: list[str], chunks: list[list[_Entry]], tz: tzinfo | None, workers: int | None
+) -> Iterator[tuple[list[_Read], list[str]]]:
     """_read_chunk of each chunk, in order: in worker processes when there are enough.
 
     icalendar looks at every character of a line in Python, so a big calendar keeps one core
@@ -281,14 +333,23 @@ def _read_chunks(timezones: list[str], chunks: list[list[_Entry]], tz: tzinfo | 
                     pipe.close()
 
 
-def _start_readers(workers: int, timezones: list[str], chunks: list[list[_Entry]],
-                   tz: tzinfo | None) -> list[subprocess.Popen[bytes]]:
+def _start_readers(
+    workers: int, timezones: list[str], chunks: list[list[_Entry]], tz: tzinfo | None
+) -> list[subprocess.Popen[bytes]]:
     root = str(Path(__file__).resolve().parents[2])
-    code = (f"import sys; sys.path.insert(0, {root!r}); "
-            "from store.io.ics import serve_chunks; serve_chunks()")
-    processes = [subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE,
-                                  stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-                 for _ in range(workers)]  # all start up (imports) while the first is fed
+    code = (
+        f"import sys; sys.path.insert(0, {root!r}); "
+        "from store.io.ics import serve_chunks; serve_chunks()"
+    )
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", code],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
+        for _ in range(workers)
+    ]  # all start up (imports) while the first is fed
     for worker, process in enumerate(processes):
         assert process.stdin is not None
         process.stdin.write(pickle.dumps((timezones, chunks[worker::workers], tz)))
@@ -330,8 +391,9 @@ class _Read:
 def _read_entry(component: Any, line: int, tz: tzinfo | None) -> _Read:
     where = f"{component.name.lower()} at line {line}"
     uid = component.get("UID")
-    read = _Read(where, None if uid is None else str(uid),
-                 component.get("RECURRENCE-ID") is not None, None)
+    read = _Read(
+        where, None if uid is None else str(uid), component.get("RECURRENCE-ID") is not None, None
+    )
     try:
         read.row = _activity(component, line, where, tz)
     except Exception as exc:  # noqa: BLE001 - one odd event must not stop the import
@@ -360,8 +422,7 @@ def _text(component: Any, name: str) -> str:
     return str(value).replace("\r\n", "\n").replace("\r", "\n").strip()
 
 
-def _when(component: Any, name: str, where: str,
-          problems: list[str]) -> date | datetime | None:
+def _when(component: Any, name: str, where: str, problems: list[str]) -> date | datetime | None:
     """The value of a date/time property; floating and unknown-zone times are naive (local)."""
     prop = _prop(component, name)
     if prop is None:
@@ -384,8 +445,9 @@ def _when(component: Any, name: str, where: str,
     return value  # type: ignore[no-any-return]  # icalendar's decoded values are untyped
 
 
-def _store(value: date | datetime, tz: tzinfo | None, *, as_day: bool = False,
-           as_moment: bool = False) -> str:
+def _store(
+    value: date | datetime, tz: tzinfo | None, *, as_day: bool = False, as_moment: bool = False
+) -> str:
     if isinstance(value, datetime) and value.tzinfo is not None and not as_day:
         value = _in_utc(value)
     return when_to_storage(value, tz, as_day=as_day, as_moment=as_moment)
@@ -463,8 +525,11 @@ def _activity(component: Any, line: int, where: str, tz: tzinfo | None) -> Parse
             first_day = start.date() if isinstance(start, datetime) else start
             record["start_at"] = _store(first_day, tz)
             if end is not None:
-                last_day = ((end - timedelta(microseconds=1)).date() if isinstance(end, datetime)
-                            else end - timedelta(days=1))
+                last_day = (
+                    (end - timedelta(microseconds=1)).date()
+                    if isinstance(end, datetime)
+                    else end - timedelta(days=1)
+                )
                 record["end_at"] = _store(max(first_day, last_day), tz)
         else:
             record["all_day"] = False
@@ -476,11 +541,15 @@ def _activity(component: Any, line: int, where: str, tz: tzinfo | None) -> Parse
             record["status"] = "canceled"
         elif status in ("CONFIRMED", "TENTATIVE"):
             record["status"] = "open"
-        rules = [f"{name}:{_ical(component, name)}" for name in ("RRULE", "RDATE")
-                 if component.get(name) is not None]
+        rules = [
+            f"{name}:{_ical(component, name)}"
+            for name in ("RRULE", "RDATE")
+            if component.get(name) is not None
+        ]
         if rules:
-            note = ("Recurring event: only the first occurrence was imported ("
-                    + "; ".join(rules) + ")")
+            note = (
+                "Recurring event: only the first occurrence was imported (" + "; ".join(rules) + ")"
+            )
             description = f"{description}\n\n{note}" if description else note
     else:
         if start is not None:
@@ -524,14 +593,15 @@ def _ical(component: Any, name: str) -> str:
     return ",".join(v.to_ical().decode("utf-8", errors="replace") for v in values)
 
 
-def _extensions(component: Any, record: dict[str, Any], refs: dict[str, str],
-                tz: tzinfo | None) -> None:
+def _extensions(
+    component: Any, record: dict[str, Any], refs: dict[str, str], tz: tzinfo | None
+) -> None:
     """Our X-TERMCRM-* properties: fields iCalendar has no property for."""
     for name in list(component.keys()):
         upper = name.upper()
         if not upper.startswith(_X):
             continue
-        field_name = upper[len(_X):].lower().replace("-", "_")
+        field_name = upper[len(_X) :].lower().replace("-", "_")
         value = _text(component, name)
         if not value:
             continue
@@ -589,8 +659,9 @@ def _value(text: Any, *, as_day: bool = False) -> date | datetime | None:
 _PRIORITY_NUMBER = {"high": 1, "normal": 5, "low": 9}
 
 
-def export_ics(activities: list[dict[str, Any]], names: dict[str, str], *,
-               now: datetime | None = None) -> bytes:
+def export_ics(
+    activities: list[dict[str, Any]], names: dict[str, str], *, now: datetime | None = None
+) -> bytes:
     """An iCalendar file of the appointments (VEVENT) and tasks (VTODO); other activity types
     are left out. UID = record id. `names` maps regarding ids to display names, written with the
     CRM fields iCalendar has no property for as X-TERMCRM-* properties (read back by parse_ics).
@@ -615,8 +686,11 @@ def export_ics(activities: list[dict[str, Any]], names: dict[str, str], *,
         if activity.get("id"):
             component.add("uid", str(activity["id"]))
         component.add("dtstamp", stamp)
-        for prop, field_name in (("summary", "subject"), ("description", "description"),
-                                 ("location", "location")):
+        for prop, field_name in (
+            ("summary", "subject"),
+            ("description", "description"),
+            ("location", "location"),
+        ):
             if activity.get(field_name):
                 component.add(prop, str(activity[field_name]))
         priority = _PRIORITY_NUMBER.get(str(activity.get("priority") or ""))
@@ -628,15 +702,15 @@ def export_ics(activities: list[dict[str, Any]], names: dict[str, str], *,
                 component.add(prop, value)
         for field_name in ("owner", "direction", "phone_number", "email_from", "email_to"):
             if activity.get(field_name):
-                component.add(_X + field_name.upper().replace("_", "-"),
-                              str(activity[field_name]))
+                component.add(_X + field_name.upper().replace("_", "-"), str(activity[field_name]))
         regarding = activity.get("regarding_id")
         if regarding:
             params = {}
             if activity.get("regarding_type"):
                 params[_X + "TYPE"] = str(activity["regarding_type"])
-            component.add(_X + "REGARDING", names.get(str(regarding)) or str(regarding),
-                          parameters=params)
+            component.add(
+                _X + "REGARDING", names.get(str(regarding)) or str(regarding), parameters=params
+            )
         calendar.add_component(component)
     return bytes(calendar.to_ical())
 
@@ -647,7 +721,8 @@ def _event(activity: dict[str, Any]) -> Any:
     if not start_text:
         return None
     all_day = activity.get("all_day") is True or bool(
-        re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(start_text)))
+        re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(start_text))
+    )
     start = _value(start_text, as_day=all_day)
     if start is None:
         return None
@@ -672,8 +747,11 @@ def _todo(activity: dict[str, Any]) -> Any:
     todo = icalendar.Todo()
     start = _value(activity.get("start_at"))
     due = _value(activity.get("due_at"))
-    if start is not None and due is not None and (
-            isinstance(start, datetime) != isinstance(due, datetime)):
+    if (
+        start is not None
+        and due is not None
+        and (isinstance(start, datetime) != isinstance(due, datetime))
+    ):
         # RFC 5545: DUE and DTSTART must be of the same type; keep the start in our extension.
         todo.add(_X + "START-AT", str(activity["start_at"]))
     elif start is not None:
@@ -681,8 +759,10 @@ def _todo(activity: dict[str, Any]) -> Any:
     if due is not None:
         todo.add("due", due)
     status = activity.get("status")
-    todo.add("status", {"completed": "COMPLETED", "canceled": "CANCELLED"}.get(
-        str(status), "NEEDS-ACTION"))
+    todo.add(
+        "status",
+        {"completed": "COMPLETED", "canceled": "CANCELLED"}.get(str(status), "NEEDS-ACTION"),
+    )
     completed = _value(activity.get("completed_at"))
     if isinstance(completed, date) and not isinstance(completed, datetime):
         completed = datetime(completed.year, completed.month, completed.day, tzinfo=UTC)

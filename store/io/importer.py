@@ -33,8 +33,11 @@ from store.text import counted, name_key
 # "line 4: ", "vevent at line 86: ", "card 2 (line 9): ": the report gives the line itself.
 _LINE_PREFIX = re.compile(r"^(?:line \d+|v(?:event|todo) at line \d+|card \d+ \(line \d+\)): ")
 _ULID = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
-REF_TARGETS = {"parent_account_id": ACCOUNTS, "account_id": ACCOUNTS,
-               "primary_contact_id": CONTACTS}
+REF_TARGETS = {
+    "parent_account_id": ACCOUNTS,
+    "account_id": ACCOUNTS,
+    "primary_contact_id": CONTACTS,
+}
 
 
 @dataclass
@@ -66,13 +69,14 @@ class ImportReport:
 
     def summary(self) -> str:
         verb = "would" if self.dry_run or not self.applied else "did"
-        what = (f"{counted(self.rows, 'row')}: {self.created:,} new, {self.updated:,} updated, "
-                f"{len(self.errors):,} with errors, {counted(len(self.warnings), 'warning')}")
+        what = (
+            f"{counted(self.rows, 'row')}: {self.created:,} new, {self.updated:,} updated, "
+            f"{len(self.errors):,} with errors, {counted(len(self.warnings), 'warning')}"
+        )
         if self.accounts_created:
             what += f", {counted(self.accounts_created, 'new account')}"
         if self.dry_run and self.all_or_nothing and self.errors:
-            return (f"Dry run, nothing written. {what} (all-or-nothing: nothing would be "
-                    "imported).")
+            return f"Dry run, nothing written. {what} (all-or-nothing: nothing would be imported)."
         if self.dry_run:
             return f"Dry run, nothing written. {what} ({verb} import)."
         if not self.applied and not self.valid:
@@ -143,8 +147,7 @@ class _Resolver:
     def _lookup(self, table: str, text: str) -> str:
         if text in self.batch_ids[table] or self.crm.get(table, text):
             return text
-        found = self.batch_source[table].get(text) or \
-            self.crm.by_source_id(table, text)
+        found = self.batch_source[table].get(text) or self.crm.by_source_id(table, text)
         if found:
             return found
         in_file = self.batch_names[table].get(name_key(text), set())
@@ -158,10 +161,18 @@ class _Resolver:
         raise LookupError(f"no {SINGULAR[table]} '{text}' in the database or the file")
 
 
-def import_rows(crm: CRM, kind: str, rows: list[ParsedRow], *, dry_run: bool = False,
-                all_or_nothing: bool = False, regarding: str | None = None,
-                create_missing_accounts: bool = False, progress: Progress | None = None,
-                extra_accounts: list[ParsedRow] | None = None) -> ImportReport:
+def import_rows(
+    crm: CRM,
+    kind: str,
+    rows: list[ParsedRow],
+    *,
+    dry_run: bool = False,
+    all_or_nothing: bool = False,
+    regarding: str | None = None,
+    create_missing_accounts: bool = False,
+    progress: Progress | None = None,
+    extra_accounts: list[ParsedRow] | None = None,
+) -> ImportReport:
     """Plan and (unless dry run) apply an import of `kind` records.
 
     `regarding`: for activities without their own, the account or contact they are about.
@@ -202,8 +213,14 @@ def import_rows(crm: CRM, kind: str, rows: list[ParsedRow], *, dry_run: bool = F
     for done, plan in enumerate(planned, start=1):
         if progress and done % 500 == 0:
             progress(done, total)
-        if _resolve_refs(crm, plan, resolver, report, default_regarding,
-                         new_accounts if create_missing_accounts else None):
+        if _resolve_refs(
+            crm,
+            plan,
+            resolver,
+            report,
+            default_regarding,
+            new_accounts if create_missing_accounts else None,
+        ):
             accepted.append(plan)
     if progress:
         progress(total, total)
@@ -212,8 +229,9 @@ def import_rows(crm: CRM, kind: str, rows: list[ParsedRow], *, dry_run: bool = F
     # names every refused row; what refers to a refused row of the file is refused too.
     accepted = _drop_dependants(crm, planned, accepted, report)
     batch, plan_of = _batch(accepted, new_accounts.values(), stamp)
-    refused = {id(plan_of[id(item)]): error for item, error in crm.problems(batch)
-               if id(item) in plan_of}
+    refused = {
+        id(plan_of[id(item)]): error for item, error in crm.problems(batch) if id(item) in plan_of
+    }
     for plan in accepted:
         if id(plan) in refused:
             report.errors.append(RowIssue(plan.line, str(refused[id(plan)])))
@@ -232,7 +250,8 @@ def import_rows(crm: CRM, kind: str, rows: list[ParsedRow], *, dry_run: bool = F
         else:
             report.updated += 1
     report.accounts_created = len(new_accounts) + sum(
-        1 for p in accepted if p.table == ACCOUNTS and kind != ACCOUNTS and p.existing is None)
+        1 for p in accepted if p.table == ACCOUNTS and kind != ACCOUNTS and p.existing is None
+    )
 
     if dry_run or (all_or_nothing and report.errors) or not (accepted or new_accounts):
         report.applied = False
@@ -247,8 +266,9 @@ def import_rows(crm: CRM, kind: str, rows: list[ParsedRow], *, dry_run: bool = F
 _TABLE_ORDER: dict[str, int] = {ACCOUNTS: 0, CONTACTS: 1, ACTIVITIES: 2}
 
 
-def _batch(accepted: list[_Planned], new_accounts: Iterable[Record], stamp: str
-           ) -> tuple[Batch, dict[int, _Planned]]:
+def _batch(
+    accepted: list[_Planned], new_accounts: Iterable[Record], stamp: str
+) -> tuple[Batch, dict[int, _Planned]]:
     """The batch that saves `accepted` and the accounts made for contacts, and the plan of
     each of its items (by id())."""
     batch = Batch(stamp=stamp, warn_duplicates=False)
@@ -258,8 +278,12 @@ def _batch(accepted: list[_Planned], new_accounts: Iterable[Record], stamp: str
     for plan in sorted(accepted, key=lambda p: _TABLE_ORDER[p.table]):
         item: Create | Update
         if plan.existing is None:
-            item = Create(plan.table, _without_id(plan.record), record_id=plan.record["id"],
-                          created_at=plan.created_at)
+            item = Create(
+                plan.table,
+                _without_id(plan.record),
+                record_id=plan.record["id"],
+                created_at=plan.created_at,
+            )
             batch.creates.append(item)
         else:
             item = Update(plan.table, plan.existing["id"], _changes(plan.existing, plan.record))
@@ -278,8 +302,9 @@ def _changes(existing: Record, record: Record) -> Record:
     return changes
 
 
-def _plan_row(crm: CRM, table: str, row: ParsedRow, report: ImportReport,
-              taken: set[str]) -> _Planned | None:
+def _plan_row(
+    crm: CRM, table: str, row: ParsedRow, report: ImportReport, taken: set[str]
+) -> _Planned | None:
     fields = clean(table, dict(row.record))
     own_id = fields.pop("id", None)  # a file exported from this CRM: our record id
     if not fields and not row.refs:
@@ -300,9 +325,17 @@ def _plan_row(crm: CRM, table: str, row: ParsedRow, report: ImportReport,
                 continue
             record[name] = value
     else:
-        reuse = next((candidate for candidate in (own_id, source_id)
-                      if isinstance(candidate, str) and _ULID.match(candidate)
-                      and candidate not in taken and not crm.find(candidate)), None)
+        reuse = next(
+            (
+                candidate
+                for candidate in (own_id, source_id)
+                if isinstance(candidate, str)
+                and _ULID.match(candidate)
+                and candidate not in taken
+                and not crm.find(candidate)
+            ),
+            None,
+        )
         if reuse:
             taken.add(reuse)
         record = {k: v for k, v in fields.items() if v is not None}
@@ -316,13 +349,15 @@ def _plan_row(crm: CRM, table: str, row: ParsedRow, report: ImportReport,
             if done:
                 record["completed_at"] = done
         record["id"] = reuse or str(ULID())
-    return _Planned(row.line, table, record, existing, dict(row.refs), dict(row.ref_names),
-                    created_at)
+    return _Planned(
+        row.line, table, record, existing, dict(row.refs), dict(row.ref_names), created_at
+    )
 
 
 # What an organisation card found by name does not take over from the account it links to.
-_KEPT_ON_LINK = frozenset({"id", "created_at", "created_by", "modified_at", "modified_by",
-                           "version"})
+_KEPT_ON_LINK = frozenset(
+    {"id", "created_at", "created_by", "modified_at", "modified_by", "version"}
+)
 
 
 def _link_org_card(crm: CRM, plan: _Planned, claimed: set[str], resolver: _Resolver) -> None:
@@ -340,8 +375,11 @@ def _link_org_card(crm: CRM, plan: _Planned, claimed: set[str], resolver: _Resol
     card_ids = {plan.record["id"], plan.record.get("source_id")}
     record = dict(existing)
     for field_name, value in plan.record.items():
-        if field_name not in _KEPT_ON_LINK and value not in (None, "") and \
-                not record.get(field_name):
+        if (
+            field_name not in _KEPT_ON_LINK
+            and value not in (None, "")
+            and not record.get(field_name)
+        ):
             record[field_name] = value
     plan.record, plan.existing = record, existing
     claimed.add(existing["id"])
@@ -349,9 +387,14 @@ def _link_org_card(crm: CRM, plan: _Planned, claimed: set[str], resolver: _Resol
         resolver.alias(ACCOUNTS, str(card_id), existing["id"])
 
 
-def _resolve_refs(crm: CRM, plan: _Planned, resolver: _Resolver, report: ImportReport,
-                  default_regarding: tuple[str, str] | None,
-                  new_accounts: dict[str, Record] | None) -> bool:
+def _resolve_refs(
+    crm: CRM,
+    plan: _Planned,
+    resolver: _Resolver,
+    report: ImportReport,
+    default_regarding: tuple[str, str] | None,
+    new_accounts: dict[str, Record] | None,
+) -> bool:
     record = plan.record
     for name, text in plan.refs.items():
         if not text.strip():
@@ -361,8 +404,10 @@ def _resolve_refs(crm: CRM, plan: _Planned, resolver: _Resolver, report: ImportR
                 table = REGARDING_TABLE.get(record.get("regarding_type", ""))
                 tables = [table] if table else [ACCOUNTS, CONTACTS]
                 fallback = plan.ref_names.get(name, "")
-                found = [(t, _try(resolver, t, text) or (fallback and _try(resolver, t, fallback)))
-                         for t in tables]
+                found = [
+                    (t, _try(resolver, t, text) or (fallback and _try(resolver, t, fallback)))
+                    for t in tables
+                ]
                 found = [(t, rid) for t, rid in found if rid]
                 if len(found) != 1:
                     raise LookupError(f"no single account or contact '{text}'")
@@ -379,13 +424,17 @@ def _resolve_refs(crm: CRM, plan: _Planned, resolver: _Resolver, report: ImportR
                 # A contact is never refused for its account: the account is created by the
                 # name the file gives, or the contact comes in without one.
                 account_name = fallback or text.strip()
-                if new_accounts is not None and not isinstance(error, _Ambiguous) \
-                        and not _ULID.match(account_name):
+                if (
+                    new_accounts is not None
+                    and not isinstance(error, _Ambiguous)
+                    and not _ULID.match(account_name)
+                ):
                     record[name] = _new_account(crm, account_name, new_accounts, resolver)["id"]
                 else:
                     shown = error.args[0] if isinstance(error, _Ambiguous) else error
-                    report.warnings.append(RowIssue(
-                        plan.line, f"{name}: {shown}; imported without an account"))
+                    report.warnings.append(
+                        RowIssue(plan.line, f"{name}: {shown}; imported without an account")
+                    )
         except LookupError as error:
             if name == "primary_contact_id":  # often exported before its contacts exist
                 report.warnings.append(RowIssue(plan.line, f"{name}: {error}; left empty"))
@@ -394,8 +443,9 @@ def _resolve_refs(crm: CRM, plan: _Planned, resolver: _Resolver, report: ImportR
             return False
     if plan.table == ACTIVITIES and not record.get("regarding_id"):
         if default_regarding is None:
-            report.errors.append(RowIssue(plan.line, "regarding_id: no account or contact "
-                                                     "given (use --regarding)"))
+            report.errors.append(
+                RowIssue(plan.line, "regarding_id: no account or contact given (use --regarding)")
+            )
             return False
         record["regarding_type"], record["regarding_id"] = default_regarding
     return True
@@ -419,8 +469,9 @@ def _try(resolver: _Resolver, table: str, text: str) -> str | None:
         return None
 
 
-def _new_account(crm: CRM, name: str, new_accounts: dict[str, Record],
-                 resolver: _Resolver) -> Record:
+def _new_account(
+    crm: CRM, name: str, new_accounts: dict[str, Record], resolver: _Resolver
+) -> Record:
     key = name_key(name)
     if key not in new_accounts:
         account = {"name": name.strip()[:160], "id": str(ULID())}
@@ -430,18 +481,24 @@ def _new_account(crm: CRM, name: str, new_accounts: dict[str, Record],
 
 
 _REF_NAMES: dict[str, tuple[str, ...]] = {
-    ACCOUNTS: ("parent_account_id", "primary_contact_id"), CONTACTS: ("account_id",),
-    ACTIVITIES: ("regarding_id",)}
+    ACCOUNTS: ("parent_account_id", "primary_contact_id"),
+    CONTACTS: ("account_id",),
+    ACTIVITIES: ("regarding_id",),
+}
 
 
-def _drop_dependants(crm: CRM, planned: list[_Planned], accepted: list[_Planned],
-                     report: ImportReport) -> list[_Planned]:
+def _drop_dependants(
+    crm: CRM, planned: list[_Planned], accepted: list[_Planned], report: ImportReport
+) -> list[_Planned]:
     """A row that refers to a new record of this file that was refused cannot be imported
     either: its reference would point nowhere (and the whole transaction would fail). A primary
     contact is left as it was instead. Follows chains (a subsidiary of a refused subsidiary)."""
     kept = {id(p) for p in accepted}
-    queue = [(p.record["id"], p.line) for p in planned
-             if id(p) not in kept and crm.get(p.table, p.record["id"]) is None]
+    queue = [
+        (p.record["id"], p.line)
+        for p in planned
+        if id(p) not in kept and crm.get(p.table, p.record["id"]) is None
+    ]
     if not queue:
         return accepted
     dependants: dict[str, list[tuple[_Planned, str]]] = {}
@@ -462,12 +519,20 @@ def _drop_dependants(crm: CRM, planned: list[_Planned], accepted: list[_Planned]
                     plan.record[name] = previous
                 else:
                     plan.record.pop(name, None)
-                report.warnings.append(RowIssue(plan.line, f"{name}: the contact on line {line} "
-                                                           "was not imported; left as it was"))
+                report.warnings.append(
+                    RowIssue(
+                        plan.line,
+                        f"{name}: the contact on line {line} was not imported; left as it was",
+                    )
+                )
                 continue
             dropped.add(id(plan))
-            report.errors.append(RowIssue(plan.line, f"{name}: refers to the record on line "
-                                                     f"{line}, which was not imported"))
+            report.errors.append(
+                RowIssue(
+                    plan.line,
+                    f"{name}: refers to the record on line {line}, which was not imported",
+                )
+            )
             if plan.existing is None:
                 queue.append((plan.record["id"], plan.line))
     return [p for p in accepted if id(p) not in dropped]
@@ -480,15 +545,20 @@ def _warn_duplicates(crm: CRM, accepted: list[_Planned], report: ImportReport) -
         if plan.table not in (ACCOUNTS, CONTACTS) or plan.existing is not None:
             continue
         for duplicate in crm.duplicates(plan.table, plan.record)[:1]:
-            report.warnings.append(RowIssue(
-                plan.line, f"possible duplicate of existing {SINGULAR[plan.table]} "
-                           f"{display_name(plan.table, duplicate)} ({duplicate['id']})"))
+            report.warnings.append(
+                RowIssue(
+                    plan.line,
+                    f"possible duplicate of existing {SINGULAR[plan.table]} "
+                    f"{display_name(plan.table, duplicate)} ({duplicate['id']})",
+                )
+            )
         email = (plan.record.get("email") or "").casefold()
         name = name_key(display_name(plan.table, plan.record))
         earlier = (seen_email.get(email) if email else None) or seen_name.get(name)
         if earlier:
-            report.warnings.append(RowIssue(plan.line, f"looks like line {earlier} of this "
-                                                       "file (same email or name)"))
+            report.warnings.append(
+                RowIssue(plan.line, f"looks like line {earlier} of this file (same email or name)")
+            )
         if email:
             seen_email.setdefault(email, plan.line)
         seen_name.setdefault(name, plan.line)

@@ -42,10 +42,11 @@ class PreparedImport:
     def mapping_lines(self) -> list[str]:
         if self.mapping is None:
             return []
-        lines = [f"{column} -> {name}" for column, name in
-                 self.mapping.field_for_column.items()]
-        lines += [f"{number} -> phone or mobile, by {kind}" if kind else f"{number} -> phone"
-                  for number, kind in self.mapping.typed_phones]
+        lines = [f"{column} -> {name}" for column, name in self.mapping.field_for_column.items()]
+        lines += [
+            f"{number} -> phone or mobile, by {kind}" if kind else f"{number} -> phone"
+            for number, kind in self.mapping.typed_phones
+        ]
         fate = "kept in description" if self.keep_unknown else "skipped"
         lines += [f"{column} -> (unknown: {fate})" for column in self.mapping.unknown]
         return lines
@@ -70,9 +71,15 @@ def guess_csv_kind(path: Path) -> str | None:
     return best if scores[best] else None
 
 
-def prepare_import(kind: str, data: bytes, *, maps: list[str] | None = None,
-                   keep_unknown: bool = True, limits: ImportLimits = LIMITS,
-                   progress: Progress | None = None) -> PreparedImport:
+def prepare_import(
+    kind: str,
+    data: bytes,
+    *,
+    maps: list[str] | None = None,
+    keep_unknown: bool = True,
+    limits: ImportLimits = LIMITS,
+    progress: Progress | None = None,
+) -> PreparedImport:
     """Parse `data`. Raises ValueError (CsvError, MappingError, ImportLimitError) for a file
     that cannot be read as a whole; problems with single rows are kept on the rows.
     `progress(done, total)`: called while a calendar's entries are read."""
@@ -81,14 +88,20 @@ def prepare_import(kind: str, data: bytes, *, maps: list[str] | None = None,
         from store.io.vcard import parse_vcards
 
         cards = parse_vcards(data, limits=limits)
-        return PreparedImport(kind, CONTACTS, cards.contacts, extra_accounts=cards.accounts,
-                              notes=[*cards.errors, *cards.skipped])
+        return PreparedImport(
+            kind,
+            CONTACTS,
+            cards.contacts,
+            extra_accounts=cards.accounts,
+            notes=[*cards.errors, *cards.skipped],
+        )
     if kind == "ics":
         from store.io.ics import parse_ics
 
         calendar = parse_ics(data, limits=limits, progress=progress)
-        return PreparedImport(kind, ACTIVITIES, calendar.activities,
-                              notes=[*calendar.errors, *calendar.skipped])
+        return PreparedImport(
+            kind, ACTIVITIES, calendar.activities, notes=[*calendar.errors, *calendar.skipped]
+        )
     if kind not in CSV_KINDS:
         raise ValueError(f"cannot import '{kind}': choose one of {', '.join(IMPORT_KINDS)}")
     table = read_csv(data, limits=limits)
@@ -97,9 +110,16 @@ def prepare_import(kind: str, data: bytes, *, maps: list[str] | None = None,
         mapping = apply_overrides(mapping, maps)
     mapping = _own_id_column(mapping)
     rows = rows_to_records(kind, table, mapping, keep_unknown)
-    return PreparedImport(kind, kind, rows, mapping=mapping, notes=list(table.problems),
-                          encoding=table.encoding, delimiter=table.delimiter,
-                          keep_unknown=keep_unknown)
+    return PreparedImport(
+        kind,
+        kind,
+        rows,
+        mapping=mapping,
+        notes=list(table.problems),
+        encoding=table.encoding,
+        delimiter=table.delimiter,
+        keep_unknown=keep_unknown,
+    )
 
 
 def _own_id_column(mapping: ColumnMapping) -> ColumnMapping:
@@ -113,21 +133,37 @@ def _own_id_column(mapping: ColumnMapping) -> ColumnMapping:
         if key(column) == "id":
             field_for_column = dict(mapping.field_for_column)
             field_for_column[column] = "id"
-            return replace(mapping, field_for_column=field_for_column,
-                           unknown=[c for c in mapping.unknown if c != column])
+            return replace(
+                mapping,
+                field_for_column=field_for_column,
+                unknown=[c for c in mapping.unknown if c != column],
+            )
     return mapping
 
 
-def run_import(crm: CRM, prepared: PreparedImport, *, dry_run: bool = False,
-               all_or_nothing: bool = False, regarding: str | None = None,
-               create_accounts: bool = True, progress: Progress | None = None
-               ) -> ImportReport:
+def run_import(
+    crm: CRM,
+    prepared: PreparedImport,
+    *,
+    dry_run: bool = False,
+    all_or_nothing: bool = False,
+    regarding: str | None = None,
+    create_accounts: bool = True,
+    progress: Progress | None = None,
+) -> ImportReport:
     """`create_accounts`: contacts that name an account the database does not have create it;
     otherwise they are imported without an account (a warning each)."""
-    report = import_rows(crm, prepared.table, prepared.rows, dry_run=dry_run,
-                         all_or_nothing=all_or_nothing, regarding=regarding,
-                         create_missing_accounts=create_accounts,
-                         progress=progress, extra_accounts=prepared.extra_accounts)
+    report = import_rows(
+        crm,
+        prepared.table,
+        prepared.rows,
+        dry_run=dry_run,
+        all_or_nothing=all_or_nothing,
+        regarding=regarding,
+        create_missing_accounts=create_accounts,
+        progress=progress,
+        extra_accounts=prepared.extra_accounts,
+    )
     report.notes = list(prepared.notes)
     return report
 
@@ -139,16 +175,17 @@ def export_data(crm: CRM, kind: str, fmt: str = "csv", ids: list[str] | None = N
 
         contacts = _records(crm, CONTACTS, ids)
         accounts = _records(crm, ACCOUNTS, None if ids is None else [])
-        names = {a["id"]: display_name(ACCOUNTS, a)
-                 for a in crm.all(ACCOUNTS).values()}
+        names = {a["id"]: display_name(ACCOUNTS, a) for a in crm.all(ACCOUNTS).values()}
         return export_vcards(contacts, accounts, names).encode("utf-8")
     if kind == "ics":
         from store.io.ics import export_ics
 
-        activities = [a for a in _records(crm, ACTIVITIES, ids)
-                      if a.get("type") in ("appointment", "task")]
-        names = {a["regarding_id"]: crm.regarding_name(a) for a in activities
-                 if a.get("regarding_id")}
+        activities = [
+            a for a in _records(crm, ACTIVITIES, ids) if a.get("type") in ("appointment", "task")
+        ]
+        names = {
+            a["regarding_id"]: crm.regarding_name(a) for a in activities if a.get("regarding_id")
+        }
         return export_ics(activities, names)
     if kind not in CSV_KINDS:
         raise ValueError(f"cannot export '{kind}': choose one of {', '.join(EXPORT_KINDS)}")

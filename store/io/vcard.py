@@ -61,8 +61,10 @@ def _split_cards(text: str) -> tuple[list[tuple[int, list[str]]], list[str]]:
         word = line.strip().upper()
         if word == "BEGIN:VCARD":
             if current is not None:
-                errors.append(f"card {len(cards) + len(errors) + 1} (line {start}): no END:VCARD "
-                              "before the next card; skipped")
+                errors.append(
+                    f"card {len(cards) + len(errors) + 1} (line {start}): no END:VCARD "
+                    "before the next card; skipped"
+                )
             current, start, skipping = [line], number, False
         elif current is None:
             continue
@@ -80,13 +82,16 @@ def _split_cards(text: str) -> tuple[list[tuple[int, list[str]]], list[str]]:
             if not skipping:
                 current.append(line)
     if current is not None:
-        errors.append(f"card {len(cards) + len(errors) + 1} (line {start}): the file ends "
-                      "before END:VCARD; skipped")
+        errors.append(
+            f"card {len(cards) + len(errors) + 1} (line {start}): the file ends "
+            "before END:VCARD; skipped"
+        )
     return cards, errors
 
 
-def parse_vcards(data: bytes, *, tz: tzinfo | None = None,
-                 limits: ImportLimits = LIMITS) -> VcardResult:
+def parse_vcards(
+    data: bytes, *, tz: tzinfo | None = None, limits: ImportLimits = LIMITS
+) -> VcardResult:
     """Read every card of a .vcf file. Raises ImportLimitError for a file beyond `limits`;
     otherwise never raises: broken cards are listed in `errors`.
 
@@ -187,8 +192,9 @@ def _pref(prop: Any, types: set[str]) -> int:
     return 1 if "pref" in types else 100
 
 
-def _ranked(component: Any, name: str, labels: dict[str, str],
-            prefer: tuple[str, ...] = ("work",)) -> list[tuple[str, set[str]]]:
+def _ranked(
+    component: Any, name: str, labels: dict[str, str], prefer: tuple[str, ...] = ("work",)
+) -> list[tuple[str, set[str]]]:
     """(value, types) of every property `name`, best first: PREF, then preferred types."""
     items = []
     for order, prop in enumerate(_props(component, name)):
@@ -209,8 +215,9 @@ def _ranked(component: Any, name: str, labels: dict[str, str],
 _MOBILE = {"cell", "mobile", "iphone", "cellular"}
 
 
-def _contact_channels(component: Any, labels: dict[str, str], record: dict[str, Any],
-                      extras: list[str], *, org: bool) -> None:
+def _contact_channels(
+    component: Any, labels: dict[str, str], record: dict[str, Any], extras: list[str], *, org: bool
+) -> None:
     emails = _ranked(component, "email", labels)
     if emails:
         record["email"] = single_line("email", emails[0][0])
@@ -310,8 +317,11 @@ def _card(component: Any, line: int, where: str, result: VcardResult, tz: tzinfo
         first = last = ""
         for prop in _props(component, "n"):
             n = prop.value
-            first = " ".join(p for p in (_text(getattr(n, "given", "")),
-                                         _text(getattr(n, "additional", ""))) if p)
+            first = " ".join(
+                p
+                for p in (_text(getattr(n, "given", "")), _text(getattr(n, "additional", "")))
+                if p
+            )
             last = _text(getattr(n, "family", ""))
             if first or last:
                 break
@@ -352,7 +362,7 @@ def _extensions(component: Any, card: ParsedCard, kind: str, tz: tzinfo | None) 
     for name, props in component.contents.items():
         if not name.upper().startswith(_X):
             continue
-        field_name = name.upper()[len(_X):].lower().replace("-", "_")
+        field_name = name.upper()[len(_X) :].lower().replace("-", "_")
         value = _text(props[0].value) if props else ""
         if not value:
             continue
@@ -363,8 +373,7 @@ def _extensions(component: Any, card: ParsedCard, kind: str, tz: tzinfo | None) 
             if org and org != value:
                 card.ref_names["account_id"] = org
             refs["account_id"] = single_line("ref", value)
-        elif field_name in ("parent_account", "primary_contact") and (
-                field_name + "_id") in fields:
+        elif field_name in ("parent_account", "primary_contact") and (field_name + "_id") in fields:
             refs.setdefault(field_name + "_id", single_line("ref", value))
         elif field_name == "relationship":
             relationship = to_relationship(value)
@@ -404,17 +413,30 @@ def _add(card: Any, name: str, value: Any, types: list[str] | None = None) -> No
 def _add_common(card: Any, record: dict[str, Any], phone_types: list[str]) -> None:
     _add(card, "email", record.get("email"), ["work"])
     _add(card, "tel", record.get("phone"), phone_types)
-    if any(record.get(f) for f in ("address_line1", "address_line2", "address_city",
-                                   "address_state", "address_postal_code",
-                                   "address_country")):
-        _add(card, "adr", vobject.vcard.Address(
-            street=record.get("address_line1") or "",
-            extended=record.get("address_line2") or "",
-            city=record.get("address_city") or "",
-            region=record.get("address_state") or "",
-            code=record.get("address_postal_code") or "",
-            country=record.get("address_country") or "",
-        ), ["work"])
+    if any(
+        record.get(f)
+        for f in (
+            "address_line1",
+            "address_line2",
+            "address_city",
+            "address_state",
+            "address_postal_code",
+            "address_country",
+        )
+    ):
+        _add(
+            card,
+            "adr",
+            vobject.vcard.Address(
+                street=record.get("address_line1") or "",
+                extended=record.get("address_line2") or "",
+                city=record.get("address_city") or "",
+                region=record.get("address_state") or "",
+                code=record.get("address_postal_code") or "",
+                country=record.get("address_country") or "",
+            ),
+            ["work"],
+        )
     _add(card, "note", record.get("description"))
     _add(card, "uid", str(record["id"]) if record.get("id") else None)
     rev = _rev(str(record.get("modified_at") or ""))
@@ -428,8 +450,9 @@ def _add_extensions(card: Any, record: dict[str, Any], names: tuple[str, ...]) -
             _add(card, _X.lower() + name.replace("_", "-"), str(value))
 
 
-def export_vcards(contacts: list[dict[str, Any]], accounts: list[dict[str, Any]],
-                  account_names: dict[str, str]) -> str:
+def export_vcards(
+    contacts: list[dict[str, Any]], accounts: list[dict[str, Any]], account_names: dict[str, str]
+) -> str:
     """vCard 4.0 text: one card per contact, one KIND:org card per account. UID = record id.
 
     `account_names` maps account ids to names, for a contact's ORG and an account's parent;
@@ -440,7 +463,8 @@ def export_vcards(contacts: list[dict[str, Any]], accounts: list[dict[str, Any]]
     """
     contact_names = {
         str(c["id"]): " ".join(p for p in (c.get("first_name"), c.get("last_name")) if p)
-        for c in contacts if c.get("id")
+        for c in contacts
+        if c.get("id")
     }
     out: list[str] = []
     for contact in contacts:
@@ -470,16 +494,20 @@ def export_vcards(contacts: list[dict[str, Any]], accounts: list[dict[str, Any]]
         _add(card, "org", [name] if name else None)
         _add_common(card, account, ["work", "voice"])
         _add(card, "url", account.get("website"))
-        _add_extensions(card, account, ("account_number", "relationship", "industry", "owner",
-                                        "status", "created_at"))
+        _add_extensions(
+            card,
+            account,
+            ("account_number", "relationship", "industry", "owner", "status", "created_at"),
+        )
         parent = account.get("parent_account_id")
         if parent:
-            _add(card, _X.lower() + "parent-account",
-                 account_names.get(str(parent)) or str(parent))
+            _add(card, _X.lower() + "parent-account", account_names.get(str(parent)) or str(parent))
         primary = account.get("primary_contact_id")
         if primary:
-            _add(card, _X.lower() + "primary-contact",
-                 contact_names.get(str(primary)) or account_names.get(str(primary))
-                 or str(primary))
+            _add(
+                card,
+                _X.lower() + "primary-contact",
+                contact_names.get(str(primary)) or account_names.get(str(primary)) or str(primary),
+            )
         out.append(card.serialize())
     return "".join(out)

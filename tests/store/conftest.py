@@ -39,18 +39,25 @@ class Maker:
     def account(self, name: str = "Acme", **fields: Any) -> dict[str, Any]:
         return self.crm.create(ACCOUNTS, {"name": name, **fields}).record
 
-    def contact(self, first: str = "Ada", last: str = "Lovelace", **fields: Any
-                ) -> dict[str, Any]:
-        return self.crm.create(CONTACTS, {"first_name": first, "last_name": last,
-                                          **fields}).record
+    def contact(self, first: str = "Ada", last: str = "Lovelace", **fields: Any) -> dict[str, Any]:
+        return self.crm.create(CONTACTS, {"first_name": first, "last_name": last, **fields}).record
 
-    def activity(self, regarding: dict[str, Any], type: str = "task", subject: str = "Call",
-                 **fields: Any) -> dict[str, Any]:
-        regarding_type = "contact" if "first_name" in regarding or "last_name" in regarding \
-            else "account"
-        return self.crm.create(ACTIVITIES, {"type": type, "subject": subject,
-                                            "regarding_type": regarding_type,
-                                            "regarding_id": regarding["id"], **fields}).record
+    def activity(
+        self, regarding: dict[str, Any], type: str = "task", subject: str = "Call", **fields: Any
+    ) -> dict[str, Any]:
+        regarding_type = (
+            "contact" if "first_name" in regarding or "last_name" in regarding else "account"
+        )
+        return self.crm.create(
+            ACTIVITIES,
+            {
+                "type": type,
+                "subject": subject,
+                "regarding_type": regarding_type,
+                "regarding_id": regarding["id"],
+                **fields,
+            },
+        ).record
 
 
 @pytest.fixture

@@ -18,20 +18,30 @@ STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 
 def journal_lines(db_path: Path) -> int:
     """Committed entries in every journal beside the database."""
-    return sum(path.read_bytes().count(b"\n")
-               for path in db_path.parent.glob(db_path.name + ".journal-*"))
+    return sum(
+        path.read_bytes().count(b"\n") for path in db_path.parent.glob(db_path.name + ".journal-*")
+    )
 
 
 def test_a_batch_of_many_records_is_one_journal_entry(crm: CRM, db_path: Path) -> None:
     acme = crm.create(ACCOUNTS, {"name": "Acme"}).record
     before = journal_lines(db_path)
     batch = Batch(
-        creates=[Create(ACCOUNTS, {"name": "Globex"}, record_id="01JAAAAAAAAAAAAAAAAAAAAAAA"),
-                 Create(CONTACTS, {"last_name": "Lovelace",
-                                   "account_id": "01JAAAAAAAAAAAAAAAAAAAAAAA"}),
-                 Create(ACTIVITIES, {"type": "note", "description": "met",
-                                     "regarding_type": "account", "regarding_id": acme["id"]})],
-        updates=[Update(ACCOUNTS, acme["id"], {"address_city": "Leeds"}, expected_version=1)])
+        creates=[
+            Create(ACCOUNTS, {"name": "Globex"}, record_id="01JAAAAAAAAAAAAAAAAAAAAAAA"),
+            Create(CONTACTS, {"last_name": "Lovelace", "account_id": "01JAAAAAAAAAAAAAAAAAAAAAAA"}),
+            Create(
+                ACTIVITIES,
+                {
+                    "type": "note",
+                    "description": "met",
+                    "regarding_type": "account",
+                    "regarding_id": acme["id"],
+                },
+            ),
+        ],
+        updates=[Update(ACCOUNTS, acme["id"], {"address_city": "Leeds"}, expected_version=1)],
+    )
     result = crm.apply(batch)
     assert journal_lines(db_path) == before + 1
     globex, ada, note, updated = result.records
@@ -50,26 +60,45 @@ def test_a_batch_that_breaks_a_rule_writes_nothing(crm: CRM, db_path: Path) -> N
     before = journal_lines(db_path)
     bad = [
         # a reference to nothing
-        Batch(creates=[Create(ACCOUNTS, {"name": "Globex"}),
-                       Create(CONTACTS, {"last_name": "Ada", "account_id": "nowhere"})]),
+        Batch(
+            creates=[
+                Create(ACCOUNTS, {"name": "Globex"}),
+                Create(CONTACTS, {"last_name": "Ada", "account_id": "nowhere"}),
+            ]
+        ),
         # a loop made inside the batch
-        Batch(creates=[Create(ACCOUNTS, {"name": "Child", "parent_account_id": acme["id"]},
-                              record_id="01JBBBBBBBBBBBBBBBBBBBBBBB")],
-              updates=[Update(ACCOUNTS, acme["id"],
-                              {"parent_account_id": "01JBBBBBBBBBBBBBBBBBBBBBBB"})]),
+        Batch(
+            creates=[
+                Create(
+                    ACCOUNTS,
+                    {"name": "Child", "parent_account_id": acme["id"]},
+                    record_id="01JBBBBBBBBBBBBBBBBBBBBBBB",
+                )
+            ],
+            updates=[
+                Update(ACCOUNTS, acme["id"], {"parent_account_id": "01JBBBBBBBBBBBBBBBBBBBBBBB"})
+            ],
+        ),
         # an enum
         Batch(creates=[Create(ACCOUNTS, {"name": "Initech", "relationship": "frenemy"})]),
         # a contact of an account the same batch deletes
-        Batch(creates=[Create(CONTACTS, {"last_name": "Ada", "account_id": acme["id"]})],
-              deletes=[Delete(ACCOUNTS, acme["id"])]),
+        Batch(
+            creates=[Create(CONTACTS, {"last_name": "Ada", "account_id": acme["id"]})],
+            deletes=[Delete(ACCOUNTS, acme["id"])],
+        ),
     ]
     for batch in bad:
         with pytest.raises(ValidationFailed):
             crm.apply(batch)
     with pytest.raises(ConflictError):
-        crm.apply(Batch(creates=[Create(ACCOUNTS, {"name": "Globex"})],
-                        updates=[Update(ACCOUNTS, acme["id"], {"address_city": "Leeds"},
-                                        expected_version=7)]))
+        crm.apply(
+            Batch(
+                creates=[Create(ACCOUNTS, {"name": "Globex"})],
+                updates=[
+                    Update(ACCOUNTS, acme["id"], {"address_city": "Leeds"}, expected_version=7)
+                ],
+            )
+        )
     assert journal_lines(db_path) == before
     reopened = CRM.open(db_path, user="bob")
     assert [reopened.count(t) for t in (ACCOUNTS, CONTACTS, ACTIVITIES)] == [1, 0, 0]
@@ -83,7 +112,9 @@ def test_problems_names_each_refused_item_and_writes_nothing(crm: CRM, db_path: 
     before = journal_lines(db_path)
     found = crm.problems(Batch(creates=[fine, unnamed, orphan]))
     assert [(item, error.errors[0].field) for item, error in found] == [
-        (unnamed, "name"), (orphan, "account_id")]
+        (unnamed, "name"),
+        (orphan, "account_id"),
+    ]
     assert journal_lines(db_path) == before and crm.count(ACCOUNTS) == 0
 
 
@@ -91,8 +122,12 @@ def test_a_delete_in_a_batch_is_one_entry_with_its_dependants(crm: CRM, db_path:
     acme = crm.create(ACCOUNTS, {"name": "Acme"}).record
     ada = crm.create(CONTACTS, {"last_name": "Ada", "account_id": acme["id"]}).record
     before = journal_lines(db_path)
-    result = crm.apply(Batch(creates=[Create(ACCOUNTS, {"name": "Globex"})],
-                             deletes=[Delete(ACCOUNTS, acme["id"], contacts="detach")]))
+    result = crm.apply(
+        Batch(
+            creates=[Create(ACCOUNTS, {"name": "Globex"})],
+            deletes=[Delete(ACCOUNTS, acme["id"], contacts="detach")],
+        )
+    )
     assert result.removed == 1 and journal_lines(db_path) == before + 1
     reopened = CRM.open(db_path, user="bob")
     assert reopened.get(ACCOUNTS, acme["id"]) is None
@@ -111,12 +146,24 @@ def _import_activities(crm: CRM, *rows: str) -> None:
 
 def test_import_and_form_stamp_completed_at_by_the_same_rule(crm: CRM) -> None:
     acme = crm.create(ACCOUNTS, {"name": "Acme"}).record
-    on_form = crm.create(ACTIVITIES, {"type": "task", "subject": "Form",
-                                      "regarding_type": "account", "regarding_id": acme["id"]}
-                         ).record
-    by_file = crm.create(ACTIVITIES, {"type": "task", "subject": "File",
-                                      "regarding_type": "account", "regarding_id": acme["id"]}
-                         ).record
+    on_form = crm.create(
+        ACTIVITIES,
+        {
+            "type": "task",
+            "subject": "Form",
+            "regarding_type": "account",
+            "regarding_id": acme["id"],
+        },
+    ).record
+    by_file = crm.create(
+        ACTIVITIES,
+        {
+            "type": "task",
+            "subject": "File",
+            "regarding_type": "account",
+            "regarding_id": acme["id"],
+        },
+    ).record
     # Completing: stamped now, on the form (set_status) and from a file alike.
     done_on_form = crm.set_status(on_form["id"], "completed").record
     _import_activities(crm, f"{by_file['id']},File,Task,Acme,Completed,")
@@ -130,8 +177,11 @@ def test_import_and_form_stamp_completed_at_by_the_same_rule(crm: CRM) -> None:
     assert "completed_at" not in crm.get(ACTIVITIES, by_file["id"])
     # A date given (the source's) is kept, both ways.
     given = "2020-05-06T07:08:09Z"
-    assert crm.update(ACTIVITIES, on_form["id"], {"status": "completed",
-                                                   "completed_at": given}
-                      ).record["completed_at"] == given
+    assert (
+        crm.update(
+            ACTIVITIES, on_form["id"], {"status": "completed", "completed_at": given}
+        ).record["completed_at"]
+        == given
+    )
     _import_activities(crm, f"{by_file['id']},File,Task,Acme,Completed,{given}")
     assert crm.get(ACTIVITIES, by_file["id"])["completed_at"] == given

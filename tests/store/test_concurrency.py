@@ -36,8 +36,9 @@ def _create_many(path: str, worker: int, count: int, barrier, results) -> None:
     for i in range(count):
         account = crm.create(ACCOUNTS, {"name": f"Worker {worker} number {i}"}).record
         if i % 10 == 0:
-            contact = crm.create(CONTACTS, {"last_name": f"W{worker}-{i}",
-                                            "account_id": account["id"]}).record
+            contact = crm.create(
+                CONTACTS, {"last_name": f"W{worker}-{i}", "account_id": account["id"]}
+            ).record
             crm.update(ACCOUNTS, account["id"], {"primary_contact_id": contact["id"]})
         ids.append(account["id"])
     results.put((worker, ids))
@@ -47,8 +48,9 @@ def _edit(path: str, record_id: str, version: int, user: str, barrier, results) 
     crm = CRM.open(path, user=user)
     barrier.wait(JOIN_TIMEOUT)
     try:
-        saved = crm.update(ACCOUNTS, record_id, {"name": f"Edited by {user}"},
-                           expected_version=version)
+        saved = crm.update(
+            ACCOUNTS, record_id, {"name": f"Edited by {user}"}, expected_version=version
+        )
         results.put((user, "saved", saved.record["version"]))
     except ConflictError as conflict:
         results.put((user, "conflict", conflict.theirs["modified_by"]))
@@ -107,8 +109,13 @@ while True:
 
 def _spawn(script: str, *args: str) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.Popen([sys.executable, "-c", script, *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, env=env, cwd=ROOT)
+    return subprocess.Popen(
+        [sys.executable, "-c", script, *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        cwd=ROOT,
+    )
 
 
 class Lines:
@@ -135,8 +142,10 @@ class Lines:
                 chunk = os.read(fd, 65536)
                 if not chunk:
                     self.process.wait(5)
-                    raise AssertionError(f"child exited {self.process.returncode}: "
-                                         f"{self.process.stderr.read().decode()[-2000:]}")
+                    raise AssertionError(
+                        f"child exited {self.process.returncode}: "
+                        f"{self.process.stderr.read().decode()[-2000:]}"
+                    )
                 self._take(chunk)
         return self.lines
 
@@ -166,8 +175,9 @@ def test_parallel_creates_are_all_kept_exactly_once(db_path):
     watcher = CRM.open(db_path, user="watcher")
     workers, count = 4, 100
     barrier, results = FORK.Barrier(workers), FORK.Queue()
-    processes = [_run(_create_many, str(db_path), w, count, barrier, results)
-                 for w in range(workers)]
+    processes = [
+        _run(_create_many, str(db_path), w, count, barrier, results) for w in range(workers)
+    ]
     reported = dict(results.get(timeout=JOIN_TIMEOUT) for _ in range(workers))
     _join_all(processes)
 
@@ -176,8 +186,7 @@ def test_parallel_creates_are_all_kept_exactly_once(db_path):
     assert len(all_ids) == len(set(all_ids)) == workers * count
     assert set(crm.all(ACCOUNTS)) == set(all_ids)
     names = sorted(r["name"] for r in crm.all(ACCOUNTS).values())
-    assert names == sorted(f"Worker {w} number {i}" for w in range(workers)
-                           for i in range(count))
+    assert names == sorted(f"Worker {w} number {i}" for w in range(workers) for i in range(count))
     assert crm.count(CONTACTS) == workers * count // 10
     for worker, ids in reported.items():
         first = crm.get(ACCOUNTS, ids[0])
@@ -189,8 +198,7 @@ def test_parallel_creates_are_all_kept_exactly_once(db_path):
     assert len(journal.read_bytes().splitlines()) == workers * (count + 2 * count // 10)
     # A process that was open all along catches up without reopening.
     watcher.refresh()
-    assert {t: watcher.all(t) for t in RECORD_TABLES} == \
-        {t: crm.all(t) for t in RECORD_TABLES}
+    assert {t: watcher.all(t) for t in RECORD_TABLES} == {t: crm.all(t) for t in RECORD_TABLES}
     assert len(watcher.search(ACCOUNTS, ListQuery(text="number"))) == workers * count
 
 
@@ -199,8 +207,10 @@ def test_two_processes_editing_the_same_record_one_wins(crm, db_path):
     version = record["version"]
     for _round in range(4):
         barrier, results = FORK.Barrier(2), FORK.Queue()
-        processes = [_run(_edit, str(db_path), record["id"], version, user, barrier, results)
-                     for user in ("ann", "ben")]
+        processes = [
+            _run(_edit, str(db_path), record["id"], version, user, barrier, results)
+            for user in ("ann", "ben")
+        ]
         outcomes = sorted(results.get(timeout=JOIN_TIMEOUT) for _ in processes)
         _join_all(processes)
         saved = [o for o in outcomes if o[1] == "saved"]
@@ -222,7 +232,10 @@ def test_another_processes_writes_are_seen_by_refresh(crm, db_path):
     _join_all([process])
     changes = crm.refresh()
     assert {(c.table, c.new is not None) for c in changes} == {
-        (ACCOUNTS, True), (CONTACTS, True), (ACTIVITIES, True)}
+        (ACCOUNTS, True),
+        (CONTACTS, True),
+        (ACTIVITIES, True),
+    }
     assert len(changes) == 4
     assert crm.get(ACCOUNTS, account["id"])["name"] == "Renamed elsewhere"
     assert crm.search(ACCOUNTS, ListQuery(text="another process"))

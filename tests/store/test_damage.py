@@ -27,10 +27,15 @@ HANG_GUARD = 30
 
 
 def crm_command(*args: str | Path, db: Path | None = None) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "tui.cli", *(["--db", str(db)] if db else []),
-               *map(str, args)]
-    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True,
-                          timeout=HANG_GUARD, env={**os.environ, "CRM_USER": "alice"})
+    command = [sys.executable, "-m", "tui.cli", *(["--db", str(db)] if db else []), *map(str, args)]
+    return subprocess.run(
+        command,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=HANG_GUARD,
+        env={**os.environ, "CRM_USER": "alice"},
+    )
 
 
 def journal(db: Path, generation: int) -> Path:
@@ -39,8 +44,11 @@ def journal(db: Path, generation: int) -> Path:
 
 def fingerprint(folder: Path) -> dict[str, tuple[str, int, int]]:
     """Every file of the folder: content hash, mode and modification time."""
-    return {p.name: (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mode,
-                     p.stat().st_mtime_ns) for p in sorted(folder.iterdir()) if p.is_file()}
+    return {
+        p.name: (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mode, p.stat().st_mtime_ns)
+        for p in sorted(folder.iterdir())
+        if p.is_file()
+    }
 
 
 def tables_of(crm: CRM) -> dict[str, dict]:
@@ -112,8 +120,7 @@ def test_a_missing_current_journal_is_one_line_not_a_recursion(db_path: Path) ->
         CRM.open(db_path)
 
 
-def test_a_journal_removed_while_in_use_is_reported_to_the_process_using_it(
-        db_path: Path) -> None:
+def test_a_journal_removed_while_in_use_is_reported_to_the_process_using_it(db_path: Path) -> None:
     crm, account = two_generations(db_path)
     journal(db_path, crm._database.generation).unlink()
     with pytest.raises(CorruptDatabaseError) as refused:
@@ -143,7 +150,8 @@ def flipped(data: bytes, at: int, bit: int) -> bytes:
 
 @pytest.mark.parametrize("target", ["base", "journal"])
 def test_no_single_bit_flip_changes_data_silently_or_fails_with_an_unexpected_error(
-        tmp_path: Path, target: str) -> None:
+    tmp_path: Path, target: str
+) -> None:
     """Every byte of a small database, two bits each: the database opens with exactly the
     records it had, or is refused with a StorageError. Nothing else."""
     db = tmp_path / "crm.json"
@@ -194,7 +202,7 @@ def test_a_flipped_meta_line_is_refused(db_path: Path) -> None:
     data = db_path.read_bytes()
     # "generation":2 -> 3 would skip a journal silently.
     at = data.index(b'"generation":') + len(b'"generation":')
-    db_path.write_bytes(data[:at] + b"3" + data[at + 1:])
+    db_path.write_bytes(data[:at] + b"3" + data[at + 1 :])
     with pytest.raises(CorruptDatabaseError) as refused:
         CRM.open(db_path)
     assert "(the meta table) fails its checksum" in one_line(refused.value)
@@ -205,7 +213,7 @@ def test_documents_cut_out_of_the_base_are_refused(db_path: Path) -> None:
     lines = db_path.read_bytes().split(b"\n")
     # The second block of activities, whole (the comma that ended block one goes too).
     start = [n for n, line in enumerate(lines) if line.startswith(b'"65":')][-1]
-    del lines[start:start + 64]
+    del lines[start : start + 64]
     lines[start - 1] = lines[start - 1].rstrip(b",")
     db_path.write_bytes(b"\n".join(lines))
     with pytest.raises(CorruptDatabaseError) as refused:
@@ -268,15 +276,17 @@ def test_an_entry_whose_line_end_was_flipped_is_refused_not_cut(db_path: Path) -
 # ---------------------------------------------------------------- every read failure, one line
 
 
-@pytest.mark.parametrize("damage", [
-    pytest.param(lambda d: d.replace(b'"activities"', b'"activiMies"', 1), id="table-name"),
-    pytest.param(lambda d: d.replace(b'"id":', b'"iD":', 1), id="id-key"),
-    pytest.param(lambda d: d.replace(b'"put"', b'"pot"', 1), id="op-kind"),
-    pytest.param(lambda d: d.replace(b'"ops":[', b'"ops":{', 1), id="ops-shape"),
-    pytest.param(lambda d: d[:len(d) // 2] + b"\n", id="cut-in-half"),
-])
-def test_a_journal_damaged_so_that_it_still_parses_is_one_line(
-        db_path: Path, damage) -> None:
+@pytest.mark.parametrize(
+    "damage",
+    [
+        pytest.param(lambda d: d.replace(b'"activities"', b'"activiMies"', 1), id="table-name"),
+        pytest.param(lambda d: d.replace(b'"id":', b'"iD":', 1), id="id-key"),
+        pytest.param(lambda d: d.replace(b'"put"', b'"pot"', 1), id="op-kind"),
+        pytest.param(lambda d: d.replace(b'"ops":[', b'"ops":{', 1), id="ops-shape"),
+        pytest.param(lambda d: d[: len(d) // 2] + b"\n", id="cut-in-half"),
+    ],
+)
+def test_a_journal_damaged_so_that_it_still_parses_is_one_line(db_path: Path, damage) -> None:
     crm, _account = two_generations(db_path, before=0, after=3)
     current = journal(db_path, crm._database.generation)
     data = current.read_bytes()
@@ -305,7 +315,8 @@ def test_a_base_document_without_id_is_one_line(db_path: Path) -> None:
 
 
 def test_recover_rescues_the_rest_lists_every_drop_and_leaves_the_original(
-        db_path: Path, tmp_path: Path) -> None:
+    db_path: Path, tmp_path: Path
+) -> None:
     crm, account = two_generations(db_path, before=100, after=30)
     good = tables_of(crm)
     current = journal(db_path, crm._database.generation)
@@ -333,16 +344,15 @@ def test_recover_rescues_the_rest_lists_every_drop_and_leaves_the_original(
     assert dropped not in rescued.all(ACTIVITIES)
     expected = {rid: r for rid, r in good[ACTIVITIES].items() if rid != dropped}
     assert set(rescued.all(ACTIVITIES)) == set(expected)
-    changed = [rid for rid, r in rescued.all(ACTIVITIES).items()
-               if r != expected[rid]]
-    assert len(changed) == 1 and "before 4" in rescued.get(ACTIVITIES, changed[0])[
-        "description"]
+    changed = [rid for rid, r in rescued.all(ACTIVITIES).items() if r != expected[rid]]
+    assert len(changed) == 1 and "before 4" in rescued.get(ACTIVITIES, changed[0])["description"]
     assert crm_command("check", db=target).returncode == 0
     rescued.log_activity("note", account, {"description": "life goes on"})
 
 
 def test_recover_of_a_gap_keeps_both_sides_and_names_the_missing_journal(
-        db_path: Path, tmp_path: Path) -> None:
+    db_path: Path, tmp_path: Path
+) -> None:
     crm, account = two_generations(db_path)
     generation = crm._database.generation
     crm.log_activity("note", account, {"description": "beyond the gap"})
@@ -351,12 +361,12 @@ def test_recover_of_a_gap_keeps_both_sides_and_names_the_missing_journal(
     journal(db_path, generation + 2).write_bytes(lines[-1])
     rescue = recover(db_path, tmp_path / "new.json")
     assert [str(d) for d in rescue.damage] == [
-        f"{journal(db_path, generation + 1).name}: missing: the saves in it are lost"]
+        f"{journal(db_path, generation + 1).name}: missing: the saves in it are lost"
+    ]
     assert CRM.open(tmp_path / "new.json").count(ACTIVITIES) == 41
 
 
-def test_recover_of_a_healthy_database_is_the_same_database(db_path: Path,
-                                                            tmp_path: Path) -> None:
+def test_recover_of_a_healthy_database_is_the_same_database(db_path: Path, tmp_path: Path) -> None:
     crm, _account = two_generations(db_path)
     assert scan(db_path).damage == []
     recover(db_path, tmp_path / "copy.json")
@@ -382,8 +392,11 @@ def test_odd_files_named_by_db_are_refused_at_once(tmp_path: Path) -> None:
     listener = socket.socket(socket.AF_UNIX)
     listener.bind(str(sock))
     try:
-        for path, what in [(fifo, "a named pipe"), (sock, "a socket"),
-                           (Path("/dev/null"), "a device")]:
+        for path, what in [
+            (fifo, "a named pipe"),
+            (sock, "a socket"),
+            (Path("/dev/null"), "a device"),
+        ]:
             result = crm_command("list", "accounts", db=path)  # a FIFO used to hang here
             assert result.returncode == 1
             assert f"is {what}" in one_line(result.stderr)

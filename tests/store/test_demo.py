@@ -38,7 +38,10 @@ def small() -> Tables:
 
 def test_small_has_the_exact_counts(small: Tables) -> None:
     assert {table: len(records) for table, records in small.items()} == {
-        ACCOUNTS: 100, CONTACTS: 500, ACTIVITIES: 2_500}
+        ACCOUNTS: 100,
+        CONTACTS: 500,
+        ACTIVITIES: 2_500,
+    }
 
 
 def test_same_seed_same_data_other_seed_other_data(small: Tables) -> None:
@@ -56,7 +59,8 @@ def test_same_seed_gives_the_records_it_gave_before_the_split(small: Tables) -> 
 
     assert digest(small) == "029ea41e537327909caa40a61c91761ab77e3b52dd8e93b9c119c2c7576d1311"
     assert digest(demo.generate("S", seed=11, now=NOW, user="alice")) == (
-        "3fa60e2ab92c0afa067d9455a4f96c9ae7bc02f63dbee07b6a71dee9e1724fe0")
+        "3fa60e2ab92c0afa067d9455a4f96c9ae7bc02f63dbee07b6a71dee9e1724fe0"
+    )
 
 
 def test_unknown_size_is_refused() -> None:
@@ -87,8 +91,9 @@ def test_records_are_complete_and_valid(small: Tables) -> None:
             assert all(value not in ("", None) for value in record.values()), record
             # A real ULID whose time is the creation time.
             assert str(ULID.from_str(rid)) == rid
-            assert ULID.from_str(rid).datetime.strftime("%Y-%m-%dT%H:%M:%SZ") == \
-                record["created_at"]
+            assert (
+                ULID.from_str(rid).datetime.strftime("%Y-%m-%dT%H:%M:%SZ") == record["created_at"]
+            )
 
 
 def test_ulid_text_matches_python_ulid() -> None:
@@ -141,8 +146,11 @@ def test_activities_of_every_kind_and_state(small: Tables) -> None:
     assert {a["type"] for a in activities} == {t.value for t in ActivityType}
     assert {a["status"] for a in activities} == {s.value for s in ActivityStatus}
     tasks = [a for a in activities if a["type"] == ActivityType.TASK]
-    overdue = [t for t in tasks if t["status"] == "open" and t.get("due_at")
-               and t["due_at"] < NOW_ISO[: len(t["due_at"])]]
+    overdue = [
+        t
+        for t in tasks
+        if t["status"] == "open" and t.get("due_at") and t["due_at"] < NOW_ISO[: len(t["due_at"])]
+    ]
     assert overdue
     assert all(t.get("completed_at") for t in tasks if t["status"] == "completed")
     assert not any("completed_at" in t for t in tasks if t["status"] != "completed")

@@ -52,8 +52,9 @@ class Victim:
     def assert_untouched(self) -> None:
         info = os.lstat(self.path)
         assert stat.S_ISREG(info.st_mode), f"{self.path} was replaced"
-        assert self.path.read_bytes() == self.content, \
+        assert self.path.read_bytes() == self.content, (
             f"{self.path} was written through a planted link"
+        )
         assert stat.S_IMODE(info.st_mode) == VICTIM_MODE, f"{self.path} was chmodded"
 
 
@@ -117,7 +118,8 @@ for n in range(count):
 
 
 def test_deleting_the_lock_file_under_six_writers_loses_no_acknowledged_write(
-        db_path: Path, tmp_path: Path) -> None:
+    db_path: Path, tmp_path: Path
+) -> None:
     crm = CRM.open(db_path, user="setup")
     account_id = crm.create(ACCOUNTS, {"name": "Shared"}).record["id"]
     lock = Path(f"{db_path}.lock")
@@ -126,9 +128,22 @@ def test_deleting_the_lock_file_under_six_writers_loses_no_acknowledged_write(
     writers = []
     for i in range(WRITERS):
         with outputs[i].open("wb") as out, errors[i].open("wb") as err:
-            writers.append(subprocess.Popen(
-                [sys.executable, "-c", _WRITER, str(db_path), account_id, f"w{i}",
-                 str(WRITES_EACH)], cwd=ROOT, stdout=out, stderr=err))
+            writers.append(
+                subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-c",
+                        _WRITER,
+                        str(db_path),
+                        account_id,
+                        f"w{i}",
+                        str(WRITES_EACH),
+                    ],
+                    cwd=ROOT,
+                    stdout=out,
+                    stderr=err,
+                )
+            )
     deleted = 0
     started = time.monotonic()
     try:
@@ -155,16 +170,29 @@ def test_deleting_the_lock_file_under_six_writers_loses_no_acknowledged_write(
     fresh = CRM.open(db_path)  # must not refuse the database ("damaged entry")
     missing = [rid for rid in acknowledged if fresh.get(ACTIVITIES, rid) is None]
     assert not missing, f"{len(missing)} of {len(acknowledged)} acknowledged writes lost"
-    failures = {i: errors[i].read_text().strip().splitlines()[-1:]
-                for i, writer in enumerate(writers) if writer.returncode != 0}
+    failures = {
+        i: errors[i].read_text().strip().splitlines()[-1:]
+        for i, writer in enumerate(writers)
+        if writer.returncode != 0
+    }
     assert not failures, f"writers failed: {failures}"
     assert len(set(acknowledged)) == WRITERS * WRITES_EACH
     assert fresh.count(ACTIVITIES) == WRITERS * WRITES_EACH
     assert fresh.check() == []
     cli_check = subprocess.run(
-        [sys.executable, "-c", "import sys; from tui.cli import main; main(sys.argv[1:])",
-         "check", "--db", str(db_path)], cwd=ROOT, capture_output=True, text=True,
-        timeout=HANG_GUARD)
+        [
+            sys.executable,
+            "-c",
+            "import sys; from tui.cli import main; main(sys.argv[1:])",
+            "check",
+            "--db",
+            str(db_path),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=HANG_GUARD,
+    )
     assert cli_check.returncode == 0, cli_check.stderr
     assert "no problems" in cli_check.stderr
     for generation in range(1, generation_of(fresh) + 1):
@@ -187,7 +215,8 @@ def test_a_symlink_planted_at_the_first_journal_is_refused(db_path: Path, victim
 
 
 def test_a_symlink_planted_at_the_next_journal_is_not_followed_by_writers(
-        db_path: Path, victim: Victim) -> None:
+    db_path: Path, victim: Victim
+) -> None:
     """`ln -s ~victim/token crm.json.journal-<G+1>`: writers follow the journal chain forward,
     so the planted name is where they would append next."""
     crm, account_id = new_db(db_path)
@@ -200,7 +229,8 @@ def test_a_symlink_planted_at_the_next_journal_is_not_followed_by_writers(
 
 
 def test_a_symlink_planted_at_the_next_journal_is_refused_by_compaction(
-        db_path: Path, victim: Victim) -> None:
+    db_path: Path, victim: Victim
+) -> None:
     crm, account_id = new_db(db_path)
     following = journal(db_path, generation_of(crm) + 1)
     os.symlink(victim.path, following)
@@ -213,7 +243,8 @@ def test_a_symlink_planted_at_the_next_journal_is_refused_by_compaction(
 
 
 def test_a_symlink_at_the_next_journal_after_compaction_is_refused(
-        db_path: Path, victim: Victim) -> None:
+    db_path: Path, victim: Victim
+) -> None:
     """After one compaction the generation has moved on; the next one plants one further."""
     crm, account_id = new_db(db_path)
     crm.compact()
@@ -227,7 +258,8 @@ def test_a_symlink_at_the_next_journal_after_compaction_is_refused(
 
 
 def test_the_current_journal_replaced_by_a_symlink_is_refused(
-        db_path: Path, victim: Victim) -> None:
+    db_path: Path, victim: Victim
+) -> None:
     crm, account_id = new_db(db_path)
     current = journal(db_path, generation_of(crm))
     assert current.is_file()
@@ -243,8 +275,7 @@ def test_the_current_journal_replaced_by_a_symlink_is_refused(
     victim.assert_untouched()
 
 
-def test_the_current_journal_replaced_by_a_fifo_is_refused_not_waited_on(
-        db_path: Path) -> None:
+def test_the_current_journal_replaced_by_a_fifo_is_refused_not_waited_on(db_path: Path) -> None:
     """Only a regular file is a journal: a FIFO there must not block the open forever."""
     crm, _ = new_db(db_path)
     current = journal(db_path, generation_of(crm))
@@ -252,8 +283,13 @@ def test_the_current_journal_replaced_by_a_fifo_is_refused_not_waited_on(
     os.mkfifo(current)
     opener = "import sys; from store.service import CRM; CRM.open(sys.argv[1])"
     try:
-        opened = subprocess.run([sys.executable, "-c", opener, str(db_path)], cwd=ROOT,
-                                capture_output=True, text=True, timeout=15)
+        opened = subprocess.run(
+            [sys.executable, "-c", opener, str(db_path)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=15,
+        )
     except subprocess.TimeoutExpired:
         pytest.fail(f"opening a database whose journal is a FIFO hangs ({current})")
     assert opened.returncode != 0
@@ -265,12 +301,20 @@ def test_the_current_journal_replaced_by_a_fifo_is_refused_not_waited_on(
 
 
 def test_symlinks_at_guessable_temp_names_do_not_receive_the_database(
-        db_path: Path, victim: Victim) -> None:
+    db_path: Path, victim: Victim
+) -> None:
     crm, account_id = new_db(db_path)
     crm.create(CONTACTS, {"first_name": "Ada", "account_id": account_id})
     folder, name, pid = db_path.parent, db_path.name, os.getpid()
-    guesses = [f".{name}.{pid}.tmp", f".{name}.{pid + 1}.tmp", f".{name}.tmp",
-               f"{name}.tmp", f"{name}.{pid}.tmp", f".{name}.new", f"{name}.new"]
+    guesses = [
+        f".{name}.{pid}.tmp",
+        f".{name}.{pid + 1}.tmp",
+        f".{name}.tmp",
+        f"{name}.tmp",
+        f"{name}.{pid}.tmp",
+        f".{name}.new",
+        f"{name}.new",
+    ]
     for guess in guesses:
         os.symlink(victim.path, folder / guess)
     before = everything(crm)
@@ -300,8 +344,7 @@ def test_orphaned_temp_files_are_removed_by_the_next_compaction(db_path: Path) -
     assert sorted(p.name for p in folder.glob(f".{name}.*.tmp")) == []
 
 
-def test_another_databases_temp_file_in_the_same_folder_is_left_alone(
-        db_path: Path) -> None:
+def test_another_databases_temp_file_in_the_same_folder_is_left_alone(db_path: Path) -> None:
     """`crm.json.old` is a database of its own: `.crm.json.old.<random>.tmp` may be its
     compaction in progress, not an orphan of `crm.json`."""
     crm, _ = new_db(db_path)
@@ -317,7 +360,8 @@ def test_another_databases_temp_file_in_the_same_folder_is_left_alone(
 
 
 def test_a_lock_file_planted_as_a_symlink_is_not_written_through(
-        db_path: Path, victim: Victim) -> None:
+    db_path: Path, victim: Victim
+) -> None:
     crm, account_id = new_db(db_path)
     lock = Path(f"{db_path.absolute()}.lock")
     with_lock = lock.exists()
@@ -389,11 +433,25 @@ def test_a_team_database_stays_one_whoever_writes_and_compacts(team) -> None:
         with _as_user(member):
             # Without --group: the files must still be the team's.
             crm = CRM.open(path, user=member)
-            crm.create(ACTIVITIES, {"type": "note", "regarding_type": "account",
-                                    "regarding_id": account, "subject": f"turn {turn}"})
+            crm.create(
+                ACTIVITIES,
+                {
+                    "type": "note",
+                    "regarding_type": "account",
+                    "regarding_id": account,
+                    "subject": f"turn {turn}",
+                },
+            )
             crm.compact()
-            crm.create(ACTIVITIES, {"type": "note", "regarding_type": "account",
-                                    "regarding_id": account, "subject": f"after {turn}"})
+            crm.create(
+                ACTIVITIES,
+                {
+                    "type": "note",
+                    "regarding_type": "account",
+                    "regarding_id": account,
+                    "subject": f"after {turn}",
+                },
+            )
     gid = grp.getgrnam(grp.getgrgid(os.stat(folder).st_gid).gr_name).gr_gid
     for file in [path, *folder.glob("crm.json.journal-*")]:
         info = os.stat(file)

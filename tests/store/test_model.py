@@ -38,20 +38,38 @@ def only_error(excinfo: pytest.ExceptionInfo[ValidationFailed], field: str) -> s
 # ---------------------------------------------------------------- emails
 
 
-@pytest.mark.parametrize("email", [
-    "ada@example.com", "first.last+tag@mail.example.co.uk", "o'brien@example.ie",
-    "x_y-z@sub-domain.example.org", "ADA@EXAMPLE.COM",
-])
+@pytest.mark.parametrize(
+    "email",
+    [
+        "ada@example.com",
+        "first.last+tag@mail.example.co.uk",
+        "o'brien@example.ie",
+        "x_y-z@sub-domain.example.org",
+        "ADA@EXAMPLE.COM",
+    ],
+)
 def test_valid_emails_are_accepted_and_lower_cased(crm, email):
     record = crm.create(CONTACTS, {"last_name": "L", "email": f"  {email} "}).record
     assert record["email"] == email.lower()
 
 
-@pytest.mark.parametrize("email", [
-    "plainaddress", "ada@", "@example.com", "ada@example", "ada@@example.com",
-    "ada@exa mple.com", "ada example@x.com", "ada@example.com>", "<ada@example.com>",
-    "ada@ex,ample.com", "a@b@c.com", "ada@example.com\nbcc@evil.com",
-])
+@pytest.mark.parametrize(
+    "email",
+    [
+        "plainaddress",
+        "ada@",
+        "@example.com",
+        "ada@example",
+        "ada@@example.com",
+        "ada@exa mple.com",
+        "ada example@x.com",
+        "ada@example.com>",
+        "<ada@example.com>",
+        "ada@ex,ample.com",
+        "a@b@c.com",
+        "ada@example.com\nbcc@evil.com",
+    ],
+)
 def test_invalid_emails_are_refused_naming_the_field(crm, email):
     for table, fields in ((CONTACTS, {"last_name": "L"}), (ACCOUNTS, {"name": "N"})):
         with pytest.raises(ValidationFailed) as excinfo:
@@ -70,17 +88,35 @@ def test_activity_email_from_is_checked(crm, make):
 # ---------------------------------------------------------------- phones
 
 
-@pytest.mark.parametrize("phone", [
-    "+47 22 33 44 55", "(555) 123-4567", "555.123.4567", "+1 555 123 4567 x12",
-    "+1 555 123 4567 ext. 3", "0800/123456",
-])
+@pytest.mark.parametrize(
+    "phone",
+    [
+        "+47 22 33 44 55",
+        "(555) 123-4567",
+        "555.123.4567",
+        "+1 555 123 4567 x12",
+        "+1 555 123 4567 ext. 3",
+        "0800/123456",
+    ],
+)
 def test_valid_phones_are_accepted(crm, phone):
     record = crm.create(CONTACTS, {"last_name": "L", "phone": phone, "mobile": phone}).record
     assert record["phone"] == record["mobile"] == phone
 
 
-@pytest.mark.parametrize("phone", ["call me", "12", "555-CALL-NOW", "+47 22 33 44 55 ext",
-                                   "phone: 555 1234", "555 1234\n555 9999", "---", "( ) ."])
+@pytest.mark.parametrize(
+    "phone",
+    [
+        "call me",
+        "12",
+        "555-CALL-NOW",
+        "+47 22 33 44 55 ext",
+        "phone: 555 1234",
+        "555 1234\n555 9999",
+        "---",
+        "( ) .",
+    ],
+)
 def test_invalid_phones_are_refused(crm, phone):
     with pytest.raises(ValidationFailed) as excinfo:
         crm.create(ACCOUNTS, {"name": "N", "phone": phone})
@@ -93,18 +129,32 @@ def test_invalid_phones_are_refused(crm, phone):
 # ---------------------------------------------------------------- web addresses
 
 
-@pytest.mark.parametrize("url", [
-    "https://example.com", "http://example.com/path?q=1#x", "example.co.uk",
-    "www.example.com:8080/a/b", "HTTPS://EXAMPLE.COM",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://example.com",
+        "http://example.com/path?q=1#x",
+        "example.co.uk",
+        "www.example.com:8080/a/b",
+        "HTTPS://EXAMPLE.COM",
+    ],
+)
 def test_valid_urls_are_accepted(crm, url):
     assert crm.create(ACCOUNTS, {"name": "N", "website": url}).record["website"] == url
 
 
-@pytest.mark.parametrize("url", [
-    "not a url", "ftp://example.com", "http://", "example", "javascript:alert(1)",
-    "https://exa mple.com", "https://example.com/a b",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "not a url",
+        "ftp://example.com",
+        "http://",
+        "example",
+        "javascript:alert(1)",
+        "https://exa mple.com",
+        "https://example.com/a b",
+    ],
+)
 def test_invalid_urls_are_refused(crm, url):
     with pytest.raises(ValidationFailed) as excinfo:
         crm.create(ACCOUNTS, {"name": "N", "website": url})
@@ -122,10 +172,19 @@ def test_stored_dates_are_accepted(make, field, value):
 
 
 @pytest.mark.parametrize("field", ["due_at", "start_at", "end_at", "completed_at"])
-@pytest.mark.parametrize("value", [
-    "tomorrow", "2026-02-30", "2026-13-01", "2026-12-03 14:00", "2026-12-03T14:00:00",
-    "2026-12-03T14:00:00+01:00", "03/12/2026", "2026-12-03T25:00:00Z",
-])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "tomorrow",
+        "2026-02-30",
+        "2026-13-01",
+        "2026-12-03 14:00",
+        "2026-12-03T14:00:00",
+        "2026-12-03T14:00:00+01:00",
+        "03/12/2026",
+        "2026-12-03T25:00:00Z",
+    ],
+)
 def test_invalid_dates_are_refused(crm, make, field, value):
     account = make.account()
     before = crm.count(ACTIVITIES)
@@ -137,8 +196,12 @@ def test_invalid_dates_are_refused(crm, make, field, value):
 
 def test_end_before_start_is_refused(make):
     with pytest.raises(ValidationFailed) as excinfo:
-        make.activity(make.account(), type="appointment", start_at="2026-12-03T14:00:00Z",
-                      end_at="2026-12-03T13:00:00Z")
+        make.activity(
+            make.account(),
+            type="appointment",
+            start_at="2026-12-03T14:00:00Z",
+            end_at="2026-12-03T13:00:00Z",
+        )
     assert only_error(excinfo, "end_at")
 
 
@@ -176,11 +239,27 @@ def test_non_text_values_are_refused(crm):
     assert error_fields(excinfo) == {"name"}
     account = crm.create(ACCOUNTS, {"name": "N"}).record
     with pytest.raises(ValidationFailed) as excinfo:
-        crm.create(ACTIVITIES, {"type": "appointment", "subject": "S", "all_day": "yes",
-                                "regarding_type": "account", "regarding_id": account["id"]})
+        crm.create(
+            ACTIVITIES,
+            {
+                "type": "appointment",
+                "subject": "S",
+                "all_day": "yes",
+                "regarding_type": "account",
+                "regarding_id": account["id"],
+            },
+        )
     assert only_error(excinfo, "all_day")
-    ok = crm.create(ACTIVITIES, {"type": "appointment", "subject": "S", "all_day": True,
-                                 "regarding_type": "account", "regarding_id": account["id"]})
+    ok = crm.create(
+        ACTIVITIES,
+        {
+            "type": "appointment",
+            "subject": "S",
+            "all_day": True,
+            "regarding_type": "account",
+            "regarding_id": account["id"],
+        },
+    )
     assert ok.record["all_day"] is True
 
 
@@ -193,12 +272,19 @@ def test_unknown_fields_are_refused_by_name(crm):
 # ---------------------------------------------------------------- enumerations
 
 
-@pytest.mark.parametrize(("table", "field", "enum"), [
-    (ACCOUNTS, "relationship", Relationship), (ACCOUNTS, "status", RecordStatus),
-    (CONTACTS, "status", RecordStatus), (ACTIVITIES, "type", ActivityType),
-    (ACTIVITIES, "status", ActivityStatus), (ACTIVITIES, "priority", Priority),
-    (ACTIVITIES, "direction", Direction), (ACTIVITIES, "regarding_type", RegardingType),
-])
+@pytest.mark.parametrize(
+    ("table", "field", "enum"),
+    [
+        (ACCOUNTS, "relationship", Relationship),
+        (ACCOUNTS, "status", RecordStatus),
+        (CONTACTS, "status", RecordStatus),
+        (ACTIVITIES, "type", ActivityType),
+        (ACTIVITIES, "status", ActivityStatus),
+        (ACTIVITIES, "priority", Priority),
+        (ACTIVITIES, "direction", Direction),
+        (ACTIVITIES, "regarding_type", RegardingType),
+    ],
+)
 def test_enum_fields_accept_their_values_only(table, field, enum):
     spec = FIELD_BY_NAME[table][field]
     for value in enum:
@@ -233,11 +319,25 @@ def test_unknown_enum_values_are_refused_on_save(crm, make):
 
 def test_every_error_names_its_field(crm):
     with pytest.raises(ValidationFailed) as excinfo:
-        crm.create(ACCOUNTS, {"name": "x" * 200, "email": "nope", "phone": "nope",
-                              "website": "nope", "relationship": "nope",
-                              "address_postal_code": "1" * 21})
-    assert error_fields(excinfo) == {"name", "email", "phone", "website", "relationship",
-                                     "address_postal_code"}
+        crm.create(
+            ACCOUNTS,
+            {
+                "name": "x" * 200,
+                "email": "nope",
+                "phone": "nope",
+                "website": "nope",
+                "relationship": "nope",
+                "address_postal_code": "1" * 21,
+            },
+        )
+    assert error_fields(excinfo) == {
+        "name",
+        "email",
+        "phone",
+        "website",
+        "relationship",
+        "address_postal_code",
+    }
     failed = excinfo.value
     for name in error_fields(excinfo):
         assert failed.for_field(name)
@@ -300,8 +400,9 @@ def test_notes_need_text_but_no_subject(crm, make):
 def test_activity_requires_type_and_regarding(crm, make):
     account = make.account()
     with pytest.raises(ValidationFailed) as excinfo:
-        crm.create(ACTIVITIES, {"subject": "S", "regarding_type": "account",
-                                "regarding_id": account["id"]})
+        crm.create(
+            ACTIVITIES, {"subject": "S", "regarding_type": "account", "regarding_id": account["id"]}
+        )
     assert only_error(excinfo, "type")
     with pytest.raises(ValidationFailed) as excinfo:
         crm.create(ACTIVITIES, {"type": "task", "subject": "S"})
@@ -315,14 +416,28 @@ def test_activity_requires_type_and_regarding(crm, make):
 
 
 def test_clean_strips_and_maps_empty_to_none():
-    cleaned = clean(CONTACTS, {"first_name": "  Ada ", "last_name": "", "email": " A@B.CO ",
-                               "description": "\n  indented\nbody\n\n", "phone": None})
-    assert cleaned == {"first_name": "Ada", "last_name": None, "email": "a@b.co",
-                       "description": "indented\nbody", "phone": None}
+    cleaned = clean(
+        CONTACTS,
+        {
+            "first_name": "  Ada ",
+            "last_name": "",
+            "email": " A@B.CO ",
+            "description": "\n  indented\nbody\n\n",
+            "phone": None,
+        },
+    )
+    assert cleaned == {
+        "first_name": "Ada",
+        "last_name": None,
+        "email": "a@b.co",
+        "description": "indented\nbody",
+        "phone": None,
+    }
 
 
 def test_empty_fields_are_not_stored(crm):
-    record = crm.create(ACCOUNTS, {"name": "N", "industry": "", "email": "   ",
-                                   "phone": None}).record
+    record = crm.create(
+        ACCOUNTS, {"name": "N", "industry": "", "email": "   ", "phone": None}
+    ).record
     assert not {"industry", "email", "phone"} & record.keys()
     assert crm.get(ACCOUNTS, record["id"]) == record

@@ -26,8 +26,7 @@ def search(crm: CRM, table: str, text: str = "", **kw) -> list[str]:
 @pytest.fixture
 def people(crm, make):
     acme = make.account("Acme Corporation", address_city="São Paulo", relationship="customer")
-    zeta = make.account("Zeta Ltd", address_city="Oslo", relationship="prospect",
-                        status="inactive")
+    zeta = make.account("Zeta Ltd", address_city="Oslo", relationship="prospect", status="inactive")
     make.account("Ørsted Energi", address_city="Århus", relationship="customer")
     make.account("Beta Bolts", relationship="vendor", email="sales@beta.test")
     make.contact("João", "Silva", account_id=acme["id"], address_city="Lisboa")
@@ -37,22 +36,40 @@ def people(crm, make):
     return {"acme": acme, "zeta": zeta}
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("joao", ["Silva"]), ("JOÃO", ["Silva"]), ("João Silva", ["Silva"]), ("silva joao", ["Silva"]),
-    ("zoe", ["Adams"]), ("emile", ["Zola"]), ("EMILE zola", ["Zola"]), ("curie paris", ["Curie"]),
-    ("zeta.test", ["Adams"]), ("45 67", ["Zola"]), ("joao curie", []), ("nobody", []),
-])
-def test_contact_search_is_case_and_accent_insensitive_and_multi_word(crm, people, text,
-                                                                      expected):
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("joao", ["Silva"]),
+        ("JOÃO", ["Silva"]),
+        ("João Silva", ["Silva"]),
+        ("silva joao", ["Silva"]),
+        ("zoe", ["Adams"]),
+        ("emile", ["Zola"]),
+        ("EMILE zola", ["Zola"]),
+        ("curie paris", ["Curie"]),
+        ("zeta.test", ["Adams"]),
+        ("45 67", ["Zola"]),
+        ("joao curie", []),
+        ("nobody", []),
+    ],
+)
+def test_contact_search_is_case_and_accent_insensitive_and_multi_word(crm, people, text, expected):
     assert search(crm, CONTACTS, text) == expected
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("sao paulo", ["Acme Corporation"]), ("SÃO PAULO", ["Acme Corporation"]),
-    ("paulo acme", ["Acme Corporation"]), ("orsted", ["Ørsted Energi"]),
-    ("arhus", ["Ørsted Energi"]), ("beta.test", ["Beta Bolts"]), ("acme oslo", []),
-    ("", ["Acme Corporation", "Beta Bolts", "Ørsted Energi", "Zeta Ltd"]),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("sao paulo", ["Acme Corporation"]),
+        ("SÃO PAULO", ["Acme Corporation"]),
+        ("paulo acme", ["Acme Corporation"]),
+        ("orsted", ["Ørsted Energi"]),
+        ("arhus", ["Ørsted Energi"]),
+        ("beta.test", ["Beta Bolts"]),
+        ("acme oslo", []),
+        ("", ["Acme Corporation", "Beta Bolts", "Ørsted Energi", "Zeta Ltd"]),
+    ],
+)
 def test_account_search(crm, people, text, expected):
     assert search(crm, ACCOUNTS, text) == expected
 
@@ -101,8 +118,11 @@ def test_filter_by_relationship_and_status(crm, people):
     assert search(crm, ACCOUNTS, "acme", relationship="customer") == ["Acme Corporation"]
     assert search(crm, ACCOUNTS, relationship="partner") == []
     assert search(crm, ACCOUNTS, status="inactive") == ["Zeta Ltd"]
-    assert search(crm, ACCOUNTS, status="active") == ["Acme Corporation", "Beta Bolts",
-                                                      "Ørsted Energi"]
+    assert search(crm, ACCOUNTS, status="active") == [
+        "Acme Corporation",
+        "Beta Bolts",
+        "Ørsted Energi",
+    ]
     assert search(crm, CONTACTS, status="inactive") == ["Curie"]
     assert search(crm, CONTACTS, "a", status="active") == ["Zola", "Silva", "Adams"]
 
@@ -111,16 +131,28 @@ def test_sort_by_name_ascending_and_descending(crm, people):
     # By display name, accent-insensitive: Émile Zola, João Silva, Marie Curie, Zoë Adams.
     assert search(crm, CONTACTS) == ["Zola", "Silva", "Curie", "Adams"]
     assert search(crm, CONTACTS, sort="name") == ["Zola", "Silva", "Curie", "Adams"]
-    assert search(crm, CONTACTS, sort="name", descending=True) == ["Adams", "Curie", "Silva",
-                                                                   "Zola"]
-    assert search(crm, ACCOUNTS, descending=True) == ["Zeta Ltd", "Ørsted Energi", "Beta Bolts",
-                                                      "Acme Corporation"]
+    assert search(crm, CONTACTS, sort="name", descending=True) == [
+        "Adams",
+        "Curie",
+        "Silva",
+        "Zola",
+    ]
+    assert search(crm, ACCOUNTS, descending=True) == [
+        "Zeta Ltd",
+        "Ørsted Energi",
+        "Beta Bolts",
+        "Acme Corporation",
+    ]
 
 
 def test_sort_by_city(crm, people):
     # Accent-insensitive (Århus sorts as "arhus"), records without a city last.
-    assert search(crm, ACCOUNTS, sort="address_city") == ["Ørsted Energi", "Zeta Ltd",
-                                                          "Acme Corporation", "Beta Bolts"]
+    assert search(crm, ACCOUNTS, sort="address_city") == [
+        "Ørsted Energi",
+        "Zeta Ltd",
+        "Acme Corporation",
+        "Beta Bolts",
+    ]
     assert search(crm, CONTACTS, sort="address_city") == ["Silva", "Curie", "Zola", "Adams"]
     descending = search(crm, ACCOUNTS, sort="address_city", descending=True)
     # Reversed, but records without a city stay last.
@@ -152,15 +184,23 @@ def history(crm, make):
     acme = make.account("Acme")
     wile = make.contact("Wile", "Coyote", account_id=acme["id"])
     items = {
-        "old_note": make.activity(acme, type="note", subject="", description="Old note about "
-                                  "rockets", start_at="2026-01-01T09:00:00Z"),
-        "call": make.activity(acme, type="phone_call", subject="Called about Anvils",
-                              start_at="2026-02-01T09:00:00Z"),
+        "old_note": make.activity(
+            acme,
+            type="note",
+            subject="",
+            description="Old note about rockets",
+            start_at="2026-01-01T09:00:00Z",
+        ),
+        "call": make.activity(
+            acme, type="phone_call", subject="Called about Anvils", start_at="2026-02-01T09:00:00Z"
+        ),
         "task": make.activity(acme, type="task", subject="Send quote", due_at="2026-03-01"),
-        "meeting": make.activity(acme, type="appointment", subject="Demo at São Paulo",
-                                 start_at="2026-04-01T09:00:00Z"),
-        "wile_mail": make.activity(wile, type="email", subject="Re: anvils",
-                                   start_at="2026-05-01T09:00:00Z"),
+        "meeting": make.activity(
+            acme, type="appointment", subject="Demo at São Paulo", start_at="2026-04-01T09:00:00Z"
+        ),
+        "wile_mail": make.activity(
+            wile, type="email", subject="Re: anvils", start_at="2026-05-01T09:00:00Z"
+        ),
     }
     return acme, wile, items
 
@@ -179,8 +219,9 @@ def test_timeline_is_newest_first(crm, history):
 def test_timeline_includes_contacts_when_asked(crm, history):
     acme, _wile, items = history
     timeline = crm.timeline(acme["id"], TimelineQuery(include_contacts=True))
-    assert ids_of(timeline) == [items[k]["id"] for k in ("wile_mail", "meeting", "task", "call",
-                                                         "old_note")]
+    assert ids_of(timeline) == [
+        items[k]["id"] for k in ("wile_mail", "meeting", "task", "call", "old_note")
+    ]
 
 
 def test_timeline_filters(crm, history):
@@ -195,17 +236,20 @@ def test_timeline_filters(crm, history):
     by_text = crm.timeline(acme["id"], TimelineQuery(text="ANVILS", include_contacts=True))
     assert ids_of(by_text) == [items["wile_mail"]["id"], items["call"]["id"]]
     assert ids_of(crm.timeline(acme["id"], TimelineQuery(text="sao paulo"))) == [
-        items["meeting"]["id"]]
+        items["meeting"]["id"]
+    ]
     assert ids_of(crm.timeline(acme["id"], TimelineQuery(text="rockets note"))) == [
-        items["old_note"]["id"]]
+        items["old_note"]["id"]
+    ]
     combined = TimelineQuery(types=frozenset({"email"}), text="anvils", include_contacts=True)
     assert ids_of(crm.timeline(acme["id"], combined)) == [items["wile_mail"]["id"]]
 
 
 def test_timeline_follows_moves_and_deletes(crm, history):
     acme, wile, items = history
-    crm.update(ACTIVITIES, items["call"]["id"], {"regarding_type": "contact",
-                                                 "regarding_id": wile["id"]})
+    crm.update(
+        ACTIVITIES, items["call"]["id"], {"regarding_type": "contact", "regarding_id": wile["id"]}
+    )
     assert items["call"]["id"] not in ids_of(crm.timeline(acme["id"]))
     assert ids_of(crm.timeline(wile["id"])) == [items["wile_mail"]["id"], items["call"]["id"]]
     crm.delete(ACTIVITIES, items["wile_mail"]["id"])
@@ -216,8 +260,10 @@ def test_timeline_follows_moves_and_deletes(crm, history):
 
 
 def agenda_ids(buckets):
-    return {name: {a["subject"] for a in getattr(buckets, name)}
-            for name in ("overdue", "today", "upcoming", "no_date")}
+    return {
+        name: {a["subject"] for a in getattr(buckets, name)}
+        for name in ("overdue", "today", "upcoming", "no_date")
+    }
 
 
 def fill_agenda(crm, make, bob):
@@ -233,20 +279,41 @@ def fill_agenda(crm, make, bob):
     for subject, fields in plan.items():
         make.activity(acme, subject=subject, **fields)
     make.activity(acme, subject="done task", type="task", due_at="2026-03-01", status="completed")
-    make.activity(acme, subject="canceled appt", type="appointment",
-                  start_at="2026-03-01T09:00:00Z", status="canceled")
+    make.activity(
+        acme,
+        subject="canceled appt",
+        type="appointment",
+        start_at="2026-03-01T09:00:00Z",
+        status="canceled",
+    )
     make.activity(acme, subject="a call", type="phone_call", start_at="2026-03-01T09:00:00Z")
-    bob.create(ACTIVITIES, {"type": "task", "subject": "bob overdue", "due_at": "2026-02-01",
-                            "regarding_type": "account", "regarding_id": acme["id"]})
-    bob.create(ACTIVITIES, {"type": "appointment", "subject": "bob upcoming",
-                            "start_at": "2026-04-01T09:00:00Z", "regarding_type": "account",
-                            "regarding_id": acme["id"]})
+    bob.create(
+        ACTIVITIES,
+        {
+            "type": "task",
+            "subject": "bob overdue",
+            "due_at": "2026-02-01",
+            "regarding_type": "account",
+            "regarding_id": acme["id"],
+        },
+    )
+    bob.create(
+        ACTIVITIES,
+        {
+            "type": "appointment",
+            "subject": "bob upcoming",
+            "start_at": "2026-04-01T09:00:00Z",
+            "regarding_type": "account",
+            "regarding_id": acme["id"],
+        },
+    )
     crm.refresh()
     return acme
 
 
-@pytest.mark.parametrize("zone", ["UTC", "Asia/Tokyo", "America/Los_Angeles",
-                                  "Pacific/Kiritimati", "Pacific/Pago_Pago"])
+@pytest.mark.parametrize(
+    "zone", ["UTC", "Asia/Tokyo", "America/Los_Angeles", "Pacific/Kiritimati", "Pacific/Pago_Pago"]
+)
 def test_agenda_buckets_for_one_owner_and_everyone(crm, make, db_path, local_tz, zone):
     local_tz(zone)
     bob = CRM.open(db_path, user="bob")
@@ -263,8 +330,11 @@ def test_agenda_buckets_for_one_owner_and_everyone(crm, make, db_path, local_tz,
     assert everyone["overdue"] == {"task yesterday", "bob overdue"}
     assert everyone["upcoming"] == {"task tomorrow", "appt next week", "bob upcoming"}
     assert agenda_ids(crm.agenda("bob", now=now)) == {
-        "overdue": {"bob overdue"}, "today": set(), "upcoming": {"bob upcoming"},
-        "no_date": set()}
+        "overdue": {"bob overdue"},
+        "today": set(),
+        "upcoming": {"bob upcoming"},
+        "no_date": set(),
+    }
 
 
 @pytest.mark.parametrize("zone", ["UTC", "Asia/Tokyo", "America/Los_Angeles"])
@@ -287,8 +357,12 @@ def test_agenda_timed_items_around_now(crm, make, local_tz, zone):
         make.activity(acme, type=kind, subject=subject, **{field: iso})
     buckets = agenda_ids(crm.agenda("alice", now=now))
     assert buckets["overdue"] == {"task this morning", "appt last night"}
-    assert buckets["today"] == {"task this evening", "appt this morning", "appt at midnight",
-                                "appt tonight"}
+    assert buckets["today"] == {
+        "task this evening",
+        "appt this morning",
+        "appt at midnight",
+        "appt tonight",
+    }
     assert buckets["upcoming"] == {"task at midnight"}
 
 
@@ -298,8 +372,9 @@ def test_agenda_sorts_each_bucket_and_follows_status_changes(crm, make, local_tz
     now = datetime(2026, 3, 10, 12, 0).astimezone()
     later = make.activity(acme, type="task", subject="later", due_at="2026-03-20")
     sooner = make.activity(acme, type="task", subject="sooner", due_at="2026-03-12")
-    between = make.activity(acme, type="appointment", subject="between",
-                            start_at="2026-03-15T10:00:00Z")
+    between = make.activity(
+        acme, type="appointment", subject="between", start_at="2026-03-15T10:00:00Z"
+    )
     assert ids_of(crm.agenda(now=now).upcoming) == [sooner["id"], between["id"], later["id"]]
     crm.set_status(sooner["id"], "completed")
     assert ids_of(crm.agenda(now=now).upcoming) == [between["id"], later["id"]]
@@ -343,8 +418,10 @@ def test_subsidiaries_sorted_by_name(crm, group):
 
 
 def test_hierarchy_from_the_top_whichever_account_is_asked(crm, group):
-    expected = ("Top Holding", [("Asia", []), ("Europe", [("France", []), ("Norway", [
-        ("Oslo Office", [])])])])
+    expected = (
+        "Top Holding",
+        [("Asia", []), ("Europe", [("France", []), ("Norway", [("Oslo Office", [])])])],
+    )
     for key in ("top", "europe", "oslo", "asia"):
         assert shape(crm.hierarchy(group[key]["id"])) == expected
     assert crm.hierarchy("no-such-id") is None
@@ -352,15 +429,20 @@ def test_hierarchy_from_the_top_whichever_account_is_asked(crm, group):
 
 def test_hierarchy_follows_changes(crm, group, db_path):
     crm.update(ACCOUNTS, group["norway"]["id"], {"parent_account_id": group["asia"]["id"]})
-    assert [r["name"] for r in crm.parent_chain(group["oslo"]["id"])] == ["Norway", "Asia",
-                                                                         "Top Holding"]
+    assert [r["name"] for r in crm.parent_chain(group["oslo"]["id"])] == [
+        "Norway",
+        "Asia",
+        "Top Holding",
+    ]
     assert [r["name"] for r in crm.subsidiaries(group["europe"]["id"])] == ["France"]
     bob = CRM.open(db_path, user="bob")
     bob.update(ACCOUNTS, group["europe"]["id"], {"parent_account_id": None})
     crm.refresh()
     assert shape(crm.hierarchy(group["france"]["id"])) == ("Europe", [("France", [])])
     assert shape(crm.hierarchy(group["oslo"]["id"])) == (
-        "Top Holding", [("Asia", [("Norway", [("Oslo Office", [])])])])
+        "Top Holding",
+        [("Asia", [("Norway", [("Oslo Office", [])])])],
+    )
 
 
 def test_contacts_of_account(crm, group, make):

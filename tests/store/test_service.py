@@ -54,19 +54,22 @@ def test_version_increments_on_every_save_and_modified_by_is_the_user(crm, db_pa
 
 
 def test_system_fields_cannot_be_overwritten(crm):
-    record = crm.create(ACCOUNTS, {"name": "Acme", "id": "mine", "version": 99,
-                                   "created_by": "mallory"}).record
+    record = crm.create(
+        ACCOUNTS, {"name": "Acme", "id": "mine", "version": 99, "created_by": "mallory"}
+    ).record
     assert record["id"] != "mine" and record["version"] == 1
     assert record["created_by"] == "alice"
-    saved = crm.update(ACCOUNTS, record["id"], {"id": "x", "version": 50, "created_by": "m",
-                                                 "name": "Acme 2"}).record
+    saved = crm.update(
+        ACCOUNTS, record["id"], {"id": "x", "version": 50, "created_by": "m", "name": "Acme 2"}
+    ).record
     assert saved["id"] == record["id"] and saved["version"] == 2
     assert saved["created_by"] == "alice"
 
 
 def test_update_clears_fields_with_none_or_empty(crm):
-    record = crm.create(ACCOUNTS, {"name": "Acme", "industry": "Anvils",
-                                   "phone": "+1 555 0100"}).record
+    record = crm.create(
+        ACCOUNTS, {"name": "Acme", "industry": "Anvils", "phone": "+1 555 0100"}
+    ).record
     saved = crm.update(ACCOUNTS, record["id"], {"industry": None, "phone": ""}).record
     assert "industry" not in saved and "phone" not in saved
     assert reopened(crm).get(ACCOUNTS, record["id"]) == saved
@@ -135,16 +138,31 @@ def test_set_status_with_stale_version_conflicts(crm, make, db_path):
 def test_regarding_must_exist(crm, make):
     account = make.account()
     contact = make.contact(account_id=account["id"])
-    for regarding_type, regarding_id in [("account", "01NOPE00000000000000000000"),
-                                         ("contact", account["id"]),
-                                         ("account", contact["id"])]:
+    for regarding_type, regarding_id in [
+        ("account", "01NOPE00000000000000000000"),
+        ("contact", account["id"]),
+        ("account", contact["id"]),
+    ]:
         with pytest.raises(ValidationFailed) as excinfo:
-            crm.create(ACTIVITIES, {"type": "task", "subject": "S",
-                                    "regarding_type": regarding_type,
-                                    "regarding_id": regarding_id})
+            crm.create(
+                ACTIVITIES,
+                {
+                    "type": "task",
+                    "subject": "S",
+                    "regarding_type": regarding_type,
+                    "regarding_id": regarding_id,
+                },
+            )
         assert only_error(excinfo, "regarding_id")
-    ok = crm.create(ACTIVITIES, {"type": "task", "subject": "S", "regarding_type": "contact",
-                                 "regarding_id": contact["id"]})
+    ok = crm.create(
+        ACTIVITIES,
+        {
+            "type": "task",
+            "subject": "S",
+            "regarding_type": "contact",
+            "regarding_id": contact["id"],
+        },
+    )
     assert ok.record["regarding_id"] == contact["id"]
     with pytest.raises(ValidationFailed) as excinfo:
         crm.update(ACTIVITIES, ok.record["id"], {"regarding_id": "01NOPE00000000000000000000"})
@@ -324,11 +342,13 @@ def test_invalid_status_is_refused(crm, make):
 
 def test_duplicate_email_any_case_is_warned(crm, make):
     first = make.contact("Ada", "Lovelace", email="ada@example.com")
-    result = crm.create(CONTACTS, {"first_name": "Augusta", "last_name": "King",
-                                   "email": "ADA@Example.COM"})
+    result = crm.create(
+        CONTACTS, {"first_name": "Augusta", "last_name": "King", "email": "ADA@Example.COM"}
+    )
     assert len(result.warnings) == 1 and first["id"] in result.warnings[0]
     assert [d["id"] for d in crm.duplicates(CONTACTS, {"email": "Ada@EXAMPLE.com"})] == sorted(
-        [first["id"], result.record["id"]])
+        [first["id"], result.record["id"]]
+    )
 
 
 @pytest.mark.parametrize("variant", ["acme inc", "ACME INC.", "Acme,   Inc", " acme  inc "])
@@ -403,18 +423,25 @@ def family(crm, make):
 
 def test_dependants_are_counted(crm, family):
     assert crm.dependants(ACCOUNTS, family["acme"]["id"]) == {
-        "contacts": 2, "subsidiaries": 2, "activities": 1}
+        "contacts": 2,
+        "subsidiaries": 2,
+        "activities": 1,
+    }
     assert crm.dependants(CONTACTS, family["c1"]["id"]) == {"activities": 1}
     assert crm.dependants(CONTACTS, family["c2"]["id"]) == {}
 
 
-@pytest.mark.parametrize("choices", [
-    {}, {"contacts": "detach", "subsidiaries": "detach"},
-    {"contacts": "detach", "activities": "delete"},
-    {"subsidiaries": "reparent", "activities": "delete"},
-    {"contacts": "bogus", "subsidiaries": "detach", "activities": "delete"},
-    {"contacts": "detach", "subsidiaries": "bogus", "activities": "delete"},
-])
+@pytest.mark.parametrize(
+    "choices",
+    [
+        {},
+        {"contacts": "detach", "subsidiaries": "detach"},
+        {"contacts": "detach", "activities": "delete"},
+        {"subsidiaries": "reparent", "activities": "delete"},
+        {"contacts": "bogus", "subsidiaries": "detach", "activities": "delete"},
+        {"contacts": "detach", "subsidiaries": "bogus", "activities": "delete"},
+    ],
+)
 def test_delete_with_dependants_needs_every_choice(crm, family, choices):
     acme = family["acme"]
     with pytest.raises(DependentsError) as excinfo:
@@ -447,8 +474,9 @@ def test_delete_contact_with_activities(crm, family):
 
 def test_delete_account_detaching_contacts_and_subsidiaries(crm, family):
     acme = family["acme"]
-    removed = crm.delete(ACCOUNTS, acme["id"], contacts="detach", subsidiaries="detach",
-                         activities="delete")
+    removed = crm.delete(
+        ACCOUNTS, acme["id"], contacts="detach", subsidiaries="detach", activities="delete"
+    )
     assert removed == 2  # the account and its activity
     for key in ("c1", "c2"):
         contact = crm.get(CONTACTS, family[key]["id"])
@@ -465,15 +493,17 @@ def test_delete_account_detaching_contacts_and_subsidiaries(crm, family):
 
 def test_delete_account_deleting_contacts_and_reparenting(crm, family):
     acme = family["acme"]
-    removed = crm.delete(ACCOUNTS, acme["id"], contacts="delete", subsidiaries="reparent",
-                         activities="delete")
+    removed = crm.delete(
+        ACCOUNTS, acme["id"], contacts="delete", subsidiaries="reparent", activities="delete"
+    )
     assert removed == 5  # acme, 2 contacts, 2 activities
     assert crm.count(CONTACTS) == crm.count(ACTIVITIES) == 0
     for key in ("sub1", "sub2"):
-        assert crm.get(ACCOUNTS, family[key]["id"])["parent_account_id"] == \
-            family["parent"]["id"]
+        assert crm.get(ACCOUNTS, family[key]["id"])["parent_account_id"] == family["parent"]["id"]
     assert {r["id"] for r in crm.subsidiaries(family["parent"]["id"])} == {
-        family["sub1"]["id"], family["sub2"]["id"]}
+        family["sub1"]["id"],
+        family["sub2"]["id"],
+    }
     assert crm.check() == []
     fresh = reopened(crm)
     assert fresh.check() == [] and fresh.count(ACCOUNTS) == 3
@@ -499,16 +529,21 @@ def test_deleting_a_contact_clears_primary_contact_on_other_accounts(crm, make):
     assert reopened(crm).check() == []
 
 
-def test_deleting_contacts_with_their_account_clears_foreign_primary_contacts(crm, family,
-                                                                               make):
+def test_deleting_contacts_with_their_account_clears_foreign_primary_contacts(crm, family, make):
     # Sub One names a contact of its parent as its primary contact (a warning, allowed); Other
     # does too. Deleting the parent with its contacts must leave nothing dangling, and Sub One
     # must be detached *and* lose its primary contact in the same save.
-    sub1 = crm.update(ACCOUNTS, family["sub1"]["id"],
-                      {"primary_contact_id": family["c2"]["id"]}).record
+    sub1 = crm.update(
+        ACCOUNTS, family["sub1"]["id"], {"primary_contact_id": family["c2"]["id"]}
+    ).record
     other = make.account("Other", primary_contact_id=family["c1"]["id"])
-    crm.delete(ACCOUNTS, family["acme"]["id"], contacts="delete", subsidiaries="detach",
-               activities="delete")
+    crm.delete(
+        ACCOUNTS,
+        family["acme"]["id"],
+        contacts="delete",
+        subsidiaries="detach",
+        activities="delete",
+    )
     saved_sub = crm.get(ACCOUNTS, sub1["id"])
     assert "parent_account_id" not in saved_sub
     assert "primary_contact_id" not in saved_sub
@@ -533,10 +568,12 @@ def test_nothing_dangles_after_many_deletes(crm, make):
         crm.update(ACCOUNTS, account["id"], {"primary_contact_id": contacts[(i + 3) % 12]["id"]})
     for record in accounts + contacts:
         make.activity(record, type="task")
-    crm.delete(ACCOUNTS, accounts[1]["id"], contacts="delete", subsidiaries="reparent",
-               activities="delete")
-    crm.delete(ACCOUNTS, accounts[0]["id"], contacts="detach", subsidiaries="detach",
-               activities="delete")
+    crm.delete(
+        ACCOUNTS, accounts[1]["id"], contacts="delete", subsidiaries="reparent", activities="delete"
+    )
+    crm.delete(
+        ACCOUNTS, accounts[0]["id"], contacts="detach", subsidiaries="detach", activities="delete"
+    )
     crm.delete(CONTACTS, contacts[5]["id"], activities="delete")
     assert crm.check() == []
     assert reopened(crm).check() == []
@@ -545,11 +582,25 @@ def test_nothing_dangles_after_many_deletes(crm, make):
 def test_check_reports_dangling_references(crm, make, db_path):
     # Write a damaged database directly (as an import of bad data might) and look at check().
     account = make.account("Acme")
-    tables = {ACCOUNTS: {account["id"]: {**account, "parent_account_id": "gone-1",
-                                         "primary_contact_id": "gone-2"}},
-              CONTACTS: {"c": {"id": "c", "last_name": "X", "account_id": "gone-3"}},
-              ACTIVITIES: {"t": {"id": "t", "type": "task", "subject": "S",
-                                 "regarding_type": "contact", "regarding_id": "gone-4"}}}
+    tables = {
+        ACCOUNTS: {
+            account["id"]: {
+                **account,
+                "parent_account_id": "gone-1",
+                "primary_contact_id": "gone-2",
+            }
+        },
+        CONTACTS: {"c": {"id": "c", "last_name": "X", "account_id": "gone-3"}},
+        ACTIVITIES: {
+            "t": {
+                "id": "t",
+                "type": "task",
+                "subject": "S",
+                "regarding_type": "contact",
+                "regarding_id": "gone-4",
+            }
+        },
+    }
     crm.replace_all(tables)
     problems = {str(p) for p in crm.check()}
     assert any("gone-1" in p for p in problems)
@@ -578,8 +629,13 @@ def test_deleted_by_names_the_other_user_and_the_time(crm, make, db_path):
 
 def test_deleted_by_covers_dependants_deleted_with_a_record(crm, family, db_path):
     bob = CRM.open(db_path, user="bob")
-    bob.delete(ACCOUNTS, family["acme"]["id"], contacts="delete", subsidiaries="detach",
-               activities="delete")
+    bob.delete(
+        ACCOUNTS,
+        family["acme"]["id"],
+        contacts="delete",
+        subsidiaries="detach",
+        activities="delete",
+    )
     crm.refresh()
     assert crm.deleted_by(family["c1"]["id"]).by == "bob"
     assert crm.deleted_by(family["a2"]["id"]).by == "bob"

@@ -50,10 +50,19 @@ def populate(crm: CRM, n: int = 3) -> None:
     """Accounts, contacts and activities, with updates and deletes in the journal."""
     for i in range(n):
         account = crm.create(ACCOUNTS, {"name": f"Account {i}", "address_city": "São Paulo"})
-        contact = crm.create(CONTACTS, {"first_name": f"Ada {i}", "last_name": "Lovelace",
-                                        "account_id": account.record["id"]}).record
-        crm.create(ACTIVITIES, {"type": "note", "description": f"note {i}\nline 2",
-                                "regarding_type": "contact", "regarding_id": contact["id"]})
+        contact = crm.create(
+            CONTACTS,
+            {"first_name": f"Ada {i}", "last_name": "Lovelace", "account_id": account.record["id"]},
+        ).record
+        crm.create(
+            ACTIVITIES,
+            {
+                "type": "note",
+                "description": f"note {i}\nline 2",
+                "regarding_type": "contact",
+                "regarding_id": contact["id"],
+            },
+        )
         crm.update(ACCOUNTS, account.record["id"], {"industry": "Anvils"})
     doomed = crm.create(ACCOUNTS, {"name": "Doomed"}).record
     crm.delete(ACCOUNTS, doomed["id"])
@@ -68,8 +77,9 @@ def test_reopen_sees_everything(crm, db_path):
     assert snapshot(again) == snapshot(crm)
     assert again.count(ACCOUNTS) == 3 and again.count(ACTIVITIES) == 3
     assert again.search(ACCOUNTS, ListQuery(text="doomed")) == []
-    assert again.search(CONTACTS, ListQuery(text="account 1")) == \
-        crm.search(CONTACTS, ListQuery(text="account 1"))
+    assert again.search(CONTACTS, ListQuery(text="account 1")) == crm.search(
+        CONTACTS, ListQuery(text="account 1")
+    )
     assert again.check() == []
 
 
@@ -110,13 +120,25 @@ def test_records_written_by_tinydb_into_a_compacted_file_load(crm, db_path):
 
 def test_a_plain_tinydb_file_loads(tmp_path):
     path = tmp_path / "plain.json"
-    account = {"id": "acc-1", "name": "Plain Co", "version": 1, "created_at":
-               "2026-01-01T00:00:00Z", "created_by": "x", "modified_at": "2026-01-01T00:00:00Z",
-               "modified_by": "x"}
+    account = {
+        "id": "acc-1",
+        "name": "Plain Co",
+        "version": 1,
+        "created_at": "2026-01-01T00:00:00Z",
+        "created_by": "x",
+        "modified_at": "2026-01-01T00:00:00Z",
+        "modified_by": "x",
+    }
     contact = {"id": "con-1", "last_name": "Plain", "account_id": "acc-1", "version": 1}
     with open(path, "w", encoding="utf-8") as out:
-        json.dump({"meta": {"1": {"schema_version": 1, "generation": 1}},
-                   "accounts": {"1": account}, "contacts": {"7": contact}}, out)
+        json.dump(
+            {
+                "meta": {"1": {"schema_version": 1, "generation": 1}},
+                "accounts": {"1": account},
+                "contacts": {"7": contact},
+            },
+            out,
+        )
     crm = CRM.open(path, user="u")
     assert crm.get(ACCOUNTS, "acc-1") == account
     assert crm.contacts_of("acc-1") == [contact]
@@ -142,10 +164,16 @@ def test_a_file_written_by_tinydb_itself_loads(tmp_path):
 # ---------------------------------------------------------------- file modes
 
 
-@pytest.mark.parametrize(("group_writable", "mask", "expected"), [
-    (False, 0, 0o600), (False, 0o022, 0o600), (True, 0, 0o660), (True, 0o022, 0o660),
-    (True, 0o077, 0o660),
-])
+@pytest.mark.parametrize(
+    ("group_writable", "mask", "expected"),
+    [
+        (False, 0, 0o600),
+        (False, 0o022, 0o600),
+        (True, 0, 0o660),
+        (True, 0o022, 0o660),
+        (True, 0o077, 0o660),
+    ],
+)
 def test_file_modes(tmp_path, umask, group_writable, mask, expected):
     umask(mask)
     path = tmp_path / "crm.json"
@@ -176,14 +204,24 @@ def test_compaction_keeps_a_mode_changed_by_hand(tmp_path, umask):
 # ---------------------------------------------------------------- a damaged base
 
 
-@pytest.mark.parametrize("content", [
-    b"", b"   \n", b"\x00\xff\xfegarbage", b"not json at all", b"[]", b"{}", b'{"accounts": {}}',
-    b'{"meta": {}}', b'{"meta": {"1": {"schema_version": "1"}}}',
-    b'{"meta": {"1": {"schema_version": 1}}, "accounts": []}',
-    b'{"meta": {"1": {"schema_version": 1}}, "accounts": {"1": {"name": "no id"}}}',
-    b'{"meta":{"1":{"schema_version":1,"generation":1}},\n"accounts":{\n"1":{"id":"a"\n',
-    b'{"meta":{"1":{"schema_version":1,"generation":1}},\nnonsense\n}\n',
-])
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"",
+        b"   \n",
+        b"\x00\xff\xfegarbage",
+        b"not json at all",
+        b"[]",
+        b"{}",
+        b'{"accounts": {}}',
+        b'{"meta": {}}',
+        b'{"meta": {"1": {"schema_version": "1"}}}',
+        b'{"meta": {"1": {"schema_version": 1}}, "accounts": []}',
+        b'{"meta": {"1": {"schema_version": 1}}, "accounts": {"1": {"name": "no id"}}}',
+        b'{"meta":{"1":{"schema_version":1,"generation":1}},\n"accounts":{\n"1":{"id":"a"\n',
+        b'{"meta":{"1":{"schema_version":1,"generation":1}},\nnonsense\n}\n',
+    ],
+)
 def test_a_corrupt_base_is_refused_and_left_as_it_was(db_path, content):
     db_path.write_bytes(content)
     before = directory(db_path)
@@ -207,7 +245,7 @@ def test_a_base_truncated_anywhere_is_refused(crm, db_path):
         except CorruptDatabaseError:
             assert db_path.read_bytes() == full[:cut]
         else:
-            accepted.append((cut, full[max(0, cut - 20):cut]))
+            accepted.append((cut, full[max(0, cut - 20) : cut]))
     assert accepted == []
     db_path.write_bytes(full[:-1])  # only the final newline is missing: still whole
     Database(db_path).open()
@@ -220,8 +258,9 @@ def test_a_newer_schema_is_refused_and_left_as_it_was(crm, db_path, layout):
     if layout == "ours":
         data = db_path.read_bytes().replace(b'"schema_version":1', b'"schema_version":2', 1)
     else:
-        data = json.dumps({"meta": {"1": {"schema_version": SCHEMA_VERSION + 7}},
-                           "accounts": {}}).encode()
+        data = json.dumps(
+            {"meta": {"1": {"schema_version": SCHEMA_VERSION + 7}}, "accounts": {}}
+        ).encode()
     db_path.write_bytes(data)
     before = directory(db_path)
     with pytest.raises(NewerSchemaError) as excinfo:
@@ -250,7 +289,7 @@ def test_a_torn_last_journal_line_is_ignored_then_truncated(crm, db_path):
     new = writer.create(ACCOUNTS, {"name": "After the tear"}).record
     data = journal.read_bytes()
     assert data.startswith(good) and data.endswith(b"\n")
-    added = data[len(good):].splitlines()
+    added = data[len(good) :].splitlines()
     assert len(added) == 1 and orjson.loads(added[0])["ops"][0][2] == new
     # Processes that were following see the new write, not the torn one.
     assert [c.record_id for c in reader.refresh()] == [new["id"]]
@@ -260,8 +299,9 @@ def test_a_torn_last_journal_line_is_ignored_then_truncated(crm, db_path):
     assert snapshot(final) == snapshot(reader) == snapshot(crm)
 
 
-@pytest.mark.parametrize("damage", [b"{not json}", b'{"nope": []}', b'{"ops": [["put"]]}',
-                                    b"\x00\x00\x00"])
+@pytest.mark.parametrize(
+    "damage", [b"{not json}", b'{"nope": []}', b'{"ops": [["put"]]}', b"\x00\x00\x00"]
+)
 def test_a_damaged_middle_journal_line_is_refused(crm, db_path, damage):
     populate(crm)
     journal = current_journal(crm)
@@ -302,8 +342,7 @@ def _fail_journal_syscall(monkeypatch, name: str, journal: Path) -> list[int]:
 
 
 @pytest.mark.parametrize("syscall", ["write", "fsync"])
-def test_a_failed_write_leaves_journal_and_memory_unchanged(crm, db_path, monkeypatch,
-                                                           syscall):
+def test_a_failed_write_leaves_journal_and_memory_unchanged(crm, db_path, monkeypatch, syscall):
     populate(crm)
     journal = current_journal(crm)
     before_bytes, before_tables = journal.read_bytes(), snapshot(crm)
@@ -408,13 +447,13 @@ def test_followers_that_slept_through_compactions_reload(crm, db_path):
     changed = {c.record_id for c in follower.refresh()}
     assert len(changed) == 3
     assert snapshot(follower) == snapshot(crm)
-    assert follower.search(ACCOUNTS, ListQuery(text="round")) == \
-        crm.search(ACCOUNTS, ListQuery(text="round"))
+    assert follower.search(ACCOUNTS, ListQuery(text="round")) == crm.search(
+        ACCOUNTS, ListQuery(text="round")
+    )
 
 
 @pytest.mark.parametrize("compactions", [1, 2, 3, 5])
-def test_an_idle_process_after_several_compactions_writes_into_the_chain(crm, db_path,
-                                                                       compactions):
+def test_an_idle_process_after_several_compactions_writes_into_the_chain(crm, db_path, compactions):
     """A process that opened right after a compaction (its journal not written yet) sleeps
     while others compact several times: its next write must land where everyone reads."""
     populate(crm)
@@ -463,8 +502,11 @@ def test_a_write_racing_a_follower_into_compaction_is_not_skipped(crm, db_path, 
 def test_a_follower_refreshing_during_replace_all_sees_the_new_data(crm, db_path, monkeypatch):
     populate(crm)
     follower = CRM.open(db_path, user="follower")
-    replacement = {ACCOUNTS: {"new": {"id": "new", "name": "Brand New"}}, CONTACTS: {},
-                   ACTIVITIES: {}}
+    replacement = {
+        ACCOUNTS: {"new": {"id": "new", "name": "Brand New"}},
+        CONTACTS: {},
+        ACTIVITIES: {},
+    }
     real_write = storage._write_line_layout
 
     def slow_write(out, tables, meta):
@@ -489,8 +531,7 @@ def test_replace_all_reaches_followers_and_new_openers(crm, db_path):
     crm.replace_all(tables)
     assert snapshot(crm) == tables
     changes = follower.refresh()
-    assert {c.record_id for c in changes if c.new is None} >= {
-        r for r in crm.all(ACCOUNTS)} - {"x"}
+    assert {c.record_id for c in changes if c.new is None} >= {r for r in crm.all(ACCOUNTS)} - {"x"}
     assert snapshot(follower) == tables
     assert follower.search(CONTACTS, ListQuery(text="ada")) == []
     assert snapshot(CRM.open(db_path)) == tables
@@ -522,8 +563,9 @@ def test_deferred_open_gives_the_same_data_as_a_full_open(crm, db_path):
     assert screen.ready
     assert snapshot(screen) == snapshot(full)
     for table in (ACCOUNTS, CONTACTS):
-        assert screen.search(table, ListQuery(text="ada")) == full.search(table,
-                                                                          ListQuery(text="ada"))
+        assert screen.search(table, ListQuery(text="ada")) == full.search(
+            table, ListQuery(text="ada")
+        )
     contact_id = full.search(CONTACTS, ListQuery(text="ada 1"))[0]
     assert screen.timeline(contact_id) == full.timeline(contact_id)
 
@@ -572,9 +614,14 @@ def test_deferred_open_survives_a_compaction_before_finishing(crm, db_path):
 
 def test_deferred_open_of_a_plain_file_is_ready_at_once(tmp_path):
     path = tmp_path / "plain.json"
-    path.write_text(json.dumps({"meta": {"1": {"schema_version": 1}},
-                                "activities": {"1": {"id": "t", "type": "note",
-                                                     "description": "x"}}}))
+    path.write_text(
+        json.dumps(
+            {
+                "meta": {"1": {"schema_version": 1}},
+                "activities": {"1": {"id": "t", "type": "note", "description": "x"}},
+            }
+        )
+    )
     screen = _deferred(path)
     assert screen.ready and screen.get(ACTIVITIES, "t")["description"] == "x"
     screen.finish_loading()

@@ -21,15 +21,15 @@ from store.model import (
 )
 from store.text import fold, name_key, tokens
 
-SETTINGS = settings(max_examples=300, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 # Combining accents people leave out when they type: grave, acute, circumflex, tilde, macron,
 # breve, dot, diaeresis, ring, double acute, caron, cedilla, ogonek.
 ACCENTS = "\u0300\u0301\u0302\u0303\u0304\u0306\u0307\u0308\u030a\u030b\u030c\u0327\u0328"
 
-ascii_words = st.text(alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ",
-                      min_size=1, max_size=12)
+ascii_words = st.text(
+    alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ", min_size=1, max_size=12
+)
 
 
 @st.composite
@@ -44,8 +44,10 @@ def accented(draw: st.DrawFn, word: str) -> str:
 
 
 ALL_FIELD_SPECS = [spec for specs in FIELDS.values() for spec in specs]
-EXTRA_SPECS = [FieldSpec("x", "X", kind, 10) for kind in
-               ("text", "email", "phone", "url", "when", "bool", "enum", "ref")]
+EXTRA_SPECS = [
+    FieldSpec("x", "X", kind, 10)
+    for kind in ("text", "email", "phone", "url", "when", "bool", "enum", "ref")
+]
 
 
 # ---------------------------------------------------------------- fold
@@ -96,11 +98,22 @@ def test_accented_variants_fold_to_the_plain_word(data, words):
     assert all(t in haystack for t in tokens(" ".join(words).upper()))
 
 
-@pytest.mark.parametrize(("typed", "stored"), [
-    ("joao", "João"), ("sao paulo", "São  Paulo"), ("zoe", "Zoë"), ("orsted", "Ørsted"),
-    ("strasse", "Straße"), ("lodz", "Łódź"), ("aeroskobing", "Ærøskøbing"), ("dvorak", "Dvořák"),
-    ("francois", "FRANÇOIS"), ("munchen", "München"), ("istanbul", "İstanbul"),
-])
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("joao", "João"),
+        ("sao paulo", "São  Paulo"),
+        ("zoe", "Zoë"),
+        ("orsted", "Ørsted"),
+        ("strasse", "Straße"),
+        ("lodz", "Łódź"),
+        ("aeroskobing", "Ærøskøbing"),
+        ("dvorak", "Dvořák"),
+        ("francois", "FRANÇOIS"),
+        ("munchen", "München"),
+        ("istanbul", "İstanbul"),
+    ],
+)
 def test_fold_examples(typed, stored):
     assert fold(typed) == fold(stored)
     assert fold(typed) in fold(f"x {stored} y")
@@ -147,9 +160,11 @@ def test_name_key_is_idempotent_and_folded(text):
 
 
 @SETTINGS
-@given(st.lists(ascii_words, min_size=1, max_size=4),
-       st.lists(st.sampled_from([",", ".", "-", "&", "'", "!", "(", ")", "  "]), max_size=6),
-       st.data())
+@given(
+    st.lists(ascii_words, min_size=1, max_size=4),
+    st.lists(st.sampled_from([",", ".", "-", "&", "'", "!", "(", ")", "  "]), max_size=6),
+    st.data(),
+)
 def test_name_key_ignores_case_accents_and_punctuation(words, marks, data):
     plain = " ".join(words)
     decorated_words = []
@@ -162,17 +177,28 @@ def test_name_key_ignores_case_accents_and_punctuation(words, marks, data):
     assert name_key(decorated) == name_key(plain) == plain.lower()
 
 
-@pytest.mark.parametrize(("a", "b"), [
-    ("ACME, Inc.", "acme inc"), ("Acme Inc", "ACME INC."), ("São Paulo F.C.", "sao paulo fc"),
-    ("O'Brien", "obrien"), ("Müller & Söhne", "muller sohne"),
-])
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("ACME, Inc.", "acme inc"),
+        ("Acme Inc", "ACME INC."),
+        ("São Paulo F.C.", "sao paulo fc"),
+        ("O'Brien", "obrien"),
+        ("Müller & Söhne", "muller sohne"),
+    ],
+)
 def test_same_names(a, b):
     assert name_key(a) == name_key(b)
 
 
-@pytest.mark.parametrize(("a", "b"), [
-    ("Acme Inc", "Acme Incorporated"), ("Acme", "Acne"), ("Ab Cd", "Abcd"),
-])
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("Acme Inc", "Acme Incorporated"),
+        ("Acme", "Acne"),
+        ("Ab Cd", "Abcd"),
+    ],
+)
 def test_different_names(a, b):
     assert name_key(a) != name_key(b)
 
@@ -181,33 +207,74 @@ def test_different_names(a, b):
 
 
 @SETTINGS
-@given(st.sampled_from(ALL_FIELD_SPECS + EXTRA_SPECS),
-       st.one_of(st.text(), st.text(max_size=400).map(lambda t: t * 3), st.none(),
-                 st.booleans(), st.integers(), st.floats(), st.lists(st.text(), max_size=2)))
+@given(
+    st.sampled_from(ALL_FIELD_SPECS + EXTRA_SPECS),
+    st.one_of(
+        st.text(),
+        st.text(max_size=400).map(lambda t: t * 3),
+        st.none(),
+        st.booleans(),
+        st.integers(),
+        st.floats(),
+        st.lists(st.text(), max_size=2),
+    ),
+)
 def test_check_field_never_raises(spec, value):
     problem = check_field(spec, value)
     assert problem is None or (isinstance(problem, str) and problem)
 
 
 @SETTINGS
-@given(st.sampled_from([ACCOUNTS, CONTACTS, "activities"]),
-       st.dictionaries(st.sampled_from(["name", "first_name", "last_name", "email", "phone",
-                                        "website", "type", "subject", "description", "due_at",
-                                        "start_at", "end_at", "status", "regarding_id",
-                                        "regarding_type", "bogus"]),
-                       st.one_of(st.text(), st.none(), st.booleans()), max_size=8))
+@given(
+    st.sampled_from([ACCOUNTS, CONTACTS, "activities"]),
+    st.dictionaries(
+        st.sampled_from(
+            [
+                "name",
+                "first_name",
+                "last_name",
+                "email",
+                "phone",
+                "website",
+                "type",
+                "subject",
+                "description",
+                "due_at",
+                "start_at",
+                "end_at",
+                "status",
+                "regarding_id",
+                "regarding_type",
+                "bogus",
+            ]
+        ),
+        st.one_of(st.text(), st.none(), st.booleans()),
+        max_size=8,
+    ),
+)
 def test_clean_and_validate_never_raise_and_name_fields(table, record):
     cleaned = clean(table, record)
     errors = validate_fields(table, cleaned)
     assert all(e.field and e.message for e in errors)
-    assert {e.field for e in errors} <= set(record) | {"name", "last_name", "type", "subject",
-                                                       "description", "regarding_id", "end_at"}
+    assert {e.field for e in errors} <= set(record) | {
+        "name",
+        "last_name",
+        "type",
+        "subject",
+        "description",
+        "regarding_id",
+        "end_at",
+    }
 
 
 @SETTINGS
-@given(st.sampled_from(ALL_FIELD_SPECS),
-       st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\n\r"),
-               max_size=300))
+@given(
+    st.sampled_from(ALL_FIELD_SPECS),
+    st.text(
+        alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\n\r"),
+        max_size=300,
+    ),
+)
 def test_free_text_fields_accept_any_single_line_within_bounds(spec, value):
     if spec.kind != "text":
         return
@@ -229,8 +296,12 @@ def test_generated_emails_are_accepted(email):
 
 
 @SETTINGS
-@given(st.datetimes(min_value=datetime(1900, 1, 1), max_value=datetime(9999, 12, 30),
-                    timezones=st.just(UTC)) | st.dates(min_value=date(1, 1, 1)))
+@given(
+    st.datetimes(
+        min_value=datetime(1900, 1, 1), max_value=datetime(9999, 12, 30), timezones=st.just(UTC)
+    )
+    | st.dates(min_value=date(1, 1, 1))
+)
 def test_stored_dates_are_accepted(value):
     spec = FieldSpec("due_at", "Due", "when")
     assert check_field(spec, to_storage(value)) is None
@@ -243,7 +314,11 @@ def test_generated_phone_numbers_are_accepted(phone):
 
 
 @SETTINGS
-@given(st.from_regex(r"(https?://)?[a-z0-9]{1,10}(\.[a-z0-9]{1,10}){1,3}(/[a-z0-9_.~-]{0,10}){0,3}",
-                     fullmatch=True))
+@given(
+    st.from_regex(
+        r"(https?://)?[a-z0-9]{1,10}(\.[a-z0-9]{1,10}){1,3}(/[a-z0-9_.~-]{0,10}){0,3}",
+        fullmatch=True,
+    )
+)
 def test_generated_web_addresses_are_accepted(url):
     assert check_field(FieldSpec("website", "Website", "url", 300), url) is None

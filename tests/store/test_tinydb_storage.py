@@ -26,17 +26,24 @@ Q = Query()
 
 
 def journal_lines(path: Path) -> int:
-    return sum(len(p.read_bytes().splitlines())
-               for p in path.parent.glob(path.name + ".journal-*"))
+    return sum(len(p.read_bytes().splitlines()) for p in path.parent.glob(path.name + ".journal-*"))
 
 
 def other_process(path: Path, code: str, user: str = "carol") -> Any:
     """Run `code` in a new Python process with `crm` open on `path`; returns what it prints
     as JSON."""
-    script = ("import json, sys\nfrom store.service import CRM\n"
-              f"crm = CRM.open({str(path)!r}, user={user!r})\n{code}\ncrm.close()\n")
-    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
-                          text=True, timeout=60, check=True)
+    script = (
+        "import json, sys\nfrom store.service import CRM\n"
+        f"crm = CRM.open({str(path)!r}, user={user!r})\n{code}\ncrm.close()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
     return json.loads(done.stdout) if done.stdout.strip() else None
 
 
@@ -58,22 +65,25 @@ def db(db_path: Path, acme: dict[str, Any]) -> Iterator[TinyDB]:
 
 
 # ---------------------------------------------------------------- reading
-def test_a_query_finds_records_only_in_the_journal(db_path: Path, crm: CRM,
-                                                   acme: dict[str, Any]) -> None:
+def test_a_query_finds_records_only_in_the_journal(
+    db_path: Path, crm: CRM, acme: dict[str, Any]
+) -> None:
     crm.compact()
     crm.create(ACCOUNTS, {"name": "Journalled Ltd"})
     assert b"Journalled" not in db_path.read_bytes()  # only in the journal
     with TinyDB(db_path, storage=CrmStorage) as db:
         accounts = db.table(ACCOUNTS)
-        assert [d["name"] for d in accounts.search(Q.name == "Journalled Ltd")] == \
-            ["Journalled Ltd"]
+        assert [d["name"] for d in accounts.search(Q.name == "Journalled Ltd")] == [
+            "Journalled Ltd"
+        ]
         assert accounts.get(Q.name == "Acme")["id"] == acme["id"]
         assert db.tables() == {"meta", ACCOUNTS, CONTACTS, ACTIVITIES}
         assert db.table("meta").all()[0]["schema_version"] == 1
 
 
-def test_a_read_takes_in_what_another_process_saved(db_path: Path, db: TinyDB,
-                                                    acme: dict[str, Any]) -> None:
+def test_a_read_takes_in_what_another_process_saved(
+    db_path: Path, db: TinyDB, acme: dict[str, Any]
+) -> None:
     # TinyDB keeps search results until this table writes: a long-lived script turns it off.
     accounts = db.table(ACCOUNTS, cache_size=0)
     assert accounts.search(Q.name == "Newcomer") == []
@@ -81,8 +91,7 @@ def test_a_read_takes_in_what_another_process_saved(db_path: Path, db: TinyDB,
     assert [d["created_by"] for d in accounts.search(Q.name == "Newcomer")] == ["carol"]
 
 
-def test_doc_ids_are_kept_in_a_session(db_path: Path, db: TinyDB,
-                                       acme: dict[str, Any]) -> None:
+def test_doc_ids_are_kept_in_a_session(db_path: Path, db: TinyDB, acme: dict[str, Any]) -> None:
     accounts = db.table(ACCOUNTS)
     doc_id = accounts.get(Q.id == acme["id"]).doc_id
     other_process(db_path, "for n in range(20): crm.create('accounts', {'name': f'Other {n}'})")
@@ -91,7 +100,8 @@ def test_doc_ids_are_kept_in_a_session(db_path: Path, db: TinyDB,
 
 # ---------------------------------------------------------------- updating
 def test_an_update_is_saved_stamped_and_seen_by_another_process(
-        db_path: Path, db: TinyDB, acme: dict[str, Any]) -> None:
+    db_path: Path, db: TinyDB, acme: dict[str, Any]
+) -> None:
     db.table(ACCOUNTS).update({"relationship": "partner"}, Q.name == "Acme")
     seen = stored(db_path, ACCOUNTS, acme["id"])
     assert seen["relationship"] == "partner"
@@ -99,7 +109,8 @@ def test_an_update_is_saved_stamped_and_seen_by_another_process(
 
 
 def test_an_update_is_validated_and_a_refused_one_writes_nothing(
-        db_path: Path, db: TinyDB, acme: dict[str, Any]) -> None:
+    db_path: Path, db: TinyDB, acme: dict[str, Any]
+) -> None:
     before = journal_lines(db_path)
     with pytest.raises(ValidationFailed, match="relationship"):
         db.table(ACCOUNTS).update({"relationship": "best friend"}, Q.name == "Acme")
@@ -107,14 +118,16 @@ def test_an_update_is_validated_and_a_refused_one_writes_nothing(
     assert stored(db_path, ACCOUNTS, acme["id"])["version"] == 1
 
 
-def test_clearing_a_field_in_tinydb_clears_it_in_the_crm(db_path: Path, db: TinyDB,
-                                                         acme: dict[str, Any]) -> None:
+def test_clearing_a_field_in_tinydb_clears_it_in_the_crm(
+    db_path: Path, db: TinyDB, acme: dict[str, Any]
+) -> None:
     db.table(ACCOUNTS).update(delete("relationship"), Q.name == "Acme")
     assert "relationship" not in stored(db_path, ACCOUNTS, acme["id"])
 
 
-def test_a_stale_document_written_back_is_refused(db_path: Path, db: TinyDB,
-                                                  acme: dict[str, Any]) -> None:
+def test_a_stale_document_written_back_is_refused(
+    db_path: Path, db: TinyDB, acme: dict[str, Any]
+) -> None:
     accounts = db.table(ACCOUNTS)
     doc = accounts.get(Q.name == "Acme")
     other_process(db_path, f"crm.update('accounts', {acme['id']!r}, {{'phone': '555'}})")
@@ -125,8 +138,9 @@ def test_a_stale_document_written_back_is_refused(db_path: Path, db: TinyDB,
 
 
 @pytest.mark.parametrize("field", ["modified_by", "id", "created_at", "source_id"])
-def test_system_fields_are_not_written(db_path: Path, db: TinyDB, acme: dict[str, Any],
-                                       field: str) -> None:
+def test_system_fields_are_not_written(
+    db_path: Path, db: TinyDB, acme: dict[str, Any], field: str
+) -> None:
     with pytest.raises(WriteRefused, match=f"{field} of a account"):
         db.table(ACCOUNTS).update({field: "x"}, Q.name == "Acme")
     assert stored(db_path, ACCOUNTS, acme["id"]) == acme
@@ -168,33 +182,37 @@ def test_insert_is_validated_and_refuses_system_fields(db_path: Path, db: TinyDB
 
 
 def test_insert_after_another_process_added_records_takes_a_free_doc_id(
-        db_path: Path, db: TinyDB) -> None:
+    db_path: Path, db: TinyDB
+) -> None:
     accounts = db.table(ACCOUNTS)
     first = accounts.insert({"name": "First"})  # TinyDB now counts doc ids on its own
     other_process(db_path, "for n in range(20): crm.create('accounts', {'name': f'Other {n}'})")
     second = accounts.insert({"name": "Second"})
-    assert (accounts.get(doc_id=first)["name"], accounts.get(doc_id=second)["name"]) == \
-        ("First", "Second")
+    assert (accounts.get(doc_id=first)["name"], accounts.get(doc_id=second)["name"]) == (
+        "First",
+        "Second",
+    )
     assert len(accounts) == 23
 
 
 def test_remove_deletes_the_record(db_path: Path, db: TinyDB, acme: dict[str, Any]) -> None:
     db.table(ACCOUNTS).remove(Q.name == "Acme")
     assert stored(db_path, ACCOUNTS, acme["id"]) is None
-    assert other_process(db_path, f"print(json.dumps(crm.deleted_by('{acme['id']}').by))") \
-        == "bob"
+    assert other_process(db_path, f"print(json.dumps(crm.deleted_by('{acme['id']}').by))") == "bob"
 
 
-def test_remove_of_an_account_with_contacts_is_refused(db_path: Path, crm: CRM, db: TinyDB,
-                                                       acme: dict[str, Any]) -> None:
+def test_remove_of_an_account_with_contacts_is_refused(
+    db_path: Path, crm: CRM, db: TinyDB, acme: dict[str, Any]
+) -> None:
     crm.create(CONTACTS, {"first_name": "Ana", "account_id": acme["id"]})
     with pytest.raises(DependentsError, match="1 contact"):
         db.table(ACCOUNTS).remove(Q.name == "Acme")
     assert stored(db_path, ACCOUNTS, acme["id"]) is not None
 
 
-def test_a_write_back_of_a_stale_delete_is_refused(db_path: Path, db: TinyDB,
-                                                   acme: dict[str, Any]) -> None:
+def test_a_write_back_of_a_stale_delete_is_refused(
+    db_path: Path, db: TinyDB, acme: dict[str, Any]
+) -> None:
     """A document inserted whole with the doc id of a record that was removed."""
     accounts = db.table(ACCOUNTS)
     doc = accounts.get(Q.name == "Acme")
@@ -204,15 +222,15 @@ def test_a_write_back_of_a_stale_delete_is_refused(db_path: Path, db: TinyDB,
 
 
 # ---------------------------------------------------------------- one write, one batch
-def test_one_write_of_many_records_is_all_or_nothing(db_path: Path, crm: CRM,
-                                                     db: TinyDB) -> None:
+def test_one_write_of_many_records_is_all_or_nothing(db_path: Path, crm: CRM, db: TinyDB) -> None:
     for n in range(10):
         crm.create(ACCOUNTS, {"name": f"Fine {n}"})
     crm.create(ACCOUNTS, {"name": "Bolt"})
     before = journal_lines(db_path)
     with pytest.raises(ValidationFailed):
-        db.table(ACCOUNTS).update_multiple([({"phone": "1"}, Q.name != "Bolt"),
-                                            ({"relationship": "friend"}, Q.name == "Bolt")])
+        db.table(ACCOUNTS).update_multiple(
+            [({"phone": "1"}, Q.name != "Bolt"), ({"relationship": "friend"}, Q.name == "Bolt")]
+        )
     assert journal_lines(db_path) == before
     db.table(ACCOUNTS).update({"industry": "Tools"})
     assert journal_lines(db_path) == before + 1

@@ -44,8 +44,7 @@ AppFactory = Callable[..., CrmApp]
 def make_app(db_path: Path) -> AppFactory:
     """`make_app()` builds a CrmApp over the test database (sample or not) as run_tui does."""
 
-    def build(path: Path | None = None, *, user: str = USER, poll_seconds: float = 0
-              ) -> CrmApp:
+    def build(path: Path | None = None, *, user: str = USER, poll_seconds: float = 0) -> CrmApp:
         crm = CRM(path or db_path, user=user)
         crm.open_for_screen()
         return CrmApp(crm, poll_seconds=poll_seconds)

@@ -36,7 +36,8 @@ ESCAPE_NAME = "Esc\x1b[31mape Ltd"
 def _waits_for_an_answer(app: App, worker: Worker) -> bool:
     """A form's worker that awaits a dialog (push_screen_wait) only ends when it is answered."""
     return worker.group in ("form", "navigate") and isinstance(
-        app.screen, ConfirmScreen | ConflictScreen | DeletedScreen)
+        app.screen, ConfirmScreen | ConflictScreen | DeletedScreen
+    )
 
 
 async def settle(pilot: Pilot, timeout: float = 10.0) -> None:
@@ -47,8 +48,7 @@ async def settle(pilot: Pilot, timeout: float = 10.0) -> None:
     app = pilot.app
     for _ in range(4):
         await pilot.pause()
-        busy = [w for w in app.workers
-                if w.is_running and not _waits_for_an_answer(app, w)]
+        busy = [w for w in app.workers if w.is_running and not _waits_for_an_answer(app, w)]
         if not busy:
             # Not done yet: a worker's end may post a message (RecordsChanged) whose handling
             # starts the next worker (the list's search) one round later.
@@ -63,10 +63,18 @@ async def settle(pilot: Pilot, timeout: float = 10.0) -> None:
 def screen_text(app: CrmApp) -> str:
     """The terminal as plain text, the way the user sees it (modal screens over their base)."""
     width, height = app.size
-    console = Console(width=width, height=height, file=io.StringIO(), force_terminal=True,
-                      color_system="truecolor", record=True, legacy_windows=False)
-    console.print(app.screen._compositor.render_update(
-        full=True, screen_stack=app._background_screens))
+    console = Console(
+        width=width,
+        height=height,
+        file=io.StringIO(),
+        force_terminal=True,
+        color_system="truecolor",
+        record=True,
+        legacy_windows=False,
+    )
+    console.print(
+        app.screen._compositor.render_update(full=True, screen_stack=app._background_screens)
+    )
     return console.export_text()
 
 
@@ -105,56 +113,146 @@ def fill_sample(path: Path) -> Sample:
 
     def activity(key: str, kind: str, regarding: str, stamp: str, **fields: Any) -> str:
         table = "account" if regarding in account_keys else "contact"
-        ids[key] = crm.create(ACTIVITIES, {"type": kind, "regarding_type": table,
-                                           "regarding_id": ids[regarding], **fields},
-                              created_at=stamp).record["id"]
+        ids[key] = crm.create(
+            ACTIVITIES,
+            {"type": kind, "regarding_type": table, "regarding_id": ids[regarding], **fields},
+            created_at=stamp,
+        ).record["id"]
         return ids[key]
 
     # An account hierarchy: parent, two subsidiaries, one grandchild.
-    account("parent", name="Northwind Holdings", relationship="customer",
-            phone="+44 20 7946 0000", email="info@northwind.example",
-            website="northwind.example", address_city="London", address_country="UK",
-            industry="Retail")
-    account("retail", name="Northwind Retail", relationship="customer",
-            parent_account_id=ids["parent"], address_city="Leeds")
-    account("logistics", name="Northwind Logistics", relationship="vendor",
-            parent_account_id=ids["parent"], address_city="Hull")
-    account("online", name="Northwind Retail Online", relationship="partner",
-            parent_account_id=ids["retail"], address_city="Leeds")
-    account("contoso", name="Contoso", relationship="prospect", phone="+1 555 0100",
-            address_city="Seattle")
+    account(
+        "parent",
+        name="Northwind Holdings",
+        relationship="customer",
+        phone="+44 20 7946 0000",
+        email="info@northwind.example",
+        website="northwind.example",
+        address_city="London",
+        address_country="UK",
+        industry="Retail",
+    )
+    account(
+        "retail",
+        name="Northwind Retail",
+        relationship="customer",
+        parent_account_id=ids["parent"],
+        address_city="Leeds",
+    )
+    account(
+        "logistics",
+        name="Northwind Logistics",
+        relationship="vendor",
+        parent_account_id=ids["parent"],
+        address_city="Hull",
+    )
+    account(
+        "online",
+        name="Northwind Retail Online",
+        relationship="partner",
+        parent_account_id=ids["retail"],
+        address_city="Leeds",
+    )
+    account(
+        "contoso",
+        name="Contoso",
+        relationship="prospect",
+        phone="+1 555 0100",
+        address_city="Seattle",
+    )
     # Hostile names: markup and a terminal escape sequence.
     account("eve", name=RED_EVE, relationship="competitor", address_city="Berlin")
     account("escape", name=ESCAPE_NAME, relationship="other")
     account_keys = set(ids)
 
-    contact("ada", first_name="Ada", last_name="Lovelace", job_title="CTO",
-            account_id=ids["parent"], email="ada@northwind.example", phone="+44 20 7946 0001",
-            address_city="London")
-    contact("joao", first_name="João", last_name="Silva", account_id=ids["contoso"],
-            email="joao@contoso.example", address_city="Lisboa")
-    contact("maria", first_name="Maria", last_name="Souza", account_id=ids["contoso"],
-            mobile="+55 11 5555 0101", address_city="São Paulo")
+    contact(
+        "ada",
+        first_name="Ada",
+        last_name="Lovelace",
+        job_title="CTO",
+        account_id=ids["parent"],
+        email="ada@northwind.example",
+        phone="+44 20 7946 0001",
+        address_city="London",
+    )
+    contact(
+        "joao",
+        first_name="João",
+        last_name="Silva",
+        account_id=ids["contoso"],
+        email="joao@contoso.example",
+        address_city="Lisboa",
+    )
+    contact(
+        "maria",
+        first_name="Maria",
+        last_name="Souza",
+        account_id=ids["contoso"],
+        mobile="+55 11 5555 0101",
+        address_city="São Paulo",
+    )
     contact("foo", first_name="Grace", last_name=SLASH_FOO, account_id=ids["eve"])
     # B2C: a contact without an account.
-    contact("b2c", first_name="Bob", last_name="Builder", phone="+47 22 00 00 00",
-            address_city="Oslo")
+    contact(
+        "b2c", first_name="Bob", last_name="Builder", phone="+47 22 00 00 00", address_city="Oslo"
+    )
 
     # Activities of every type on the parent account (distinct moments: stable order).
-    activity("note", "note", "parent", _stamp("2025-02-10"), subject="Kick-off notes",
-             description="Met the board.")
-    activity("email", "email", "parent", _stamp("2025-02-12"), subject="Proposal sent",
-             email_to="info@northwind.example", direction="outgoing")
-    activity("call", "phone_call", "parent", _stamp("2025-02-14"), subject="Pricing call",
-             phone_number="+44 20 7946 0000", direction="outgoing")
-    activity("overdue", "task", "parent", _stamp("2025-01-02"), subject="Send contract",
-             due_at="2025-01-15T09:00:00Z", priority="high")
-    activity("meeting", "appointment", "parent", _stamp("2025-02-20"),
-             subject="Quarterly review", start_at="2030-05-10T09:00:00Z",
-             end_at="2030-05-10T10:00:00Z", location="London office")
+    activity(
+        "note",
+        "note",
+        "parent",
+        _stamp("2025-02-10"),
+        subject="Kick-off notes",
+        description="Met the board.",
+    )
+    activity(
+        "email",
+        "email",
+        "parent",
+        _stamp("2025-02-12"),
+        subject="Proposal sent",
+        email_to="info@northwind.example",
+        direction="outgoing",
+    )
+    activity(
+        "call",
+        "phone_call",
+        "parent",
+        _stamp("2025-02-14"),
+        subject="Pricing call",
+        phone_number="+44 20 7946 0000",
+        direction="outgoing",
+    )
+    activity(
+        "overdue",
+        "task",
+        "parent",
+        _stamp("2025-01-02"),
+        subject="Send contract",
+        due_at="2025-01-15T09:00:00Z",
+        priority="high",
+    )
+    activity(
+        "meeting",
+        "appointment",
+        "parent",
+        _stamp("2025-02-20"),
+        subject="Quarterly review",
+        start_at="2030-05-10T09:00:00Z",
+        end_at="2030-05-10T10:00:00Z",
+        location="London office",
+    )
     # On a contact: one done task (for the roll-up) and a note on the hostile account.
-    activity("ada_task", "task", "ada", _stamp("2025-02-01"), subject="Send NDA to Ada",
-             due_at="2025-02-03T09:00:00Z", status="completed")
+    activity(
+        "ada_task",
+        "task",
+        "ada",
+        _stamp("2025-02-01"),
+        subject="Send NDA to Ada",
+        due_at="2025-02-03T09:00:00Z",
+        status="completed",
+    )
     activity("eve_note", "note", "eve", _stamp("2025-02-05"), subject="[bold]not bold[/]")
     crm.close()
     return sample

@@ -27,8 +27,9 @@ ROOT = Path(__file__).resolve().parents[2]
 class TerminalApp:
     """`crm --db PATH` running on a pty of `columns` x `lines`."""
 
-    def __init__(self, db: Path, *args: str, columns: int = 80, lines: int = 24,
-                 user: str = "alice") -> None:
+    def __init__(
+        self, db: Path, *args: str, columns: int = 80, lines: int = 24, user: str = "alice"
+    ) -> None:
         self.columns, self.lines = columns, lines
         self.output = bytearray()
         self._screen = pyte.Screen(columns, lines)
@@ -36,13 +37,26 @@ class TerminalApp:
         self._lock = threading.Lock()
         master, slave = os.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", lines, columns, 0, 0))
-        env = {**os.environ, "TERM": "xterm-256color", "LANG": "C.UTF-8", "CRM_USER": user,
-               "TZ": "UTC", "COLUMNS": str(columns), "LINES": str(lines)}
+        env = {
+            **os.environ,
+            "TERM": "xterm-256color",
+            "LANG": "C.UTF-8",
+            "CRM_USER": user,
+            "TZ": "UTC",
+            "COLUMNS": str(columns),
+            "LINES": str(lines),
+        }
         env.pop("TEXTUAL", None)
         self.process = subprocess.Popen(
             [sys.executable, "-c", "from tui.cli import main; main()", "--db", str(db), *args],
-            stdin=slave, stdout=slave, stderr=slave, env=env, cwd=ROOT, close_fds=True,
-            start_new_session=True)
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            env=env,
+            cwd=ROOT,
+            close_fds=True,
+            start_new_session=True,
+        )
         os.close(slave)
         self.master = master
         self._reader = threading.Thread(target=self._read, daemon=True)

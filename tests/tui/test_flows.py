@@ -52,8 +52,16 @@ async def test_new_account_from_list_is_stored_and_opened(app, sample, db_path):
         await pilot.press(*"Fabrikam", "tab", *"F-100")
         assert app.focused.id == "field-account_number"
         # account_number -> relationship (select) -> industry -> phone -> email
-        await type_keys(pilot, "tab", "tab", *"Robotics", "tab", *"+1 555 0199", "tab",
-                        *"Sales@Fabrikam.example")
+        await type_keys(
+            pilot,
+            "tab",
+            "tab",
+            *"Robotics",
+            "tab",
+            *"+1 555 0199",
+            "tab",
+            *"Sales@Fabrikam.example",
+        )
         assert app.focused.id == "field-email"
         await pilot.press("ctrl+s")
         await settle(pilot)
@@ -117,19 +125,40 @@ async def test_new_contact_picks_the_new_account_in_the_autocomplete(app, sample
 TOMORROW_9 = "tomorrow 9am"
 ACTIVITY_INPUT = {
     # type key, keys typed into the form (starting in the subject), expected stored fields
-    "note": ("n", [*"Lunch notes", "tab", *"Talked about the roadmap."],
-             {"subject": "Lunch notes", "description": "Talked about the roadmap.",
-              "status": "completed"}),
-    "email": ("e", [*"Follow-up mail"], {"subject": "Follow-up mail", "direction": "outgoing",
-                                         "status": "completed"}),
-    "phone_call": ("c", [*"Quick call"], {"subject": "Quick call", "direction": "outgoing",
-                                          "status": "completed"}),
-    "appointment": ("a", [*"Site visit", "tab", *"2030-06-01 14:00", "tab",
-                          *"2030-06-01 15:30"],
-                    {"subject": "Site visit", "start_at": "2030-06-01T14:00:00Z",
-                     "end_at": "2030-06-01T15:30:00Z", "status": "open"}),
-    "task": ("t", [*"Send the offer", "tab", *TOMORROW_9],
-             {"subject": "Send the offer", "status": "open", "priority": "normal"}),
+    "note": (
+        "n",
+        [*"Lunch notes", "tab", *"Talked about the roadmap."],
+        {
+            "subject": "Lunch notes",
+            "description": "Talked about the roadmap.",
+            "status": "completed",
+        },
+    ),
+    "email": (
+        "e",
+        [*"Follow-up mail"],
+        {"subject": "Follow-up mail", "direction": "outgoing", "status": "completed"},
+    ),
+    "phone_call": (
+        "c",
+        [*"Quick call"],
+        {"subject": "Quick call", "direction": "outgoing", "status": "completed"},
+    ),
+    "appointment": (
+        "a",
+        [*"Site visit", "tab", *"2030-06-01 14:00", "tab", *"2030-06-01 15:30"],
+        {
+            "subject": "Site visit",
+            "start_at": "2030-06-01T14:00:00Z",
+            "end_at": "2030-06-01T15:30:00Z",
+            "status": "open",
+        },
+    ),
+    "task": (
+        "t",
+        [*"Send the offer", "tab", *TOMORROW_9],
+        {"subject": "Send the offer", "status": "open", "priority": "normal"},
+    ),
 }
 
 
@@ -263,8 +292,7 @@ async def test_invalid_email_shows_an_inline_error_and_keeps_the_typing(app, sam
         await settle(pilot)
         await pilot.press("n")
         await settle(pilot)
-        await type_keys(pilot, *"Bad Mail Inc", "tab", "tab", "tab", "tab", "tab",
-                        *"not-an-email")
+        await type_keys(pilot, *"Bad Mail Inc", "tab", "tab", "tab", "tab", "tab", *"not-an-email")
         assert app.focused.id == "field-email"
         await pilot.press("ctrl+s")
         await settle(pilot)
@@ -441,8 +469,9 @@ async def test_type_ahead_after_n_lands_in_the_new_form(app, sample, db_path):
         send_keys(app, "ctrl+s")
         await settle(pilot)
         assert isinstance(app.screen, ContactScreen)
-    assert [c["last_name"] for c in find_by_name(reopen(db_path), CONTACTS, "Alice Oslo")] \
-        == ["Oslo"]
+    assert [c["last_name"] for c in find_by_name(reopen(db_path), CONTACTS, "Alice Oslo")] == [
+        "Oslo"
+    ]
 
 
 async def test_a_burst_of_key_events_in_an_open_form(app, sample):
@@ -477,8 +506,11 @@ async def test_a_burst_that_ends_in_ctrl_s_saves_every_key(app, sample, db_path)
 
 # ---------------------------------------------------------------------------- focus cue
 def _highlighted_labels(app) -> list[str]:
-    return [row.id for row in app.screen.query(".field-row")
-            if "reverse" in str(row.query_one(".field-label").styles.text_style)]
+    return [
+        row.id
+        for row in app.screen.query(".field-row")
+        if "reverse" in str(row.query_one(".field-label").styles.text_style)
+    ]
 
 
 async def test_only_the_focused_fields_label_is_highlighted(app, sample):
@@ -507,7 +539,9 @@ async def test_type_ahead_through_the_activity_type_step(app, sample, db_path):
         send_keys(app, "ctrl+s")
         await settle(pilot)
         assert isinstance(app.screen, AccountScreen)  # the type step closed with the form
-    stored = [a for a in reopen(db_path).timeline(sample["contoso"])
-              if a.get("subject") == "Call back"]
-    assert [(a["type"], a["due_at"]) for a in stored] == \
-        [("task", to_storage(parse_when("2030-02-01 10:00")))]
+    stored = [
+        a for a in reopen(db_path).timeline(sample["contoso"]) if a.get("subject") == "Call back"
+    ]
+    assert [(a["type"], a["due_at"]) for a in stored] == [
+        ("task", to_storage(parse_when("2030-02-01 10:00")))
+    ]

@@ -115,11 +115,20 @@ async def test_the_account_header_omits_empty_parts(sample, make_app, db_path):
 
 
 async def test_a_long_name_leaves_the_header_readable(sample, make_app, db_path):
-    long_account = add(db_path, ACCOUNTS, name="Very Long Holdings " * 8 + "End",
-                       relationship="customer", status="inactive")
-    long_contact = add(db_path, CONTACTS, first_name="Bartholomew " * 5,
-                       last_name="Featherstonehaugh-Smythe " * 3,
-                       account_id=sample["parent"])
+    long_account = add(
+        db_path,
+        ACCOUNTS,
+        name="Very Long Holdings " * 8 + "End",
+        relationship="customer",
+        status="inactive",
+    )
+    long_contact = add(
+        db_path,
+        CONTACTS,
+        first_name="Bartholomew " * 5,
+        last_name="Featherstonehaugh-Smythe " * 3,
+        account_id=sample["parent"],
+    )
     app = make_app()
     async with app.run_test(size=(WIDTH, 24)) as pilot:
         await settle(pilot)
@@ -156,24 +165,27 @@ async def test_form_and_dialog_borders_are_not_the_error_red_at_16_colours(app, 
 
 # ---------------------------------------------------------------------------- status lines
 def test_the_longest_list_status_fits_80_columns():
-    line = list_status(250_000, 250_000, "account", "modified", True, "inactive",
-                       ["type: competitor"])
-    assert line == ("250,000 of 250,000 accounts · sort: modified ↓ · inactive · "
-                    "type: competitor")
+    line = list_status(
+        250_000, 250_000, "account", "modified", True, "inactive", ["type: competitor"]
+    )
+    assert line == ("250,000 of 250,000 accounts · sort: modified ↓ · inactive · type: competitor")
     assert len(line) <= STATUS_ROOM
     assert list_status(1, 1, "contact", "city", False, None, []) == (
-        "1 of 1 contact · sort: city ↑ · any status")
+        "1 of 1 contact · sort: city ↑ · any status"
+    )
 
 
 def test_the_longest_timeline_status_fits_80_columns():
     for status in (None, "open", "completed", "canceled"):
         for kind in (None, "phone_call", "appointment"):
-            line = timeline_status(123_456, kind, status, 123_456 if status != "completed"
-                                   else 0, rollup=True)
+            line = timeline_status(
+                123_456, kind, status, 123_456 if status != "completed" else 0, rollup=True
+            )
             assert len(line) <= STATUS_ROOM, line
     assert timeline_status(1, None, None, 1, rollup=False) == "1 activity · 1 overdue (!)"
     assert timeline_status(2, "appointment", "open", 0, rollup=True, with_contacts=True) == (
-        "2 open appointments · with contacts (r)")
+        "2 open appointments · with contacts (r)"
+    )
 
 
 async def test_sort_labels_are_words(app, sample):
@@ -208,8 +220,9 @@ async def test_an_appointment_end_is_read_from_its_start(app, sample, db_path):
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert not isinstance(app.screen, FormScreen)
-    stored = [a for a in reopen(db_path).timeline(sample["parent"])
-              if a.get("subject") == "Site visit"]
+    stored = [
+        a for a in reopen(db_path).timeline(sample["parent"]) if a.get("subject") == "Site visit"
+    ]
     assert stored[0]["start_at"] == "2030-06-03T13:00:00Z"
     assert stored[0]["end_at"] == "2030-06-03T14:30:00Z"
 
@@ -227,8 +240,7 @@ async def test_a_phone_call_is_logged_with_its_moment(app, sample, db_path):
         await type_keys(pilot, *"Late call", "tab", *["backspace"] * 16, *"2025-02-15 16:45")
         await pilot.press("ctrl+s")
         await settle(pilot)
-        calls = [a for a in app.screen.query_one(Timeline).items
-                 if a.get("subject") == "Late call"]
+        calls = [a for a in app.screen.query_one(Timeline).items if a.get("subject") == "Late call"]
         assert timeline_row(app, calls[0]["id"])[1] == "2025-02-15"
     stored = reopen(db_path).get(ACTIVITIES, calls[0]["id"])
     assert stored["start_at"] == "2025-02-15T16:45:00Z"

@@ -160,7 +160,8 @@ async def test_hostile_names_in_the_contacts_list_and_pickers(app, sample, db_pa
 
 
 async def test_escape_sequence_typed_into_a_name_is_stored_but_shown_as_a_symbol(
-        app, sample, db_path):
+    app, sample, db_path
+):
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         await open_record(pilot, ACCOUNTS, sample["escape"])
@@ -180,7 +181,8 @@ async def test_escape_sequence_typed_into_a_name_is_stored_but_shown_as_a_symbol
 
 # ---------------------------------------------------------------------------- other users
 async def test_another_users_new_contact_appears_without_moving_cursor_or_search(
-        make_app, sample, db_path):
+    make_app, sample, db_path
+):
     app = make_app(poll_seconds=0.2)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
@@ -196,8 +198,9 @@ async def test_another_users_new_contact_appears_without_moving_cursor_or_search
         before = len(screen.ids)
 
         bob = CRM.open(db_path, user="bob")
-        new_id = bob.create(CONTACTS, {"first_name": "Aaron", "last_name": "Aardvark",
-                                       "address_city": "Oslo"}).record["id"]
+        new_id = bob.create(
+            CONTACTS, {"first_name": "Aaron", "last_name": "Aardvark", "address_city": "Oslo"}
+        ).record["id"]
         for _ in range(100):  # the poll timer picks it up (0.2 s); wait in small steps
             await asyncio.sleep(0.05)
             await settle(pilot)
@@ -421,5 +424,6 @@ async def test_detail_of_a_record_deleted_while_editing_closes(app, sample, db_p
         await settle(pilot)
         app.poll_changes()
         await settle(pilot)
-        assert not isinstance(app.screen, AccountScreen), \
+        assert not isinstance(app.screen, AccountScreen), (
             f"still showing {title_text(app)!r} for a deleted account"
+        )

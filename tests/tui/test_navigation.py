@@ -84,9 +84,15 @@ async def test_every_numbered_tab_key_works_on_every_tab(app, sample):
         await settle(pilot)
         await open_record(pilot, ACCOUNTS, sample["parent"])
         tabs = app.screen.query_one(TabbedContent)
-        for key, pane in (("4", "tab-details"), ("2", "tab-contacts"), ("4", "tab-details"),
-                          ("3", "tab-subsidiaries"), ("1", "tab-timeline"),
-                          ("4", "tab-details"), ("1", "tab-timeline")):
+        for key, pane in (
+            ("4", "tab-details"),
+            ("2", "tab-contacts"),
+            ("4", "tab-details"),
+            ("3", "tab-subsidiaries"),
+            ("1", "tab-timeline"),
+            ("4", "tab-details"),
+            ("1", "tab-timeline"),
+        ):
             await pilot.press(key)
             await settle(pilot)
             assert tabs.active == pane, key
@@ -130,8 +136,7 @@ async def test_after_logging_an_activity_the_timeline_cursor_is_on_it(app, sampl
         await settle(pilot)
         await open_record(pilot, ACCOUNTS, sample["parent"])
         # A task due far in the past sorts to the end of the timeline, away from the cursor.
-        await type_keys(pilot, "l", "t", *"Archive the 1999 files", "tab", *"1999-01-01",
-                        "ctrl+s")
+        await type_keys(pilot, "l", "t", *"Archive the 1999 files", "tab", *"1999-01-01", "ctrl+s")
         timeline = app.screen.query_one(Timeline)
         current = timeline.current()
         assert current is not None and current["subject"] == "Archive the 1999 files"

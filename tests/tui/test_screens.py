@@ -34,13 +34,17 @@ async def test_hierarchy_shows_the_tree_with_the_account_marked(app, sample):
         children = {str(node.label): node for node in tree.root.children}
         assert set(children) == {"▶ Northwind Retail ◀", "Northwind Logistics  (vendor)"}
         assert [str(n.label) for n in children["▶ Northwind Retail ◀"].children] == [
-            "Northwind Retail Online  (partner)"]
+            "Northwind Retail Online  (partner)"
+        ]
         text = screen_text(app)
         lines = [line.strip() for line in text.splitlines()]
         assert any(line.startswith("▼ Northwind Holdings") for line in lines)
         assert "▶ Northwind Retail ◀" in text
-        assert text.index("Northwind Logistics") < text.index("▶ Northwind Retail ◀") \
+        assert (
+            text.index("Northwind Logistics")
+            < text.index("▶ Northwind Retail ◀")
             < text.index("Northwind Retail Online")
+        )
 
         for _ in range(5):  # down to the grandchild, then open it from the tree
             if tree.cursor_node is not None and tree.cursor_node.data == sample["online"]:
@@ -88,8 +92,14 @@ async def test_account_detail_tabs_and_navigation(app, sample):
         text = screen_text(app)
         assert "2 Contacts (1)" in text and "3 Subsidiaries (2)" in text
         # Own activities plus the contacts' (roll-up is on for accounts), newest first.
-        assert timeline_subjects(app) == ["Quarterly review", "Pricing call", "Proposal sent",
-                                          "Kick-off notes", "Send NDA to Ada", "Send contract"]
+        assert timeline_subjects(app) == [
+            "Quarterly review",
+            "Pricing call",
+            "Proposal sent",
+            "Kick-off notes",
+            "Send NDA to Ada",
+            "Send contract",
+        ]
         await pilot.press("r")  # own activities only
         await settle(pilot)
         assert "Send NDA to Ada" not in timeline_subjects(app)
@@ -192,10 +202,13 @@ async def test_my_activities_overdue_and_complete(app, sample, db_path):
         await settle(pilot)
         screen = app.screen
         assert isinstance(screen, AgendaScreen)
-        kinds = [(kind, value if kind == "section" else value["id"])
-                 for kind, value in screen.rows]
-        assert kinds == [("section", "Overdue (1)"), ("item", sample["overdue"]),
-                         ("section", "Upcoming (1)"), ("item", sample["meeting"])]
+        kinds = [(kind, value if kind == "section" else value["id"]) for kind, value in screen.rows]
+        assert kinds == [
+            ("section", "Overdue (1)"),
+            ("item", sample["overdue"]),
+            ("section", "Upcoming (1)"),
+            ("item", sample["meeting"]),
+        ]
         assert screen._row(1)[0] == "!"
         assert screen._row(3)[0] == ""
         assert screen.current()["id"] == sample["overdue"]
@@ -257,8 +270,7 @@ async def test_delete_an_account_with_contacts_keeps_the_contacts(app, sample, d
         await settle(pilot)
         assert isinstance(app.screen, AccountsScreen), "the detail screen closes"
         assert parent not in app.screen.ids
-        assert any(n.startswith("Deleted account Northwind Holdings") for n in
-                   notifications(app))
+        assert any(n.startswith("Deleted account Northwind Holdings") for n in notifications(app))
 
     after = reopen(db_path)
     assert after.get(ACCOUNTS, parent) is None

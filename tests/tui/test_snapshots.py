@@ -26,8 +26,9 @@ async def _steady(pilot: Pilot) -> None:
     await pilot.pause()
 
 
-def steps(*actions: Callable[[Pilot], Awaitable[None]] | str | tuple[str, ...]
-          ) -> Callable[[Pilot], Awaitable[None]]:
+def steps(
+    *actions: Callable[[Pilot], Awaitable[None]] | str | tuple[str, ...],
+) -> Callable[[Pilot], Awaitable[None]]:
     """A run_before that performs keys (a str: one key; a tuple: a burst of typing) or
     callables in order, settling after each."""
 
@@ -62,24 +63,36 @@ def test_contacts_list(snap_compare, app, sample):
 
 
 def test_account_detail_timeline(snap_compare, app, sample):
-    assert snap_compare(app, terminal_size=SIZE,
-                        run_before=steps(opening(ACCOUNTS, sample["parent"])))
+    assert snap_compare(
+        app, terminal_size=SIZE, run_before=steps(opening(ACCOUNTS, sample["parent"]))
+    )
 
 
 def test_contact_detail(snap_compare, app, sample):
-    assert snap_compare(app, terminal_size=SIZE,
-                        run_before=steps(opening(CONTACTS, sample["ada"])))
+    assert snap_compare(app, terminal_size=SIZE, run_before=steps(opening(CONTACTS, sample["ada"])))
 
 
 def test_new_task_form(snap_compare, app, sample):
-    assert snap_compare(app, terminal_size=SIZE, run_before=steps(
-        opening(ACCOUNTS, sample["parent"]), "l", "t",
-        (*"Send the offer", "tab", *"2030-01-07 09:00")))
+    assert snap_compare(
+        app,
+        terminal_size=SIZE,
+        run_before=steps(
+            opening(ACCOUNTS, sample["parent"]),
+            "l",
+            "t",
+            (*"Send the offer", "tab", *"2030-01-07 09:00"),
+        ),
+    )
 
 
 def test_account_form_with_validation_error(snap_compare, app, sample):
-    assert snap_compare(app, terminal_size=SIZE, run_before=steps(
-        "n", (*"Bad Mail Inc", "tab", "tab", "tab", "tab", "tab", *"not-an-email"), "ctrl+s"))
+    assert snap_compare(
+        app,
+        terminal_size=SIZE,
+        run_before=steps(
+            "n", (*"Bad Mail Inc", "tab", "tab", "tab", "tab", "tab", *"not-an-email"), "ctrl+s"
+        ),
+    )
 
 
 def test_my_activities(snap_compare, app, sample):
@@ -87,8 +100,9 @@ def test_my_activities(snap_compare, app, sample):
 
 
 def test_hierarchy(snap_compare, app, sample):
-    assert snap_compare(app, terminal_size=SIZE,
-                        run_before=steps(opening(ACCOUNTS, sample["retail"]), "h"))
+    assert snap_compare(
+        app, terminal_size=SIZE, run_before=steps(opening(ACCOUNTS, sample["retail"]), "h")
+    )
 
 
 def test_help(snap_compare, app, sample):

@@ -34,13 +34,15 @@ def _names(path: Path) -> list[str]:
     return sorted(crm.get(ACCOUNTS, i)["name"] for i in crm.search(ACCOUNTS))
 
 
-@pytest.mark.parametrize(("burst", "expected"), [
-    (b"abcdef" + DEL * 6 + b"xyz", "xyz"),
-    (b"abcdef" + LEFT * 2 + b"X", "abcdXef"),
-    (b"abcdef" + LEFT * 3 + DEL + b"-", "ab-def"),
-])
-def test_keys_in_one_read_are_applied_in_order(empty_db: Path, burst: bytes,
-                                               expected: str) -> None:
+@pytest.mark.parametrize(
+    ("burst", "expected"),
+    [
+        (b"abcdef" + DEL * 6 + b"xyz", "xyz"),
+        (b"abcdef" + LEFT * 2 + b"X", "abcdXef"),
+        (b"abcdef" + LEFT * 3 + DEL + b"-", "ab-def"),
+    ],
+)
+def test_keys_in_one_read_are_applied_in_order(empty_db: Path, burst: bytes, expected: str) -> None:
     with TerminalApp(empty_db) as term:
         term.wait_for("No accounts yet")
         term.write(b"n")
@@ -53,8 +55,7 @@ def test_keys_in_one_read_are_applied_in_order(empty_db: Path, burst: bytes,
     assert _names(empty_db) == [expected]
 
 
-def test_keys_in_one_read_reach_a_text_area_and_a_search_box_in_order(
-        empty_db: Path) -> None:
+def test_keys_in_one_read_reach_a_text_area_and_a_search_box_in_order(empty_db: Path) -> None:
     crm = CRM.open(empty_db, user="alice")
     account = crm.create(ACCOUNTS, {"name": "Northwind"}).record["id"]
     crm.create(ACCOUNTS, {"name": "Contoso"})
@@ -75,8 +76,9 @@ def test_keys_in_one_read_reach_a_text_area_and_a_search_box_in_order(
         term.write(b"n")
         term.wait_for("New note")
         # Subject, then the description (a text area): edits inside one burst.
-        term.write(b"Call" + DEL * 4 + b"Met" + b"\t" + b"first" + DEL * 5 + b"second"
-                   + LEFT * 6 + b">")
+        term.write(
+            b"Call" + DEL * 4 + b"Met" + b"\t" + b"first" + DEL * 5 + b"second" + LEFT * 6 + b">"
+        )
         term.quiet()
         term.write(CTRL_S)
         term.wait_for("Saved the note")
@@ -122,23 +124,46 @@ def _hostile_database(path: Path, folder: Path) -> None:
     crm = CRM.open(path, user="alice")
     name = f"Evil{TITLE_ATTACK}Corp {BIDI}gnp.exe{C1_CSI}31m"
     description = f"a {TITLE_ATTACK} b {WIPE} c {CLIPBOARD_ATTACK} d"
-    account = crm.create(ACCOUNTS, {"name": name, "address_city": f"Oslo{WIPE}",
-                                    "description": description}).record["id"]
-    contact = crm.create(CONTACTS, {"first_name": f"Mal{TITLE_ATTACK}", "last_name": "Lory",
-                                    "account_id": account,
-                                    "email": "mal@example.com"}).record["id"]
-    crm.create(ACTIVITIES, {"type": "note", "regarding_type": "account",
-                            "regarding_id": account, "subject": f"note{CLIPBOARD_ATTACK}",
-                            "description": description})
-    crm.create(ACTIVITIES, {"type": "task", "regarding_type": "contact",
-                            "regarding_id": contact, "subject": f"task{TITLE_ATTACK}",
-                            "due_at": "2030-01-01", "owner": "alice"})
+    account = crm.create(
+        ACCOUNTS, {"name": name, "address_city": f"Oslo{WIPE}", "description": description}
+    ).record["id"]
+    contact = crm.create(
+        CONTACTS,
+        {
+            "first_name": f"Mal{TITLE_ATTACK}",
+            "last_name": "Lory",
+            "account_id": account,
+            "email": "mal@example.com",
+        },
+    ).record["id"]
+    crm.create(
+        ACTIVITIES,
+        {
+            "type": "note",
+            "regarding_type": "account",
+            "regarding_id": account,
+            "subject": f"note{CLIPBOARD_ATTACK}",
+            "description": description,
+        },
+    )
+    crm.create(
+        ACTIVITIES,
+        {
+            "type": "task",
+            "regarding_type": "contact",
+            "regarding_id": contact,
+            "subject": f"task{TITLE_ATTACK}",
+            "due_at": "2030-01-01",
+            "owner": "alice",
+        },
+    )
     crm.close()
     (folder / f"evil{TITLE_ATTACK}.csv").write_text("name\nx\n")
 
 
 def test_hostile_text_in_every_screen_is_shown_and_never_sent_to_the_terminal(
-        tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
     db = tmp_path / "crm.json"
     # A short folder: the file dropdown opens at the cursor, and a long path would push it
     # against the right edge, cutting the name this test reads.
@@ -148,6 +173,7 @@ def test_hostile_text_in_every_screen_is_shown_and_never_sent_to_the_terminal(
     seen: list[str] = []
 
     with TerminalApp(db) as term:
+
         def step(keys: bytes, wait: str) -> None:
             term.write(keys)
             seen.append(term.wait_for(wait))

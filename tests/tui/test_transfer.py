@@ -23,13 +23,20 @@ from tui.widgets.text_entry import SafePathAutoComplete
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "io"
 DYNAMICS = FIXTURES / "dynamics_accounts.csv"
-NEW_ACCOUNTS = {"Fourth Coffee (sample)", "Litware Inc. (sample)", "Adventure Works (sample)",
-                "Fourth Coffee Holdings"}
+NEW_ACCOUNTS = {
+    "Fourth Coffee (sample)",
+    "Litware Inc. (sample)",
+    "Adventure Works (sample)",
+    "Fourth Coffee Holdings",
+}
 
 
 def files(db: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted(db.parent.glob(db.name + "*"))
-            if not p.name.endswith(".lock")}
+    return {
+        p.name: p.read_bytes()
+        for p in sorted(db.parent.glob(db.name + "*"))
+        if not p.name.endswith(".lock")
+    }
 
 
 def status_text(app) -> str:
@@ -63,8 +70,9 @@ async def test_import_screen_guesses_checks_and_imports(app, sample, db_path):
 
         await pilot.press("ctrl+r")
         await settle(pilot)
-        assert status_text(app).startswith("Dry run, nothing written. 4 rows: 4 new, 0 updated, "
-                                           "0 with errors, 2 warnings")
+        assert status_text(app).startswith(
+            "Dry run, nothing written. 4 rows: 4 new, 0 updated, 0 with errors, 2 warnings"
+        )
         assert "Press ctrl+s to import." in status_text(app)
         report = screen.lines
         assert report[0].startswith("warning: line 2: primary_contact_id: no contact")
@@ -77,8 +85,9 @@ async def test_import_screen_guesses_checks_and_imports(app, sample, db_path):
 
         await pilot.press("ctrl+s")
         await settle(pilot)
-        assert status_text(app) == ("Imported. 4 rows: 4 new, 0 updated, 0 with errors, "
-                                    "2 warnings.")
+        assert status_text(app) == (
+            "Imported. 4 rows: 4 new, 0 updated, 0 with errors, 2 warnings."
+        )
         assert any(n.startswith("Imported. 4 rows") for n in notifications(app))
         assert app.crm.count(ACCOUNTS) == before_accounts + 4
 
@@ -98,8 +107,10 @@ async def test_import_screen_guesses_checks_and_imports(app, sample, db_path):
     stored = reopen(db_path)
     names = {a["name"]: a for a in stored.all(ACCOUNTS).values()}
     assert NEW_ACCOUNTS <= set(names)
-    assert names["Fourth Coffee (sample)"]["parent_account_id"] == \
-        names["Fourth Coffee Holdings"]["id"]
+    assert (
+        names["Fourth Coffee (sample)"]["parent_account_id"]
+        == names["Fourth Coffee Holdings"]["id"]
+    )
     assert stored.check() == []
 
 
@@ -127,7 +138,8 @@ async def test_import_screen_errors_are_listed_with_their_lines(app, sample, db_
         assert status_text(app).startswith("Imported. 6 rows: 5 new, 0 updated, 1 with errors")
         assert [line for line in screen.lines if line.startswith("error: ")] == [
             "error: line 5: mobile: '4.47911E+11' is not a phone number (digits, spaces, + ( ) "
-            "- . /)"]
+            "- . /)"
+        ]
     contacts = reopen(db_path).all(CONTACTS).values()
     assert sum(c.get("first_name") == "Jane" for c in contacts) == 2
 
@@ -164,8 +176,9 @@ async def test_import_screen_ics_regarding_the_picked_record(app, sample, db_pat
         await settle(pilot)
         assert status_text(app).startswith("Imported. 4 rows: 4 new")
     stored = reopen(db_path)
-    imported = [a for a in stored.all(ACTIVITIES).values()
-                if a.get("source_id", "").endswith("@google.com")]
+    imported = [
+        a for a in stored.all(ACTIVITIES).values() if a.get("source_id", "").endswith("@google.com")
+    ]
     assert len(imported) == 4
     assert {a["regarding_id"] for a in imported} == {sample["contoso"]}
 
@@ -246,25 +259,31 @@ async def test_after_an_import_focus_returns_to_the_file_field(app, sample, db_p
         assert app.focused is screen.query_one("#path", Input)
 
 
-async def test_import_screen_creates_missing_accounts_unless_unchecked(app, sample, db_path,
-                                                                      tmp_path):
+async def test_import_screen_creates_missing_accounts_unless_unchecked(
+    app, sample, db_path, tmp_path
+):
     path = tmp_path / "people.csv"
-    path.write_text("First name,Last name,Company\nNew,Person,Brand New Ltd\n"
-                    "Other,Person,Second New Ltd\n")
+    path.write_text(
+        "First name,Last name,Company\nNew,Person,Brand New Ltd\nOther,Person,Second New Ltd\n"
+    )
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await open_import(pilot, path)
         await pilot.press("ctrl+s")  # the default: the accounts are created
         await settle(pilot)
-        assert status_text(app) == ("Imported. 2 rows: 2 new, 0 updated, 0 with errors, "
-                                    "0 warnings, 2 new accounts.")
+        assert status_text(app) == (
+            "Imported. 2 rows: 2 new, 0 updated, 0 with errors, 0 warnings, 2 new accounts."
+        )
         path.write_text("First name,Last name,Company\nThird,Person,Never Heard Of\n")
         screen.query_one("#create-accounts").value = False
         await pilot.press("ctrl+s")
         await settle(pilot)
-        assert status_text(app).startswith("Imported. 1 row: 1 new, 0 updated, 0 with errors, "
-                                           "1 warning")
-        assert screen.lines[0] == ("warning: line 2: account_id: no account 'Never Heard Of' in "
-                                   "the database or the file; imported without an account")
+        assert status_text(app).startswith(
+            "Imported. 1 row: 1 new, 0 updated, 0 with errors, 1 warning"
+        )
+        assert screen.lines[0] == (
+            "warning: line 2: account_id: no account 'Never Heard Of' in "
+            "the database or the file; imported without an account"
+        )
     stored = reopen(db_path)
     names = {a["name"] for a in stored.all(ACCOUNTS).values()}
     assert {"Brand New Ltd", "Second New Ltd"} <= names and "Never Heard Of" not in names
@@ -284,8 +303,9 @@ async def export_to(pilot, target: Path) -> ExportScreen:
     return screen
 
 
-async def test_export_screen_file_has_the_database_mode_whatever_the_umask(sample, make_app,
-                                                                           tmp_path):
+async def test_export_screen_file_has_the_database_mode_whatever_the_umask(
+    sample, make_app, tmp_path
+):
     for umask in (0o022, 0o077):
         previous = os.umask(umask)
         try:
@@ -297,8 +317,7 @@ async def test_export_screen_file_has_the_database_mode_whatever_the_umask(sampl
         assert stat.S_IMODE(os.stat(target).st_mode) == 0o600
 
 
-async def test_export_screen_of_a_group_database_writes_0660(sample, db_path, make_app,
-                                                             tmp_path):
+async def test_export_screen_of_a_group_database_writes_0660(sample, db_path, make_app, tmp_path):
     os.chmod(db_path, 0o660)  # a group database (created with `crm --group`)
     previous = os.umask(0o077)
     try:
@@ -317,6 +336,7 @@ async def test_export_screen_refuses_a_symlink(app, sample, tmp_path):
     link.symlink_to(victim)
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await export_to(pilot, link)
-        assert screen.lines == [f"Not exported: {link} is a symbolic link: not followed; name "
-                                "the file itself"]
+        assert screen.lines == [
+            f"Not exported: {link} is a symbolic link: not followed; name the file itself"
+        ]
     assert victim.read_bytes() == b"precious" and link.is_symlink()

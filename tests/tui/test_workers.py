@@ -20,8 +20,10 @@ async def test_an_error_in_the_agenda_worker_is_shown_and_the_app_goes_on(app, s
         await type_keys(pilot, "f4")
         assert isinstance(app.screen, AgendaScreen)
         shown = notifications(app)
-        assert any(n.startswith("Something went wrong while gathering your activities: "
-                                "TypeError") for n in shown), shown
+        assert any(
+            n.startswith("Something went wrong while gathering your activities: TypeError")
+            for n in shown
+        ), shown
         assert app.is_running
         await type_keys(pilot, "f2")  # still answers keys
         assert isinstance(app.screen, AccountsScreen)
@@ -34,8 +36,9 @@ async def test_an_error_in_the_timeline_search_is_shown_and_the_app_goes_on(app,
         app.crm.get(ACTIVITIES, sample["note"])["description"] = 12345  # not text
         await type_keys(pilot, "/", *"board")
         shown = notifications(app)
-        assert any(n.startswith("Something went wrong while searching the timeline")
-                   for n in shown), shown
+        assert any(
+            n.startswith("Something went wrong while searching the timeline") for n in shown
+        ), shown
         assert app.is_running
         app.crm.get(ACTIVITIES, sample["note"])["description"] = "Met the board."
         await type_keys(pilot, "backspace")  # the next search runs and shows its result

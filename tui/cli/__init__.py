@@ -38,8 +38,9 @@ from tui.cli.context import (
 from tui.cli.errors import CLIError
 
 
-@click.group("crm", invoke_without_command=True,
-             context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    "crm", invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]}
+)
 @click.option("--demo", is_flag=True, help="Open the TUI on a demo database (never your data).")
 @db_options
 @click.version_option(package_name="termcrm", prog_name="crm")
@@ -80,7 +81,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         if os.environ.get("CRM_DEBUG"):
             raise
         message = visible(str(error).splitlines()[0] if str(error) else "")
-        click.echo(f"error: unexpected {type(error).__name__}"
-                   + (f": {message}" if message else "") + " (CRM_DEBUG=1 shows details)",
-                   err=True)
+        click.echo(
+            f"error: unexpected {type(error).__name__}"
+            + (f": {message}" if message else "")
+            + " (CRM_DEBUG=1 shows details)",
+            err=True,
+        )
         sys.exit(1)

@@ -40,14 +40,15 @@ def handle_errors(function: Callable[..., R]) -> Callable[..., R]:
         try:
             return function(ctx, *args, **kwargs)
         except ValidationFailed as error:
-            raise CLIError("; ".join(f"{flag_for(e.field)}: {e.message}"
-                                     for e in error.errors) or "invalid record") from None
+            raise CLIError(
+                "; ".join(f"{flag_for(e.field)}: {e.message}" for e in error.errors)
+                or "invalid record"
+            ) from None
         except DependentsError as error:
             raise CLIError(f"{error} (use --contacts, --subsidiaries, --activities)") from None
         except ConflictError as error:
             raise VersionConflict(str(error)) from None
-        except (NotFoundError, AmbiguousError, StorageError,
-                DateParseError) as error:
+        except (NotFoundError, AmbiguousError, StorageError, DateParseError) as error:
             raise CLIError(str(error) or type(error).__name__) from None
         except BrokenPipeError:
             raise  # click's main quietly handles a reader that went away (`crm list | head`)
@@ -76,8 +77,9 @@ def demo_database_path() -> Path:
     return default_database_path().with_name("demo.json")
 
 
-def ensure_demo_database(path: Path, *, user: str | None = None, size: str = DEMO_SIZE,
-                         seed: int | None = None) -> Path:
+def ensure_demo_database(
+    path: Path, *, user: str | None = None, size: str = DEMO_SIZE, seed: int | None = None
+) -> Path:
     """Generate the demo database at `path` if it is missing or holds no records."""
     path = Path(path)
     crm = CRM.open(path, user=user)
@@ -100,20 +102,34 @@ def _remember(key: str) -> Callable[[click.Context, click.Parameter, Any], None]
     def callback(ctx: click.Context, _param: click.Parameter, value: Any) -> None:
         if value is not None and value is not False:
             ctx.meta[f"crm.{key}"] = value  # ctx.meta is shared by the whole command chain
+
     return callback
 
 
 def db_options(function: F) -> F:
     """`--db`, `--user`, `--group`: accepted on the top command and on every subcommand."""
     options = (
-        click.option("--db", type=click.Path(dir_okay=False, path_type=Path),
-                     expose_value=False, callback=_remember("db"),
-                     help="Database file (else $CRM_DB, else crm.json in the user data dir)."),
-        click.option("--user", expose_value=False, callback=_remember("user"),
-                     help="Who is making changes (else $CRM_USER, else the login name)."),
-        click.option("--group", is_flag=True, default=False, expose_value=False,
-                     callback=_remember("group"),
-                     help="Create new files group-writable (0660) instead of private (0600)."),
+        click.option(
+            "--db",
+            type=click.Path(dir_okay=False, path_type=Path),
+            expose_value=False,
+            callback=_remember("db"),
+            help="Database file (else $CRM_DB, else crm.json in the user data dir).",
+        ),
+        click.option(
+            "--user",
+            expose_value=False,
+            callback=_remember("user"),
+            help="Who is making changes (else $CRM_USER, else the login name).",
+        ),
+        click.option(
+            "--group",
+            is_flag=True,
+            default=False,
+            expose_value=False,
+            callback=_remember("group"),
+            help="Create new files group-writable (0660) instead of private (0600).",
+        ),
     )
     for option in reversed(options):
         function = option(function)
@@ -141,8 +157,9 @@ def open_crm(ctx: click.Context, *, only: tuple[str, ...] | None = None) -> CRM:
         if only is not None and database_path(ctx).exists():
             crm = CRM.open_for_reading(database_path(ctx), only, user=chosen_user(ctx))
         else:
-            crm = CRM.open(database_path(ctx), user=chosen_user(ctx),
-                           group_writable=group_writable(ctx))
+            crm = CRM.open(
+                database_path(ctx), user=chosen_user(ctx), group_writable=group_writable(ctx)
+            )
         ctx.meta["crm.instance"] = crm
 
         def close() -> None:
@@ -150,5 +167,6 @@ def open_crm(ctx: click.Context, *, only: tuple[str, ...] | None = None) -> CRM:
                 crm.close()
             except (StorageError, OSError) as error:
                 warn([f"could not compact the database: {error}"])
+
         ctx.find_root().call_on_close(close)
     return crm

@@ -52,14 +52,21 @@ _ALL = (ACCOUNTS, CONTACTS, ACTIVITIES)
 FLAGS: tuple[Flag, ...] = (
     Flag("name", "name", (ACCOUNTS,), "Account name (required)."),
     Flag("account-number", "account_number", (ACCOUNTS,), "Account number."),
-    Flag("relationship", "relationship", (ACCOUNTS,), "Relationship.", "choice",
-         tuple(Relationship)),
+    Flag(
+        "relationship", "relationship", (ACCOUNTS,), "Relationship.", "choice", tuple(Relationship)
+    ),
     Flag("industry", "industry", (ACCOUNTS,), "Industry."),
     Flag("first-name", "first_name", (CONTACTS,), "First name."),
     Flag("last-name", "last_name", (CONTACTS,), "Last name (a first or last name is required)."),
     Flag("job-title", "job_title", (CONTACTS,), "Job title."),
-    Flag("account", "account_id", (CONTACTS,), "The contact's account: id or unique name.",
-         "ref", ref_table=ACCOUNTS),
+    Flag(
+        "account",
+        "account_id",
+        (CONTACTS,),
+        "The contact's account: id or unique name.",
+        "ref",
+        ref_table=ACCOUNTS,
+    ),
     Flag("phone", "phone", _AC, "Phone number."),
     Flag("mobile", "mobile", (CONTACTS,), "Mobile number."),
     Flag("email", "email", _AC, "Email address."),
@@ -70,21 +77,45 @@ FLAGS: tuple[Flag, ...] = (
     Flag("state", "address_state", _AC, "Address: state or province."),
     Flag("postal-code", "address_postal_code", _AC, "Address: postal code."),
     Flag("country", "address_country", _AC, "Address: country."),
-    Flag("parent", "parent_account_id", (ACCOUNTS,), "Parent account: id or unique name.",
-         "ref", ref_table=ACCOUNTS),
-    Flag("primary-contact", "primary_contact_id", (ACCOUNTS,),
-         "Primary contact: id or unique name.", "ref", ref_table=CONTACTS),
+    Flag(
+        "parent",
+        "parent_account_id",
+        (ACCOUNTS,),
+        "Parent account: id or unique name.",
+        "ref",
+        ref_table=ACCOUNTS,
+    ),
+    Flag(
+        "primary-contact",
+        "primary_contact_id",
+        (ACCOUNTS,),
+        "Primary contact: id or unique name.",
+        "ref",
+        ref_table=CONTACTS,
+    ),
     Flag("subject", "subject", (ACTIVITIES,), "Subject (required except for notes)."),
     Flag("description", "description", _ALL, "Description ('-' reads it from stdin)."),
-    Flag("due", "due_at", (ACTIVITIES,), "Due date/time, e.g. 'tomorrow 9am', +2d, 2026-12-03.",
-         "when"),
-    Flag("start", "start_at", (ACTIVITIES,), "Start, e.g. '2026-12-03 14:00' or 'fri 10am'.",
-         "when"),
+    Flag(
+        "due",
+        "due_at",
+        (ACTIVITIES,),
+        "Due date/time, e.g. 'tomorrow 9am', +2d, 2026-12-03.",
+        "when",
+    ),
+    Flag(
+        "start", "start_at", (ACTIVITIES,), "Start, e.g. '2026-12-03 14:00' or 'fri 10am'.", "when"
+    ),
     Flag("end", "end_at", (ACTIVITIES,), "End; relative to the start: 15:00, +1h.", "when"),
     Flag("all-day", "all_day", (ACTIVITIES,), "An all-day appointment.", "bool"),
     Flag("location", "location", (ACTIVITIES,), "Where (appointments)."),
-    Flag("direction", "direction", (ACTIVITIES,), "Calls and emails: incoming or outgoing.",
-         "choice", tuple(Direction)),
+    Flag(
+        "direction",
+        "direction",
+        (ACTIVITIES,),
+        "Calls and emails: incoming or outgoing.",
+        "choice",
+        tuple(Direction),
+    ),
     Flag("phone-number", "phone_number", (ACTIVITIES,), "Calls: the number."),
     Flag("from", "email_from", (ACTIVITIES,), "Emails: sender address."),
     Flag("to", "email_to", (ACTIVITIES,), "Emails: recipients."),
@@ -94,16 +125,26 @@ FLAGS: tuple[Flag, ...] = (
 )
 FLAG_BY_FIELD = {f.field: f for f in FLAGS}
 FLAG_BY_NAME = {f.flag: f for f in FLAGS}
-_EXTRA_FLAG_NAMES = {"regarding_id": "regarding", "regarding_type": "regarding",
-                     "completed_at": "completed", "type": "type"}
+_EXTRA_FLAG_NAMES = {
+    "regarding_id": "regarding",
+    "regarding_type": "regarding",
+    "completed_at": "completed",
+    "type": "type",
+}
 # Keyed by str: the service names tables as plain strings (a `Table` is one too).
 STATUS_CHOICES: dict[str, tuple[str, ...]] = {
-    ACCOUNTS: tuple(RecordStatus), CONTACTS: tuple(RecordStatus),
-    ACTIVITIES: tuple(ActivityStatus)}
+    ACCOUNTS: tuple(RecordStatus),
+    CONTACTS: tuple(RecordStatus),
+    ACTIVITIES: tuple(ActivityStatus),
+}
 # The activity types as `crm log TYPE` and `crm list --type` name them.
-LOG_TYPES = {"note": ActivityType.NOTE, "email": ActivityType.EMAIL,
-             "call": ActivityType.PHONE_CALL, "appointment": ActivityType.APPOINTMENT,
-             "task": ActivityType.TASK}
+LOG_TYPES = {
+    "note": ActivityType.NOTE,
+    "email": ActivityType.EMAIL,
+    "call": ActivityType.PHONE_CALL,
+    "appointment": ActivityType.APPOINTMENT,
+    "task": ActivityType.TASK,
+}
 
 
 def flag_for(field: str) -> str:
@@ -117,14 +158,14 @@ def flag_for(field: str) -> str:
 def _click_option(flag: Flag, tables: Sequence[str], editing: bool) -> Callable[[F], F]:
     name = f"--{flag.flag}"
     if flag.kind == "bool":
-        return click.option(f"{name}/--no-{flag.flag}", flag.field, default=None,
-                            help=flag.help)
+        return click.option(f"{name}/--no-{flag.flag}", flag.field, default=None, help=flag.help)
     kwargs: dict[str, Any] = {"help": flag.help, "metavar": "TEXT"}
     if flag.kind == "choice":
         kwargs.update(type=click.Choice(flag.choices, case_sensitive=False), metavar=None)
         if len(flag.choices) > 4:
-            kwargs.update(metavar=flag.flag.upper(),
-                          help=f"{flag.help[:-1]}: {', '.join(flag.choices)}.")
+            kwargs.update(
+                metavar=flag.flag.upper(), help=f"{flag.help[:-1]}: {', '.join(flag.choices)}."
+            )
     elif flag.kind == "status":
         choices = sorted({c for t in tables for c in STATUS_CHOICES[t]})
         if editing:
@@ -146,6 +187,7 @@ def field_options(*tables: str, editing: bool = False) -> Callable[[F], F]:
         for flag in reversed(chosen):
             function = _click_option(flag, tables, editing)(function)
         return function
+
     return decorate
 
 
@@ -191,8 +233,9 @@ def _start_moment(stored: str | None) -> datetime | date | None:
         return None
 
 
-def collect_fields(crm: CRM, table: str, values: dict[str, Any],
-                   current: Record | None = None) -> dict[str, Any]:
+def collect_fields(
+    crm: CRM, table: str, values: dict[str, Any], current: Record | None = None
+) -> dict[str, Any]:
     """Record fields from option values (None: not given). '' clears a field when editing."""
     fields: dict[str, Any] = {}
     for name, value in values.items():
@@ -224,8 +267,9 @@ def collect_fields(crm: CRM, table: str, values: dict[str, Any],
     return fields
 
 
-def find_record(crm: CRM, reference: str, tables: Sequence[str] = RECORD_TABLES
-                ) -> tuple[str, Record]:
+def find_record(
+    crm: CRM, reference: str, tables: Sequence[str] = RECORD_TABLES
+) -> tuple[str, Record]:
     """The table and record for an id, a source id or a unique account/contact name."""
     reference = checked_text("id", reference).strip()
     found = crm.find(reference)

@@ -76,14 +76,21 @@ def render_table(columns: list[Column], width: int | None = None, gap: int = 2) 
     """Aligned rows (header first) that fit `width` columns: empty and then optional columns
     are left out, flexible ones shortened with an ellipsis. Values are shown `visible()`."""
     width = width or terminal_width()
-    columns = [Column(c.header, [visible(v) for v in c.values], c.flex, c.min_width, c.drop)
-               for c in columns if c.drop == 99 or any(c.values)]  # leave out empty columns
-    natural = {id(c): max([cell_width(c.header)] + [cell_width(v) for v in c.values])
-               for c in columns}
+    columns = [
+        Column(c.header, [visible(v) for v in c.values], c.flex, c.min_width, c.drop)
+        for c in columns
+        if c.drop == 99 or any(c.values)
+    ]  # leave out empty columns
+    natural = {
+        id(c): max([cell_width(c.header)] + [cell_width(v) for v in c.values]) for c in columns
+    }
 
     def least(c: Column) -> int:
-        return min(natural[id(c)], max(c.min_width, cell_width(c.header))) if c.flex \
+        return (
+            min(natural[id(c)], max(c.min_width, cell_width(c.header)))
+            if c.flex
             else natural[id(c)]
+        )
 
     def needed(cols: list[Column], size: Callable[[Column], int]) -> int:
         return sum(size(c) for c in cols) + gap * (len(cols) - 1)
@@ -94,8 +101,11 @@ def render_table(columns: list[Column], width: int | None = None, gap: int = 2) 
     widths = {id(c): natural[id(c)] for c in shown}
     if needed(shown, lambda c: natural[id(c)]) > width:
         flexible = sorted((c for c in shown if c.flex), key=lambda c: natural[id(c)])
-        room = width - needed([c for c in shown if not c.flex], lambda c: natural[id(c)]) \
+        room = (
+            width
+            - needed([c for c in shown if not c.flex], lambda c: natural[id(c)])
             - gap * len(flexible)
+        )
         for index, c in enumerate(flexible):
             share = room // (len(flexible) - index)
             widths[id(c)] = max(least(c), min(natural[id(c)], share))

@@ -54,8 +54,7 @@ class TableChoice(click.Choice[str]):
     def __init__(self) -> None:
         super().__init__(tuple(LIST_TABLES), case_sensitive=False)
 
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None
-                ) -> str:
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
         if isinstance(value, str):
             value = _SINGULAR_TABLES.get(value.lower(), value)
         return super().convert(value, param, ctx)
@@ -66,8 +65,9 @@ def _account_columns(crm: CRM, records: list[Record]) -> list[Column]:
         Column("ID", [r["id"] for r in records]),
         Column("NAME", [display_name(ACCOUNTS, r) for r in records], flex=True, min_width=16),
         Column("RELATIONSHIP", [r.get("relationship", "") for r in records], drop=3),
-        Column("CITY", [r.get("address_city", "") for r in records], flex=True, min_width=10,
-               drop=2),
+        Column(
+            "CITY", [r.get("address_city", "") for r in records], flex=True, min_width=10, drop=2
+        ),
         Column("PHONE", [r.get("phone", "") for r in records], flex=True, min_width=12, drop=1),
         Column("EMAIL", [r.get("email", "") for r in records], flex=True, min_width=14, drop=0),
     ]
@@ -77,29 +77,43 @@ def _contact_columns(crm: CRM, records: list[Record]) -> list[Column]:
     return [
         Column("ID", [r["id"] for r in records]),
         Column("NAME", [display_name(CONTACTS, r) for r in records], flex=True, min_width=14),
-        Column("ACCOUNT", [crm.name_of(ACCOUNTS, r.get("account_id")) for r in records],
-               flex=True, min_width=12, drop=3),
+        Column(
+            "ACCOUNT",
+            [crm.name_of(ACCOUNTS, r.get("account_id")) for r in records],
+            flex=True,
+            min_width=12,
+            drop=3,
+        ),
         Column("EMAIL", [r.get("email", "") for r in records], flex=True, min_width=14, drop=2),
-        Column("PHONE", [r.get("phone") or r.get("mobile") or "" for r in records], flex=True,
-               min_width=12, drop=1),
-        Column("TITLE", [r.get("job_title", "") for r in records], flex=True, min_width=10,
-               drop=0),
+        Column(
+            "PHONE",
+            [r.get("phone") or r.get("mobile") or "" for r in records],
+            flex=True,
+            min_width=12,
+            drop=1,
+        ),
+        Column("TITLE", [r.get("job_title", "") for r in records], flex=True, min_width=10, drop=0),
     ]
 
 
-def _activity_columns(crm: CRM, records: list[Record], regarding: bool = True
-                      ) -> list[Column]:
+def _activity_columns(crm: CRM, records: list[Record], regarding: bool = True) -> list[Column]:
     columns = [
         Column("ID", [r["id"] for r in records]),
         Column("WHEN", [when_text(activity_when(r)) for r in records]),
         Column("TYPE", [activity_type_label(r.get("type")) for r in records]),
         Column("STATUS", [activity_status_label(r.get("status")) for r in records], drop=1),
-        Column("SUBJECT", [display_name(ACTIVITIES, r) for r in records], flex=True,
-               min_width=14),
+        Column("SUBJECT", [display_name(ACTIVITIES, r) for r in records], flex=True, min_width=14),
     ]
     if regarding:
-        columns.append(Column("REGARDING", [crm.regarding_name(r) for r in records], flex=True,
-                              min_width=10, drop=2))
+        columns.append(
+            Column(
+                "REGARDING",
+                [crm.regarding_name(r) for r in records],
+                flex=True,
+                min_width=10,
+                drop=2,
+            )
+        )
     return columns
 
 
@@ -108,32 +122,60 @@ def _activity_columns(crm: CRM, records: list[Record], regarding: bool = True
 
 @click.command("list")
 @click.argument("what", metavar="accounts|contacts|activities", type=TableChoice())
-@click.option("--search", "text", default="", metavar="TEXT",
-              help="Words that must all appear (names, email, phone, city; activities: "
-                   "subject and description).")
-@click.option("--regarding", metavar="REF",
-              help="Activities: the timeline of this account or contact (id or unique name).")
-@click.option("--with-contacts", is_flag=True,
-              help="Activities --regarding an account: include its contacts' activities.")
+@click.option(
+    "--search",
+    "text",
+    default="",
+    metavar="TEXT",
+    help="Words that must all appear (names, email, phone, city; activities: "
+    "subject and description).",
+)
+@click.option(
+    "--regarding",
+    metavar="REF",
+    help="Activities: the timeline of this account or contact (id or unique name).",
+)
+@click.option(
+    "--with-contacts",
+    is_flag=True,
+    help="Activities --regarding an account: include its contacts' activities.",
+)
 @click.option("--account", metavar="REF", help="Contacts: only those of this account.")
-@click.option("--relationship", type=click.Choice(tuple(Relationship), case_sensitive=False),
-              metavar="RELATIONSHIP",
-              help="Accounts: only this relationship (" + ", ".join(Relationship) + ").")
-@click.option("--status", metavar="STATUS",
-              help="Accounts/contacts: active or inactive; activities: open, completed, "
-                   "canceled.")
-@click.option("--type", "kinds", multiple=True,
-              type=click.Choice(tuple(LOG_TYPES), case_sensitive=False),
-              help="Activities: only this type (repeatable).")
-@click.option("--limit", type=click.IntRange(min=0), default=None,
-              help="At most this many rows.")
+@click.option(
+    "--relationship",
+    type=click.Choice(tuple(Relationship), case_sensitive=False),
+    metavar="RELATIONSHIP",
+    help="Accounts: only this relationship (" + ", ".join(Relationship) + ").",
+)
+@click.option(
+    "--status",
+    metavar="STATUS",
+    help="Accounts/contacts: active or inactive; activities: open, completed, canceled.",
+)
+@click.option(
+    "--type",
+    "kinds",
+    multiple=True,
+    type=click.Choice(tuple(LOG_TYPES), case_sensitive=False),
+    help="Activities: only this type (repeatable).",
+)
+@click.option("--limit", type=click.IntRange(min=0), default=None, help="At most this many rows.")
 @click.option("--json", "as_json", is_flag=True, help="A JSON array of the records instead.")
 @db_options
 @handle_errors
-def list_records(ctx: click.Context, what: str, text: str, regarding: str | None,
-                 with_contacts: bool, account: str | None, relationship: str | None,
-                 status: str | None, kinds: tuple[str, ...], limit: int | None,
-                 as_json: bool) -> None:
+def list_records(
+    ctx: click.Context,
+    what: str,
+    text: str,
+    regarding: str | None,
+    with_contacts: bool,
+    account: str | None,
+    relationship: str | None,
+    status: str | None,
+    kinds: tuple[str, ...],
+    limit: int | None,
+    as_json: bool,
+) -> None:
     """List accounts, contacts or activities as a table (or JSON).
 
     Accounts and contacts are sorted by name, activities newest first.
@@ -143,16 +185,18 @@ def list_records(ctx: click.Context, what: str, text: str, regarding: str | None
     crm = open_crm(ctx, only=needs)
     status = status.strip().lower() if status else None
     if status and status not in STATUS_CHOICES[table]:
-        raise FieldProblem("status", f"'{status}' is not one of: "
-                           + ", ".join(STATUS_CHOICES[table]))
+        raise FieldProblem(
+            "status", f"'{status}' is not one of: " + ", ".join(STATUS_CHOICES[table])
+        )
     _only(table, ACTIVITIES, regarding=regarding, with_contacts=with_contacts, type=kinds)
     _only(table, CONTACTS, account=account)
     _only(table, ACCOUNTS, relationship=relationship)
     if table == ACTIVITIES:
         records = _activities(crm, text, regarding, with_contacts, status, kinds)
     else:
-        query = ListQuery(text=text, relationship=relationship.lower() if relationship else None,
-                          status=status)
+        query = ListQuery(
+            text=text, relationship=relationship.lower() if relationship else None, status=status
+        )
         if account:
             query.account_id = resolve_ref(crm, ACCOUNTS, account, "account")
         records = crm.records(table, crm.search(table, query))
@@ -178,16 +222,26 @@ def _only(table: str, wanted: str, **given: Any) -> None:
             raise FieldProblem(name.replace("_", "-"), f"only applies to {wanted}")
 
 
-def _activities(crm: CRM, text: str, regarding: str | None, with_contacts: bool,
-                status: str | None, kinds: tuple[str, ...]) -> list[Record]:
+def _activities(
+    crm: CRM,
+    text: str,
+    regarding: str | None,
+    with_contacts: bool,
+    status: str | None,
+    kinds: tuple[str, ...],
+) -> list[Record]:
     types = frozenset(LOG_TYPES[k.lower()].value for k in kinds) or None
     statuses = frozenset({status}) if status else None
     if regarding:
         kind, record_id = resolve_regarding(crm, regarding)
         if with_contacts and kind != "account":
             raise FieldProblem("with-contacts", "only applies to an account")
-        return crm.timeline(record_id, TimelineQuery(types=types, statuses=statuses, text=text,
-                                                     include_contacts=with_contacts))
+        return crm.timeline(
+            record_id,
+            TimelineQuery(
+                types=types, statuses=statuses, text=text, include_contacts=with_contacts
+            ),
+        )
     return crm.search_activities(text, types=types, statuses=statuses)
 
 
@@ -201,8 +255,11 @@ def _field_lines(crm: CRM, table: str, record: Record) -> list[tuple[str, str]]:
         if value is None or value == "" or spec.name == "regarding_type":
             continue
         if spec.kind == "ref":
-            target = {"parent_account_id": ACCOUNTS, "account_id": ACCOUNTS,
-                      "primary_contact_id": CONTACTS}.get(spec.name)
+            target = {
+                "parent_account_id": ACCOUNTS,
+                "account_id": ACCOUNTS,
+                "primary_contact_id": CONTACTS,
+            }.get(spec.name)
             if spec.name == "regarding_id":
                 target = REGARDING_TABLE.get(record.get("regarding_type", ""), ACCOUNTS)
             name = crm.name_of(target, value) if target else ""
@@ -218,25 +275,39 @@ def _field_lines(crm: CRM, table: str, record: Record) -> list[tuple[str, str]]:
         rows.append((spec.label, shown))
     if record.get("source_id"):
         rows.append(("Source id", record["source_id"]))
-    rows.append(("Created", f"{format_full(record.get('created_at'))} by "
-                            f"{record.get('created_by', '?')}"))
-    rows.append(("Modified", f"{format_full(record.get('modified_at'))} by "
-                             f"{record.get('modified_by', '?')} (version "
-                             f"{record.get('version', '?')})"))
+    rows.append(
+        ("Created", f"{format_full(record.get('created_at'))} by {record.get('created_by', '?')}")
+    )
+    rows.append(
+        (
+            "Modified",
+            f"{format_full(record.get('modified_at'))} by "
+            f"{record.get('modified_by', '?')} (version "
+            f"{record.get('version', '?')})",
+        )
+    )
     return rows
 
 
 @click.command()
 @click.argument("ref", metavar="ID")
-@click.option("--with-contacts", is_flag=True,
-              help="Accounts: include the contacts' activities in the timeline.")
-@click.option("--limit", type=click.IntRange(min=0), default=None,
-              help="Timeline entries to show (default 20 as text, all as JSON; 0: all).")
+@click.option(
+    "--with-contacts",
+    is_flag=True,
+    help="Accounts: include the contacts' activities in the timeline.",
+)
+@click.option(
+    "--limit",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Timeline entries to show (default 20 as text, all as JSON; 0: all).",
+)
 @click.option("--json", "as_json", is_flag=True, help="JSON instead of text.")
 @db_options
 @handle_errors
-def show(ctx: click.Context, ref: str, with_contacts: bool, limit: int | None,
-         as_json: bool) -> None:
+def show(
+    ctx: click.Context, ref: str, with_contacts: bool, limit: int | None, as_json: bool
+) -> None:
     """Show a record, its timeline (and an account's hierarchy and contacts).
 
     ID is an id, or the unique name of an account or contact.
@@ -245,17 +316,26 @@ def show(ctx: click.Context, ref: str, with_contacts: bool, limit: int | None,
     table, record = find_record(crm, ref)
     timeline: list[Record] = []
     if table != ACTIVITIES:
-        timeline = crm.timeline(record["id"], TimelineQuery(
-            include_contacts=with_contacts and table == ACCOUNTS))
+        timeline = crm.timeline(
+            record["id"], TimelineQuery(include_contacts=with_contacts and table == ACCOUNTS)
+        )
     related: dict[str, list[Record]] = {}
     if table == ACCOUNTS:
-        related = {"parents": crm.parent_chain(record["id"]),
-                   "subsidiaries": crm.subsidiaries(record["id"]),
-                   "contacts": crm.contacts_of(record["id"])}
+        related = {
+            "parents": crm.parent_chain(record["id"]),
+            "subsidiaries": crm.subsidiaries(record["id"]),
+            "contacts": crm.contacts_of(record["id"]),
+        }
     if as_json:
         shown = timeline[:limit] if limit else timeline
-        emit_json({"table": table, "record": record, **related,
-                   **({"timeline": shown} if table != ACTIVITIES else {})})
+        emit_json(
+            {
+                "table": table,
+                "record": record,
+                **related,
+                **({"timeline": shown} if table != ACTIVITIES else {}),
+            }
+        )
         return
     click.echo(f"{SINGULAR[table].capitalize()}: {visible(display_name(table, record))}")
     rows = _field_lines(crm, table, record)
@@ -270,24 +350,36 @@ def show(ctx: click.Context, ref: str, with_contacts: bool, limit: int | None,
         if chain:
             path = " < ".join(display_name(ACCOUNTS, r) for r in chain)
             click.echo(f"\nParents: {visible(path)}")
-        _section("Subsidiaries", related["subsidiaries"],
-                 lambda rs: _account_columns(crm, rs)[:3])
-        _section("Contacts", related["contacts"],
-                 lambda rs: [c for c in _contact_columns(crm, rs) if c.header != "ACCOUNT"])
+        _section("Subsidiaries", related["subsidiaries"], lambda rs: _account_columns(crm, rs)[:3])
+        _section(
+            "Contacts",
+            related["contacts"],
+            lambda rs: [c for c in _contact_columns(crm, rs) if c.header != "ACCOUNT"],
+        )
     if table == ACTIVITIES:
         return
     count = len(timeline)
     limit = 20 if limit is None else limit
     shown = timeline[:limit] if limit else timeline
-    _section("Timeline", shown, lambda rs: _activity_columns(crm, rs, regarding=with_contacts),
-             total=count)
+    _section(
+        "Timeline",
+        shown,
+        lambda rs: _activity_columns(crm, rs, regarding=with_contacts),
+        total=count,
+    )
     if len(shown) < count:
-        click.echo(f"  … {count - len(shown)} more: crm list activities --regarding "
-                   f"{record['id']}" + (" --with-contacts" if with_contacts else ""))
+        click.echo(
+            f"  … {count - len(shown)} more: crm list activities --regarding "
+            f"{record['id']}" + (" --with-contacts" if with_contacts else "")
+        )
 
 
-def _section(title: str, records: list[Record],
-             columns: Callable[[list[Record]], list[Column]], total: int | None = None) -> None:
+def _section(
+    title: str,
+    records: list[Record],
+    columns: Callable[[list[Record]], list[Column]],
+    total: int | None = None,
+) -> None:
     total = len(records) if total is None else total
     click.echo(f"\n{title} ({total})")
     if records:
@@ -310,14 +402,17 @@ def agenda(ctx: click.Context, everyone: bool, as_json: bool) -> None:
     """
     crm = open_crm(ctx)
     buckets = crm.agenda(None if everyone else crm.user)
-    sections = (("Overdue", buckets.overdue), ("Today", buckets.today),
-                ("Upcoming", buckets.upcoming), ("No date", buckets.no_date))
+    sections = (
+        ("Overdue", buckets.overdue),
+        ("Today", buckets.today),
+        ("Upcoming", buckets.upcoming),
+        ("No date", buckets.no_date),
+    )
     if as_json:
         emit_json({title.lower().replace(" ", "_"): items for title, items in sections})
         return
     if not any(items for _title, items in sections):
-        click.echo("nothing open" + ("" if everyone else f" for {visible(crm.user)}"),
-                   err=True)
+        click.echo("nothing open" + ("" if everyone else f" for {visible(crm.user)}"), err=True)
         return
     first = True
     for title, items in sections:
@@ -329,17 +424,25 @@ def agenda(ctx: click.Context, everyone: bool, as_json: bool) -> None:
         click.echo(f"{title} ({len(items)})")
         columns = [
             Column("ID", [a["id"] for a in items]),
-            Column("WHEN", [when_text(a.get("due_at") if a.get("type") == "task"
-                                      else a.get("start_at")) for a in items]),
+            Column(
+                "WHEN",
+                [
+                    when_text(a.get("due_at") if a.get("type") == "task" else a.get("start_at"))
+                    for a in items
+                ],
+            ),
             Column("TYPE", [activity_type_label(a.get("type")) for a in items]),
-            Column("SUBJECT", [display_name(ACTIVITIES, a) for a in items], flex=True,
-                   min_width=14),
-            Column("REGARDING", [crm.regarding_name(a) for a in items], flex=True,
-                   min_width=10, drop=2),
+            Column(
+                "SUBJECT", [display_name(ACTIVITIES, a) for a in items], flex=True, min_width=14
+            ),
+            Column(
+                "REGARDING", [crm.regarding_name(a) for a in items], flex=True, min_width=10, drop=2
+            ),
         ]
         if everyone:
-            columns.append(Column("OWNER", [a.get("owner", "") for a in items], flex=True,
-                                  min_width=8, drop=1))
+            columns.append(
+                Column("OWNER", [a.get("owner", "") for a in items], flex=True, min_width=8, drop=1)
+            )
         for line in render_table(columns, terminal_width() - 2):
             click.echo("  " + line)
 

@@ -81,18 +81,22 @@ def _create(ctx: click.Context, table: str, values: dict[str, Any]) -> None:
 
 # ---------------------------------------------------------------------------- --if-version
 
-IF_VERSION_HELP = ("Change it only if it is still at version N (`crm show ID --json` gives "
-                   "it); otherwise change nothing and end with exit status 3. Without it the "
-                   "change goes onto the current version, whoever saved that.")
+IF_VERSION_HELP = (
+    "Change it only if it is still at version N (`crm show ID --json` gives "
+    "it); otherwise change nothing and end with exit status 3. Without it the "
+    "change goes onto the current version, whoever saved that."
+)
 
 
 def if_version_option(function: F) -> F:
-    return click.option("--if-version", "if_version", type=click.IntRange(min=1), metavar="N",
-                        help=IF_VERSION_HELP)(function)
+    return click.option(
+        "--if-version", "if_version", type=click.IntRange(min=1), metavar="N", help=IF_VERSION_HELP
+    )(function)
 
 
-def find_versioned(crm: CRM, reference: str, tables: Sequence[str], if_version: int | None
-                   ) -> tuple[str, Record]:
+def find_versioned(
+    crm: CRM, reference: str, tables: Sequence[str], if_version: int | None
+) -> tuple[str, Record]:
     """find_record; but with --if-version, a record someone deleted since is a conflict, not
     a mistake in the id."""
     try:
@@ -101,13 +105,14 @@ def find_versioned(crm: CRM, reference: str, tables: Sequence[str], if_version: 
         gone = crm.deleted_by(reference.strip()) if if_version is not None else None
         if gone is None:
             raise
-        raise VersionConflict(f"{reference.strip()} was deleted by {gone.by} at "
-                              f"{format_full(gone.at)}; nothing changed") from None
+        raise VersionConflict(
+            f"{reference.strip()} was deleted by {gone.by} at "
+            f"{format_full(gone.at)}; nothing changed"
+        ) from None
 
 
 @contextmanager
-def unless_changed(crm: CRM, table: str, record_id: str, if_version: int | None
-                   ) -> Iterator[None]:
+def unless_changed(crm: CRM, table: str, record_id: str, if_version: int | None) -> Iterator[None]:
     """Runs a change made with `expected_version=if_version`; the service's ConflictError
     becomes one line naming the record, its version now and who saved that."""
     try:
@@ -119,9 +124,11 @@ def unless_changed(crm: CRM, table: str, record_id: str, if_version: int | None
             gone = crm.deleted_by(record_id)
             message = f"{noun} was deleted" + (f" by {gone.by}" if gone else "")
         else:
-            message = (f"{noun} is at version {theirs.get('version', '?')}, not {if_version}: "
-                       f"last changed by {theirs.get('modified_by', '?')} at "
-                       f"{format_full(theirs.get('modified_at'))}")
+            message = (
+                f"{noun} is at version {theirs.get('version', '?')}, not {if_version}: "
+                f"last changed by {theirs.get('modified_by', '?')} at "
+                f"{format_full(theirs.get('modified_at'))}"
+            )
         raise VersionConflict(message + "; nothing changed") from None
 
 
@@ -132,13 +139,24 @@ def unless_changed(crm: CRM, table: str, record_id: str, if_version: int | None
 @click.argument("ref", metavar="ID")
 @field_options(*RECORD_TABLES, editing=True)
 @click.option("--regarding", metavar="REF", help="Activities: the account or contact it is about.")
-@click.option("--clear", "clear", multiple=True, metavar="FIELD",
-              help="Empty a field (repeatable), e.g. --clear phone --clear parent.")
+@click.option(
+    "--clear",
+    "clear",
+    multiple=True,
+    metavar="FIELD",
+    help="Empty a field (repeatable), e.g. --clear phone --clear parent.",
+)
 @if_version_option
 @db_options
 @handle_errors
-def edit(ctx: click.Context, ref: str, regarding: str | None, clear: tuple[str, ...],
-         if_version: int | None, **values: Any) -> None:
+def edit(
+    ctx: click.Context,
+    ref: str,
+    regarding: str | None,
+    clear: tuple[str, ...],
+    if_version: int | None,
+    **values: Any,
+) -> None:
     """Change fields of an account, contact or activity; prints its id.
 
     ID is an id, or the unique name of an account or contact. Takes the flags of
@@ -174,8 +192,12 @@ def edit(ctx: click.Context, ref: str, regarding: str | None, clear: tuple[str, 
 
 @click.command()
 @click.argument("kind", metavar="TYPE", type=click.Choice(tuple(LOG_TYPES), case_sensitive=False))
-@click.option("--regarding", required=True, metavar="REF",
-              help="The account or contact it is about: id or unique name.")
+@click.option(
+    "--regarding",
+    required=True,
+    metavar="REF",
+    help="The account or contact it is about: id or unique name.",
+)
 @field_options(ACTIVITIES)
 @db_options
 @handle_errors
@@ -227,17 +249,32 @@ reopen = _status_command("reopen", ActivityStatus.OPEN, "Open an activity again"
 
 @click.command()
 @click.argument("ref", metavar="ID")
-@click.option("--contacts", type=click.Choice(("detach", "delete")),
-              help="Accounts: what happens to their contacts.")
-@click.option("--subsidiaries", type=click.Choice(("detach", "reparent")),
-              help="Accounts: subsidiaries lose their parent, or move up to this one's parent.")
-@click.option("--activities", type=click.Choice(("delete",)),
-              help="Delete the activities regarding it (and its deleted contacts).")
+@click.option(
+    "--contacts",
+    type=click.Choice(("detach", "delete")),
+    help="Accounts: what happens to their contacts.",
+)
+@click.option(
+    "--subsidiaries",
+    type=click.Choice(("detach", "reparent")),
+    help="Accounts: subsidiaries lose their parent, or move up to this one's parent.",
+)
+@click.option(
+    "--activities",
+    type=click.Choice(("delete",)),
+    help="Delete the activities regarding it (and its deleted contacts).",
+)
 @if_version_option
 @db_options
 @handle_errors
-def delete(ctx: click.Context, ref: str, contacts: str | None, subsidiaries: str | None,
-           activities: str | None, if_version: int | None) -> None:
+def delete(
+    ctx: click.Context,
+    ref: str,
+    contacts: str | None,
+    subsidiaries: str | None,
+    activities: str | None,
+    if_version: int | None,
+) -> None:
     """Delete a record; what depends on it needs an explicit choice.
 
     ID is an id, or the unique name of an account or contact.
@@ -245,10 +282,18 @@ def delete(ctx: click.Context, ref: str, contacts: str | None, subsidiaries: str
     crm = open_crm(ctx)
     table, record = find_versioned(crm, ref, RECORD_TABLES, if_version)
     with unless_changed(crm, table, record["id"], if_version):
-        removed = crm.delete(table, record["id"], contacts=contacts, subsidiaries=subsidiaries,
-                             activities=activities, expected_version=if_version)
-    click.echo(f"deleted {SINGULAR[table]} {record['id']}"
-               + (f" and {removed - 1} dependent records" if removed > 1 else ""))
+        removed = crm.delete(
+            table,
+            record["id"],
+            contacts=contacts,
+            subsidiaries=subsidiaries,
+            activities=activities,
+            expected_version=if_version,
+        )
+    click.echo(
+        f"deleted {SINGULAR[table]} {record['id']}"
+        + (f" and {removed - 1} dependent records" if removed > 1 else "")
+    )
 
 
 COMMANDS = (add, edit, log, done, cancel, reopen, delete)

@@ -25,24 +25,50 @@ MAX_LISTED = 50
 @click.argument("kind", type=click.Choice(IMPORT_KINDS, case_sensitive=False))
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Check the file and report; write nothing.")
-@click.option("--map", "maps", multiple=True, metavar="COLUMN=field",
-              help="CSV: feed a column into a field (repeatable); `COLUMN=` skips a column.")
-@click.option("--unknown", type=click.Choice(("keep", "skip")), default="keep",
-              show_default=True,
-              help="CSV: columns that are not recognised go into the description, or nowhere.")
-@click.option("--all-or-nothing", is_flag=True,
-              help="Import nothing if any row has an error (default: the valid rows).")
-@click.option("--create-accounts/--no-create-accounts", default=True, show_default=True,
-              help="Contacts: create the accounts they name that do not exist yet, or import "
-                   "those contacts without an account.")
-@click.option("--regarding", metavar="REF",
-              help="Activities and .ics: the account or contact they are about "
-                   "(for rows that do not say).")
+@click.option(
+    "--map",
+    "maps",
+    multiple=True,
+    metavar="COLUMN=field",
+    help="CSV: feed a column into a field (repeatable); `COLUMN=` skips a column.",
+)
+@click.option(
+    "--unknown",
+    type=click.Choice(("keep", "skip")),
+    default="keep",
+    show_default=True,
+    help="CSV: columns that are not recognised go into the description, or nowhere.",
+)
+@click.option(
+    "--all-or-nothing",
+    is_flag=True,
+    help="Import nothing if any row has an error (default: the valid rows).",
+)
+@click.option(
+    "--create-accounts/--no-create-accounts",
+    default=True,
+    show_default=True,
+    help="Contacts: create the accounts they name that do not exist yet, or import "
+    "those contacts without an account.",
+)
+@click.option(
+    "--regarding",
+    metavar="REF",
+    help="Activities and .ics: the account or contact they are about (for rows that do not say).",
+)
 @db_options
 @handle_errors
-def import_command(ctx: click.Context, kind: str, file: Path, dry_run: bool,
-                   maps: tuple[str, ...], unknown: str, all_or_nothing: bool,
-                   create_accounts: bool, regarding: str | None) -> None:
+def import_command(
+    ctx: click.Context,
+    kind: str,
+    file: Path,
+    dry_run: bool,
+    maps: tuple[str, ...],
+    unknown: str,
+    all_or_nothing: bool,
+    create_accounts: bool,
+    regarding: str | None,
+) -> None:
     """Import FILE: accounts|contacts|activities (CSV), vcard (.vcf) or ics (.ics).
 
     CSV columns are recognised by name (Dynamics 365, Salesforce and common names, any case);
@@ -57,8 +83,13 @@ def import_command(ctx: click.Context, kind: str, file: Path, dry_run: bool,
             click.echo(f"\rreading {done:,}/{total:,} events", err=True, nl=done >= total)
 
     try:
-        prepared = prepare_import(kind, read_import_file(file), maps=list(maps),
-                                  keep_unknown=unknown == "keep", progress=reading)
+        prepared = prepare_import(
+            kind,
+            read_import_file(file),
+            maps=list(maps),
+            keep_unknown=unknown == "keep",
+            progress=reading,
+        )
     except ValueError as error:
         raise CLIError(f"{file}: {error}") from None
     if dry_run and not database_path(ctx).exists():
@@ -69,8 +100,10 @@ def import_command(ctx: click.Context, kind: str, file: Path, dry_run: bool,
     else:
         crm = open_crm(ctx)
     if prepared.mapping is not None:
-        click.echo(f"{visible(file.name)}: {counted(len(prepared.rows), 'row')}, "
-                   f"{prepared.encoding}, delimiter {prepared.delimiter!r}")
+        click.echo(
+            f"{visible(file.name)}: {counted(len(prepared.rows), 'row')}, "
+            f"{prepared.encoding}, delimiter {prepared.delimiter!r}"
+        )
         for line in prepared.mapping_lines():
             click.echo("  " + visible(line))
     show_progress = sys.stderr.isatty() and len(prepared.rows) >= 2_000
@@ -79,9 +112,15 @@ def import_command(ctx: click.Context, kind: str, file: Path, dry_run: bool,
         if show_progress:
             click.echo(f"\rchecking {done:,}/{total:,} rows", err=True, nl=done >= total)
 
-    report = run_import(crm, prepared, dry_run=dry_run, all_or_nothing=all_or_nothing,
-                        regarding=regarding, create_accounts=create_accounts,
-                        progress=progress)
+    report = run_import(
+        crm,
+        prepared,
+        dry_run=dry_run,
+        all_or_nothing=all_or_nothing,
+        regarding=regarding,
+        create_accounts=create_accounts,
+        progress=progress,
+    )
     for note in report.notes:
         click.echo("note: " + visible(note), err=True)
     for issue in report.errors[:MAX_LISTED]:
@@ -98,17 +137,36 @@ def import_command(ctx: click.Context, kind: str, file: Path, dry_run: bool,
 
 @click.command("export")
 @click.argument("kind", type=click.Choice(EXPORT_KINDS, case_sensitive=False))
-@click.option("--format", "fmt", type=click.Choice(("csv", "json")), default="csv",
-              show_default=True, help="For accounts, contacts and activities.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write to this file (default: standard output).")
-@click.option("--search", metavar="TEXT",
-              help="Only the records that match (activities: subject and description).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(("csv", "json")),
+    default="csv",
+    show_default=True,
+    help="For accounts, contacts and activities.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to this file (default: standard output).",
+)
+@click.option(
+    "--search",
+    metavar="TEXT",
+    help="Only the records that match (activities: subject and description).",
+)
 @click.option("--regarding", metavar="REF", help="Activities or ics: only this record's.")
 @db_options
 @handle_errors
-def export_command(ctx: click.Context, kind: str, fmt: str, output: Path | None,
-                   search: str | None, regarding: str | None) -> None:
+def export_command(
+    ctx: click.Context,
+    kind: str,
+    fmt: str,
+    output: Path | None,
+    search: str | None,
+    regarding: str | None,
+) -> None:
     """Export accounts|contacts|activities (CSV with the documented field names, or JSON),
     vcard (contacts, and accounts as KIND:org) or ics (appointments and tasks)."""
     kind = kind.lower()

@@ -25,10 +25,16 @@ SIZES = ("S", "M", "L")
 
 
 @click.command()
-@click.option("--size", type=click.Choice(SIZES, case_sensitive=False), default=DEMO_SIZE,
-              show_default=True, help="How much data: S, M or L.")
-@click.option("--seed", type=int, default=None,
-              help="Random seed: the same seed gives the same data.")
+@click.option(
+    "--size",
+    type=click.Choice(SIZES, case_sensitive=False),
+    default=DEMO_SIZE,
+    show_default=True,
+    help="How much data: S, M or L.",
+)
+@click.option(
+    "--seed", type=int, default=None, help="Random seed: the same seed gives the same data."
+)
 @click.option("--force", is_flag=True, help="Replace the records already in the database.")
 @db_options
 @handle_errors
@@ -37,8 +43,10 @@ def demo(ctx: click.Context, size: str, seed: int | None, force: bool) -> None:
     crm = open_crm(ctx)
     existing = sum(crm.count(table) for table in RECORD_TABLES)
     if existing and not force:
-        raise CLIError(f"{crm.path} already has {existing} records; "
-                       "use --force to replace them all with demo data")
+        raise CLIError(
+            f"{crm.path} already has {existing} records; "
+            "use --force to replace them all with demo data"
+        )
     # Imported here, not above: the generator's name pools would slow every other command.
     from store.demo import fill
 
@@ -65,9 +73,12 @@ def check(ctx: click.Context) -> None:
         damage = scan(database_path(ctx)).damage
         for item in damage:
             click.echo(visible(item))
-        click.echo(f"{counted(max(1, len(damage)), 'problem')} found: the database cannot be "
-                   "opened as it is; `crm recover --to NEW.json` rescues the rest into a new "
-                   "database", err=True)
+        click.echo(
+            f"{counted(max(1, len(damage)), 'problem')} found: the database cannot be "
+            "opened as it is; `crm recover --to NEW.json` rescues the rest into a new "
+            "database",
+            err=True,
+        )
         if not damage:
             click.echo("error: " + visible(error), err=True)
         ctx.exit(1)
@@ -95,9 +106,14 @@ def compact(ctx: click.Context) -> None:
 
 
 @click.command()
-@click.option("--to", "target", required=True, metavar="NEW",
-              type=click.Path(dir_okay=False, path_type=Path),
-              help="The new database file to write (must not exist).")
+@click.option(
+    "--to",
+    "target",
+    required=True,
+    metavar="NEW",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The new database file to write (must not exist).",
+)
 @db_options
 @handle_errors
 def recover(ctx: click.Context, target: Path) -> None:
@@ -110,8 +126,11 @@ def recover(ctx: click.Context, target: Path) -> None:
     rescue = rescue_into(database_path(ctx), target, user=chosen_user(ctx))
     for item in rescue.damage:
         click.echo(visible(item))
-    click.echo(f"rescued {rescue.counts()} into {visible(target)}; "
-               f"{counted(len(rescue.damage), 'problem')} listed", err=True)
+    click.echo(
+        f"rescued {rescue.counts()} into {visible(target)}; "
+        f"{counted(len(rescue.damage), 'problem')} listed",
+        err=True,
+    )
 
 
 COMMANDS = (demo, check, compact, recover)

@@ -29,12 +29,20 @@ from tui.screens.hierarchy import HierarchyScreen
 if TYPE_CHECKING:
     from tui.screens.base import CrmScreen
 
-STATUS_VERB = {ActivityStatus.COMPLETED: "completed", ActivityStatus.CANCELED: "canceled",
-               ActivityStatus.OPEN: "reopened"}
+STATUS_VERB = {
+    ActivityStatus.COMPLETED: "completed",
+    ActivityStatus.CANCELED: "canceled",
+    ActivityStatus.OPEN: "reopened",
+}
 
 
-def _saved(screen: CrmScreen, what: str, then: Callable[[Record], None] | None = None,
-           *, table: str | None = None) -> Callable[[Record | None], None]:
+def _saved(
+    screen: CrmScreen,
+    what: str,
+    then: Callable[[Record], None] | None = None,
+    *,
+    table: str | None = None,
+) -> Callable[[Record | None], None]:
     def done(record: Record | None) -> None:
         if record is None:
             return
@@ -44,17 +52,27 @@ def _saved(screen: CrmScreen, what: str, then: Callable[[Record], None] | None =
         screen.say(f"Saved {what}.")
         if then:
             then(record)
+
     return done
 
 
 async def new_record(screen: CrmScreen, table: str, *, account_id: str | None = None) -> None:
     """Open the new-record form. Awaited: keys typed right after `n` wait in the app's queue
     until the form's first field has focus, so they land in it."""
-    form = account_form(screen.crm) if table == ACCOUNTS \
+    form = (
+        account_form(screen.crm)
+        if table == ACCOUNTS
         else contact_form(screen.crm, account_id=account_id)
-    await screen.app.push_screen(form, _saved(
-        screen, f"the new {SINGULAR[table]}", table=table,
-        then=lambda record: screen.open_record(table, record["id"])))
+    )
+    await screen.app.push_screen(
+        form,
+        _saved(
+            screen,
+            f"the new {SINGULAR[table]}",
+            table=table,
+            then=lambda record: screen.open_record(table, record["id"]),
+        ),
+    )
 
 
 async def edit_record(screen: CrmScreen, table: str, record_id: str) -> None:
@@ -71,8 +89,9 @@ async def edit_record(screen: CrmScreen, table: str, record_id: str) -> None:
     await screen.app.push_screen(form, _saved(screen, display_name(table, record)))
 
 
-async def log_activity(screen: CrmScreen, table: str, record_id: str,
-                       kind: str | None = None) -> None:
+async def log_activity(
+    screen: CrmScreen, table: str, record_id: str, kind: str | None = None
+) -> None:
     """Quick create: pick the type (unless given), then fill only that type's fields. Each
     step is awaited, so a burst like `l t Call back<tab>fri` lands where it belongs."""
     if table not in (ACCOUNTS, CONTACTS):
@@ -84,15 +103,15 @@ async def log_activity(screen: CrmScreen, table: str, record_id: str,
     chooser: ActivityTypeScreen | None = None
 
     async def open_form(chosen: str) -> None:
-        saved = _saved(screen, f"the {type_label(chosen)}".lower(),
-                       table=ACTIVITIES)
+        saved = _saved(screen, f"the {type_label(chosen)}".lower(), table=ACTIVITIES)
 
         def closed(record: Record | None) -> None:
             if chooser is not None and screen.app.screen is chooser:
                 chooser.dismiss(ActivityType(chosen))  # the type was only the first step
             saved(record)
-        await screen.app.push_screen(activity_form(screen.crm, chosen, table, record_id),
-                                     closed)
+
+        await screen.app.push_screen(activity_form(screen.crm, chosen, table, record_id), closed)
+
     if kind:
         await open_form(kind)
     else:
@@ -102,12 +121,15 @@ async def log_activity(screen: CrmScreen, table: str, record_id: str,
 
 def set_status(screen: CrmScreen, activity: Record, status: str) -> None:
     """Complete, cancel or reopen with one key; a concurrent edit is reported, not overwritten."""
+
     def run() -> None:  # in a thread worker: the save waits for the lock and the disk
         try:
             screen.crm.set_status(activity["id"], status, activity.get("version"))
         except ConflictError:
-            screen.say("Someone changed this activity just now; it was refreshed. "
-                       "Try again.", severity="warning")
+            screen.say(
+                "Someone changed this activity just now; it was refreshed. Try again.",
+                severity="warning",
+            )
             screen.records_changed()
             return
         except (StorageError, NotFoundError) as error:
@@ -115,12 +137,19 @@ def set_status(screen: CrmScreen, activity: Record, status: str) -> None:
             return
         screen.records_changed()
         screen.say(f"{type_label(activity.get('type'))} {STATUS_VERB[ActivityStatus(status)]}.")
-    screen.run_worker(run, thread=True, group="status", exit_on_error=False,
-                      description="changing the activity's status")
+
+    screen.run_worker(
+        run,
+        thread=True,
+        group="status",
+        exit_on_error=False,
+        description="changing the activity's status",
+    )
 
 
-def delete_record(screen: CrmScreen, table: str, record_id: str,
-                  then: Callable[[], None] | None = None) -> None:
+def delete_record(
+    screen: CrmScreen, table: str, record_id: str, then: Callable[[], None] | None = None
+) -> None:
     record = screen.crm.get(table, record_id)
     if record is None:
         return
@@ -129,9 +158,13 @@ def delete_record(screen: CrmScreen, table: str, record_id: str,
 
     def run(choice: DeleteChoice) -> None:  # in a thread worker
         try:
-            removed = screen.crm.delete(table, record_id, contacts=choice.contacts,
-                                        subsidiaries=choice.subsidiaries,
-                                        activities=choice.activities)
+            removed = screen.crm.delete(
+                table,
+                record_id,
+                contacts=choice.contacts,
+                subsidiaries=choice.subsidiaries,
+                activities=choice.activities,
+            )
         except (DependentsError, StorageError, NotFoundError) as error:
             screen.say(f"Not deleted: {error}", severity="error")
             return
@@ -144,8 +177,14 @@ def delete_record(screen: CrmScreen, table: str, record_id: str,
         if choice is not None:
             # The App's worker, not the screen's: `then` may close the screen, which would
             # cancel its workers while the delete still has things to say.
-            screen.app.run_worker(lambda: run(choice), thread=True, group="delete",
-                                  exit_on_error=False, description=f"deleting the {what}")
+            screen.app.run_worker(
+                lambda: run(choice),
+                thread=True,
+                group="delete",
+                exit_on_error=False,
+                description=f"deleting the {what}",
+            )
+
     screen.app.push_screen(DeleteScreen(what, counts), chosen)
 
 

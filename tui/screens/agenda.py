@@ -42,14 +42,18 @@ class AgendaScreen(CrmScreen):
     def compose(self) -> ComposeResult:
         yield Static(id="title", classes="title")
         yield Static(id="agenda-status", classes="status-line")
-        yield VirtualTable([
-            Column("mark", " ", 1, 1),
-            Column("when", "When", 14),
-            Column("type", "Type", 11),  # `Appointment`, the word every screen uses
-            Column("subject", "Subject", None, 12),
-            Column("regarding", "Regarding", None, 12),
-            Column("owner", "Owner", 8, hide_below=90),
-        ], id="agenda", empty_text="Nothing open. Log a task from an account or contact (l).")
+        yield VirtualTable(
+            [
+                Column("mark", " ", 1, 1),
+                Column("when", "When", 14),
+                Column("type", "Type", 11),  # `Appointment`, the word every screen uses
+                Column("subject", "Subject", None, 12),
+                Column("regarding", "Regarding", None, 12),
+                Column("owner", "Owner", 8, hide_below=90),
+            ],
+            id="agenda",
+            empty_text="Nothing open. Log a task from an account or contact (l).",
+        )
         yield KeyBar()
 
     def on_mount(self) -> None:
@@ -71,8 +75,13 @@ class AgendaScreen(CrmScreen):
             return
         self._gather(owner)
 
-    @work(thread=True, exclusive=True, group="agenda", exit_on_error=False,
-          description="gathering your activities")
+    @work(
+        thread=True,
+        exclusive=True,
+        group="agenda",
+        exit_on_error=False,
+        description="gathering your activities",
+    )
     def _gather(self, owner: str | None) -> None:
         """Off the event loop: at 2 million activities the open ones take a moment to sort."""
         buckets = self.crm.agenda(owner)
@@ -82,31 +91,52 @@ class AgendaScreen(CrmScreen):
     def _show(self, buckets: AgendaBuckets) -> None:
         current = self.current()
         rows: list[Row] = []
-        for label, items in (("Overdue", buckets.overdue), ("Today", buckets.today),
-                             ("Upcoming", buckets.upcoming), ("No date", buckets.no_date)):
+        for label, items in (
+            ("Overdue", buckets.overdue),
+            ("Today", buckets.today),
+            ("Upcoming", buckets.upcoming),
+            ("No date", buckets.no_date),
+        ):
             if items:
                 rows.append(("section", f"{label} ({len(items):,})"))
                 rows.extend(("item", item) for item in items)
         self.rows = rows
         self._now_iso = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        cursor = next((i for i, row in enumerate(rows)
-                       if row[0] == "item" and current and row[1]["id"] == current["id"]),
-                      1 if rows else 0)
+        cursor = next(
+            (
+                i
+                for i, row in enumerate(rows)
+                if row[0] == "item" and current and row[1]["id"] == current["id"]
+            ),
+            1 if rows else 0,
+        )
         self.table.set_rows(len(rows), self._row, mark=self._mark, cursor=cursor)
-        self.query_one("#agenda-status", Static).update(literal(SEPARATOR.join([
-            f"{len(buckets.overdue):,} overdue (!)", f"{len(buckets.today):,} today",
-            f"{len(buckets.upcoming):,} upcoming",
-            f"m: {'only mine' if self.everyone else 'everyone'}"])))
+        self.query_one("#agenda-status", Static).update(
+            literal(
+                SEPARATOR.join(
+                    [
+                        f"{len(buckets.overdue):,} overdue (!)",
+                        f"{len(buckets.today):,} today",
+                        f"{len(buckets.upcoming):,} upcoming",
+                        f"m: {'only mine' if self.everyone else 'everyone'}",
+                    ]
+                )
+            )
+        )
 
     def _row(self, index: int) -> list[str] | str:
         row = self.rows[index]
         if row[0] == "section":
             return f"── {row[1]}"
         activity = row[1]
-        return ["!" if is_overdue(activity, self._now_iso) else "",
-                when_text(activity_moment(activity)), type_label(activity.get("type")),
-                activity.get("subject", ""), self.crm.regarding_name(activity),
-                activity.get("owner", "")]
+        return [
+            "!" if is_overdue(activity, self._now_iso) else "",
+            when_text(activity_moment(activity)),
+            type_label(activity.get("type")),
+            activity.get("subject", ""),
+            self.crm.regarding_name(activity),
+            activity.get("owner", ""),
+        ]
 
     def _mark(self, index: int) -> str | None:
         row = self.rows[index]

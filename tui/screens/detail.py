@@ -123,11 +123,15 @@ class DetailScreen(CrmScreen):
                 value = self.crm.name_of(spec.ref_table or ACCOUNTS, value)
             lines.append(f"{spec.label:<16} {visible(value or '', single_line=False)}")
         lines.append("")
-        lines.append(f"{'Created':<16} {when_text(record.get('created_at'))} by "
-                     f"{visible(record.get('created_by', ''))}")
-        lines.append(f"{'Modified':<16} {when_text(record.get('modified_at'))} by "
-                     f"{visible(record.get('modified_by', ''))} (version "
-                     f"{record.get('version')})")
+        lines.append(
+            f"{'Created':<16} {when_text(record.get('created_at'))} by "
+            f"{visible(record.get('created_by', ''))}"
+        )
+        lines.append(
+            f"{'Modified':<16} {when_text(record.get('modified_at'))} by "
+            f"{visible(record.get('modified_by', ''))} (version "
+            f"{record.get('version')})"
+        )
         lines.append(f"{'Id':<16} {record['id']}")
         return Content("\n".join(lines))
 
@@ -185,8 +189,13 @@ class AccountScreen(DetailScreen):
     TABLE = ACCOUNTS
     BINDINGS = [
         Binding("p", "parent", "Parent", show=False, id="parent"),
-        Binding("i", "primary_contact", "Primary contact: open it, or pick one", show=False,
-                id="primary"),
+        Binding(
+            "i",
+            "primary_contact",
+            "Primary contact: open it, or pick one",
+            show=False,
+            id="primary",
+        ),
         Binding("h", "hierarchy", "Hierarchy", id="hierarchy"),
         Binding("r", "rollup", "Contacts' activities", show=False, id="rollup"),
         Binding("c", "new_contact", "New contact", show=False, id="new-contact"),
@@ -196,14 +205,26 @@ class AccountScreen(DetailScreen):
         with TabPane("1 Timeline", id="tab-timeline"):
             yield Timeline(rollup_possible=True, id="timeline")
         with TabPane("2 Contacts", id="tab-contacts"):
-            yield VirtualTable([Column("name", "Name", None, 12), Column("title", "Job title"),
-                                Column("phone", "Phone", 15), Column("email", "Email")],
-                               id="contacts", empty_text="No contacts: press c to add one.")
+            yield VirtualTable(
+                [
+                    Column("name", "Name", None, 12),
+                    Column("title", "Job title"),
+                    Column("phone", "Phone", 15),
+                    Column("email", "Email"),
+                ],
+                id="contacts",
+                empty_text="No contacts: press c to add one.",
+            )
         with TabPane("3 Subsidiaries", id="tab-subsidiaries"):
-            yield VirtualTable([Column("name", "Account", None, 12),
-                                Column("relationship", "Type", 10),
-                                Column("city", "City", 14)],
-                               id="subsidiaries", empty_text="No subsidiaries.")
+            yield VirtualTable(
+                [
+                    Column("name", "Account", None, 12),
+                    Column("relationship", "Type", 10),
+                    Column("city", "City", 14),
+                ],
+                id="subsidiaries",
+                empty_text="No subsidiaries.",
+            )
         with TabPane("4 Details", id="tab-details"):
             with VerticalScroll():
                 yield Static(id="all-fields")
@@ -215,35 +236,56 @@ class AccountScreen(DetailScreen):
         self.contacts = self.crm.contacts_of(self.record_id)
         self.subsidiaries = self.crm.subsidiaries(self.record_id)
         contacts = self.query_one("#contacts", VirtualTable)
-        contacts.set_rows(len(self.contacts), lambda i: [
-            display_name(CONTACTS, self.contacts[i]), self.contacts[i].get("job_title", ""),
-            self.contacts[i].get("phone") or self.contacts[i].get("mobile", ""),
-            self.contacts[i].get("email", "")])
+        contacts.set_rows(
+            len(self.contacts),
+            lambda i: [
+                display_name(CONTACTS, self.contacts[i]),
+                self.contacts[i].get("job_title", ""),
+                self.contacts[i].get("phone") or self.contacts[i].get("mobile", ""),
+                self.contacts[i].get("email", ""),
+            ],
+        )
         subsidiaries = self.query_one("#subsidiaries", VirtualTable)
-        subsidiaries.set_rows(len(self.subsidiaries), lambda i: [
-            display_name(ACCOUNTS, self.subsidiaries[i]),
-            self.subsidiaries[i].get("relationship", ""),
-            self.subsidiaries[i].get("address_city", "")])
+        subsidiaries.set_rows(
+            len(self.subsidiaries),
+            lambda i: [
+                display_name(ACCOUNTS, self.subsidiaries[i]),
+                self.subsidiaries[i].get("relationship", ""),
+                self.subsidiaries[i].get("address_city", ""),
+            ],
+        )
         tabs = self.query_one(TabbedContent)
         tabs.get_tab("tab-contacts").label = Content(f"2 Contacts ({len(self.contacts)})")
         tabs.get_tab("tab-subsidiaries").label = Content(
-            f"3 Subsidiaries ({len(self.subsidiaries)})")
+            f"3 Subsidiaries ({len(self.subsidiaries)})"
+        )
 
     def title_content(self, record: Record) -> Content:
         # Only what is set: `(customer, active)`, or `(active)` without a relationship.
         known = [p for p in (record.get("relationship"), record.get("status", "active")) if p]
-        return literal(headline("Account › ", display_name(ACCOUNTS, record),
-                                f"  ({', '.join(known)})", self.title_width()))
+        return literal(
+            headline(
+                "Account › ",
+                display_name(ACCOUNTS, record),
+                f"  ({', '.join(known)})",
+                self.title_width(),
+            )
+        )
 
     def info_pairs(self, record: Record) -> list[tuple[str, str]]:
         city = place_pair(record)
         parent = self.crm.name_of(ACCOUNTS, record.get("parent_account_id"))
         primary = self.crm.name_of(CONTACTS, record.get("primary_contact_id"))
-        return [("Phone", record.get("phone", "")), ("Email", record.get("email", "")),
-                ("Web", record.get("website", "")), city,
-                ("Industry", record.get("industry", "")), ("Owner", record.get("owner", "")),
-                ("Parent", f"{parent}  [p]" if parent else ""),
-                ("Primary", f"{primary}  [i]" if primary else "")]
+        return [
+            ("Phone", record.get("phone", "")),
+            ("Email", record.get("email", "")),
+            ("Web", record.get("website", "")),
+            city,
+            ("Industry", record.get("industry", "")),
+            ("Owner", record.get("owner", "")),
+            ("Parent", f"{parent}  [p]" if parent else ""),
+            ("Primary", f"{primary}  [i]" if primary else ""),
+        ]
 
     def on_virtual_table_selected(self, event: VirtualTable.Selected) -> None:
         if event.table.id == "contacts" and self.contacts:
@@ -289,17 +331,23 @@ class ContactScreen(DetailScreen):
     def title_content(self, record: Record) -> Content:
         account = self.crm.name_of(ACCOUNTS, record.get("account_id"))
         at = f" · {clipped(visible(account), 30)}" if account else " · no account (B2C)"
-        return literal(headline("Contact › ", display_name(CONTACTS, record), at,
-                                self.title_width()))
+        return literal(
+            headline("Contact › ", display_name(CONTACTS, record), at, self.title_width())
+        )
 
     def info_pairs(self, record: Record) -> list[tuple[str, str]]:
         city = place_pair(record)
         account = self.crm.name_of(ACCOUNTS, record.get("account_id"))
-        return [("Title", record.get("job_title", "")), ("Account", f"{account}  [p]"
-                                                        if account else ""),
-                ("Email", record.get("email", "")), ("Phone", record.get("phone", "")),
-                ("Mobile", record.get("mobile", "")), city,
-                ("Owner", record.get("owner", "")), ("Status", record.get("status", ""))]
+        return [
+            ("Title", record.get("job_title", "")),
+            ("Account", f"{account}  [p]" if account else ""),
+            ("Email", record.get("email", "")),
+            ("Phone", record.get("phone", "")),
+            ("Mobile", record.get("mobile", "")),
+            city,
+            ("Owner", record.get("owner", "")),
+            ("Status", record.get("status", "")),
+        ]
 
     def action_account(self) -> None:
         record = self.record or {}

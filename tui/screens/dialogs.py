@@ -89,21 +89,23 @@ class DeleteScreen(ModalScreen[DeleteChoice | None]):
             if self.counts.get("contacts"):
                 yield Static(f"Its {count(self.counts['contacts'], 'contact')}:")
                 with RadioSet(id="contacts"):
-                    yield RadioButton("keep them, without an account", value=True,
-                                      name="detach")
+                    yield RadioButton("keep them, without an account", value=True, name="detach")
                     yield RadioButton("delete them (and their activities)", name="delete")
             if self.counts.get("subsidiaries"):
                 yield Static(f"Its {count(self.counts['subsidiaries'], 'subsidiary')}:")
                 with RadioSet(id="subsidiaries"):
-                    yield RadioButton("move them up to this account's parent", value=True,
-                                      name="reparent")
+                    yield RadioButton(
+                        "move them up to this account's parent", value=True, name="reparent"
+                    )
                     yield RadioButton("make them top-level accounts", name="detach")
             if self.counts.get("activities"):
                 many = self.counts["activities"]
-                yield Static(f"Its {count(many, 'activity')} {'is' if many == 1 else 'are'} "
-                             "deleted with it.")
-            yield Static("Deactivating (edit › status) keeps everything instead.",
-                         classes="dialog-hint")
+                yield Static(
+                    f"Its {count(many, 'activity')} {'is' if many == 1 else 'are'} deleted with it."
+                )
+            yield Static(
+                "Deactivating (edit › status) keeps everything instead.", classes="dialog-hint"
+            )
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Delete (ctrl+s)", id="delete", variant="error", compact=True)
                 yield Button("Cancel (esc)", id="cancel", compact=True)
@@ -119,8 +121,9 @@ class DeleteScreen(ModalScreen[DeleteChoice | None]):
             pressed = radio.pressed_button
             if pressed is not None and radio.id and pressed.name:
                 chosen[radio.id] = pressed.name
-        self.dismiss(DeleteChoice(contacts=chosen.get("contacts"),
-                                  subsidiaries=chosen.get("subsidiaries")))
+        self.dismiss(
+            DeleteChoice(contacts=chosen.get("contacts"), subsidiaries=chosen.get("subsidiaries"))
+        )
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
@@ -137,15 +140,22 @@ class ConflictScreen(ModalScreen[ConflictChoice]):
         Binding("escape", "choose('edit')", "Back", show=False),
     ]
 
-    def __init__(self, labels: dict[str, str], mine: dict[str, Any], theirs: Record,
-                 original: Record, show: Callable[[str, Any], str]) -> None:
+    def __init__(
+        self,
+        labels: dict[str, str],
+        mine: dict[str, Any],
+        theirs: Record,
+        original: Record,
+        show: Callable[[str, Any], str],
+    ) -> None:
         """`original`: the version the form started from; `mine`: the fields typed over it;
         `theirs`: what is stored now; `show` renders a stored value for a field."""
         super().__init__(classes="small-modal")
         self.labels, self.mine, self.theirs = labels, mine, theirs
         self.original, self.show = original, show
-        changed_by_them = {k for k in set(theirs) | set(original)
-                           if theirs.get(k) != original.get(k)}
+        changed_by_them = {
+            k for k in set(theirs) | set(original) if theirs.get(k) != original.get(k)
+        }
         # Fields either side changed, in form order.
         self.fields = [n for n in labels if n in mine or n in changed_by_them]
         self.rows: list[list[str]] = []  # label, before, yours, theirs (shown), per field
@@ -154,18 +164,27 @@ class ConflictScreen(ModalScreen[ConflictChoice]):
         who = self.theirs.get("modified_by", "someone")
         saved = f"saved by {who} {at_moment(self.theirs.get('modified_at'))}".rstrip()
         with Vertical(classes="dialog wide"):
-            yield Static(literal(f"Changed while you were editing · theirs: {saved}"),
-                         classes="dialog-title")
+            yield Static(
+                literal(f"Changed while you were editing · theirs: {saved}"), classes="dialog-title"
+            )
             # The label column fits every field label (15); the values share the rest, each
             # cut with … by the table, so that at 80 columns every row stays one line.
-            yield VirtualTable([Column("field", "Field", 15), Column("before", "Before"),
-                                Column("mine", "Yours"), Column("theirs", "Theirs")],
-                               id="conflict")
+            yield VirtualTable(
+                [
+                    Column("field", "Field", 15),
+                    Column("before", "Before"),
+                    Column("mine", "Yours"),
+                    Column("theirs", "Theirs"),
+                ],
+                id="conflict",
+            )
             # The field under the cursor in full: values that differ only at the end look
             # alike once cut.
             yield Static("", id="conflict-field")
-            yield Static("Before: as you opened it · ↑↓ a field in full · m saves yours "
-                         "over theirs", classes="dialog-hint")
+            yield Static(
+                "Before: as you opened it · ↑↓ a field in full · m saves yours over theirs",
+                classes="dialog-hint",
+            )
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Keep mine (m)", id="mine", compact=True)
                 yield Button("Take theirs (t)", id="theirs", compact=True)
@@ -177,9 +196,14 @@ class ConflictScreen(ModalScreen[ConflictChoice]):
         for name in self.fields:
             before = self.original.get(name)
             mine = self.mine.get(name, before)
-            rows.append([self.labels.get(name, name), visible(self.show(name, before)),
-                         visible(self.show(name, mine)),
-                         visible(self.show(name, self.theirs.get(name)))])
+            rows.append(
+                [
+                    self.labels.get(name, name),
+                    visible(self.show(name, before)),
+                    visible(self.show(name, mine)),
+                    visible(self.show(name, self.theirs.get(name))),
+                ]
+            )
         table = self.query_one(VirtualTable)
         table.set_rows(len(rows), lambda i: rows[i])
         table.focus()
@@ -193,9 +217,13 @@ class ConflictScreen(ModalScreen[ConflictChoice]):
         if not 0 <= index < len(self.rows):
             return
         label, before, mine, theirs = self.rows[index]
-        self.query_one("#conflict-field", Static).update(literal(
-            f"{label}\n  before: {_clip(before)}\n  yours:  {_clip(mine)}\n"
-            f"  theirs: {_clip(theirs)}", single_line=False))
+        self.query_one("#conflict-field", Static).update(
+            literal(
+                f"{label}\n  before: {_clip(before)}\n  yours:  {_clip(mine)}\n"
+                f"  theirs: {_clip(theirs)}",
+                single_line=False,
+            )
+        )
 
     @on(Button.Pressed)
     def pressed(self, event: Button.Pressed) -> None:
@@ -223,11 +251,15 @@ class DeletedScreen(ModalScreen[DeletedChoice]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Static(literal(deleted_text(self.what, self.deletion)
-                                 + " while you were editing it."), classes="dialog-title")
-            yield Static(f"Your version is still in the form. n saves it as a new {self.what} "
-                         "(references that are gone are marked); w writes it to a text file.",
-                         classes="dialog-hint")
+            yield Static(
+                literal(deleted_text(self.what, self.deletion) + " while you were editing it."),
+                classes="dialog-title",
+            )
+            yield Static(
+                f"Your version is still in the form. n saves it as a new {self.what} "
+                "(references that are gone are marked); w writes it to a text file.",
+                classes="dialog-hint",
+            )
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Save as new (n)", id="new", variant="primary", compact=True)
                 yield Button("Write to a file (w)", id="file", compact=True)
@@ -246,7 +278,7 @@ class DeletedScreen(ModalScreen[DeletedChoice]):
 
 
 def _clip(text: str, most: int = 150) -> str:
-    return text if len(text) <= most else text[:most - 1] + "…"
+    return text if len(text) <= most else text[: most - 1] + "…"
 
 
 def deleted_text(what: str, deletion: Deletion | None) -> str:

@@ -61,23 +61,66 @@ from tui.widgets.form_fields import (
 )
 from tui.widgets.keybar import KeyBar
 
-ACCOUNT_FORM = ["name", "account_number", "relationship", "industry", "phone", "email",
-                "website", "parent_account_id", "primary_contact_id", "address_line1",
-                "address_line2", "address_city", "address_state", "address_postal_code",
-                "address_country", "owner", "status", "description"]
-CONTACT_FORM = ["first_name", "last_name", "job_title", "account_id", "email", "phone",
-                "mobile", "address_line1", "address_line2", "address_city", "address_state",
-                "address_postal_code", "address_country", "owner", "status", "description"]
+ACCOUNT_FORM = [
+    "name",
+    "account_number",
+    "relationship",
+    "industry",
+    "phone",
+    "email",
+    "website",
+    "parent_account_id",
+    "primary_contact_id",
+    "address_line1",
+    "address_line2",
+    "address_city",
+    "address_state",
+    "address_postal_code",
+    "address_country",
+    "owner",
+    "status",
+    "description",
+]
+CONTACT_FORM = [
+    "first_name",
+    "last_name",
+    "job_title",
+    "account_id",
+    "email",
+    "phone",
+    "mobile",
+    "address_line1",
+    "address_line2",
+    "address_city",
+    "address_state",
+    "address_postal_code",
+    "address_country",
+    "owner",
+    "status",
+    "description",
+]
 ACTIVITY_FORM = {
     ActivityType.NOTE: ["subject", "description"],
     ActivityType.TASK: ["subject", "due_at", "priority", "status", "description"],
     # A call happened at some moment (now, unless said otherwise): its start.
-    ActivityType.PHONE_CALL: ["subject", "start_at", "direction", "phone_number", "status",
-                              "description"],
-    ActivityType.EMAIL: ["subject", "email_from", "email_to", "direction", "status",
-                         "description"],
-    ActivityType.APPOINTMENT: ["subject", "start_at", "end_at", "all_day", "location", "status",
-                               "description"],
+    ActivityType.PHONE_CALL: [
+        "subject",
+        "start_at",
+        "direction",
+        "phone_number",
+        "status",
+        "description",
+    ],
+    ActivityType.EMAIL: ["subject", "email_from", "email_to", "direction", "status", "description"],
+    ActivityType.APPOINTMENT: [
+        "subject",
+        "start_at",
+        "end_at",
+        "all_day",
+        "location",
+        "status",
+        "description",
+    ],
 }
 REQUIRED = {"name", "subject"}
 
@@ -95,15 +138,22 @@ class FormScreen(SendsWorkFailures, ModalScreen[Record | None]):
         # Priority: the move happens before the next key is routed, so a fast typist's
         # `Alice<tab>Oslo` lands in two fields, never as `AliceOslo` in the first.
         Binding("tab", "next_field", "Next field", show=False, priority=True),
-        Binding("shift+tab", "app.focus_previous", "Previous field", show=False,
-                priority=True),
+        Binding("shift+tab", "app.focus_previous", "Previous field", show=False, priority=True),
         Binding("ctrl+s", "save", "Save", id="save", priority=True),
         Binding("escape", "cancel", "Cancel", id="cancel"),
     ]
 
-    def __init__(self, crm: CRM, table: str, fields: list[str], *, record: Record | None = None,
-                 fixed: dict[str, Any] | None = None, defaults: dict[str, Any] | None = None,
-                 title: str | None = None) -> None:
+    def __init__(
+        self,
+        crm: CRM,
+        table: str,
+        fields: list[str],
+        *,
+        record: Record | None = None,
+        fixed: dict[str, Any] | None = None,
+        defaults: dict[str, Any] | None = None,
+        title: str | None = None,
+    ) -> None:
         super().__init__(classes="form-screen")
         self.crm = crm
         self.table = table
@@ -114,8 +164,9 @@ class FormScreen(SendsWorkFailures, ModalScreen[Record | None]):
         self.defaults = defaults or {}
         if record is None and "owner" in fields:
             self.defaults.setdefault("owner", crm.user)
-        self.title_text = title or (f"Edit {SINGULAR[table]}" if record
-                                    else f"New {SINGULAR[table]}")
+        self.title_text = title or (
+            f"Edit {SINGULAR[table]}" if record else f"New {SINGULAR[table]}"
+        )
         self._initial: dict[str, Any] = {}
         self._duplicates_confirmed = False
         self._saving = False
@@ -141,8 +192,12 @@ class FormScreen(SendsWorkFailures, ModalScreen[Record | None]):
             label = spec.label + " ¹"
         if spec.kind == "ref":
             target = spec.ref_table or ACCOUNTS
-            return RefRow(spec, self._candidates(target),
-                          lambda rid: self.crm.name_of(target, rid), label=label)
+            return RefRow(
+                spec,
+                self._candidates(target),
+                lambda rid: self.crm.name_of(target, rid),
+                label=label,
+            )
         if spec.kind == "when":
             if name == "start_at" and self._kind() == ActivityType.PHONE_CALL:
                 label = "When"
@@ -181,8 +236,11 @@ class FormScreen(SendsWorkFailures, ModalScreen[Record | None]):
             ids = self.crm.search(table, ListQuery(text=text))[:12]
             own = self.record["id"] if self.record else None
             records = self.crm.records(table, [rid for rid in ids if rid != own])
-            return [(record["id"], display_name(table, record), self.crm.describe(table, record))
-                    for record in records]
+            return [
+                (record["id"], display_name(table, record), self.crm.describe(table, record))
+                for record in records
+            ]
+
         return search
 
     def on_mount(self) -> None:
@@ -234,8 +292,10 @@ class FormScreen(SendsWorkFailures, ModalScreen[Record | None]):
             try:
                 values[name] = row.get_value()
             except (ValueError, DateParseError):
-                values[name] = ("unreadable", row.query(Input).first().value
-                                if row.query(Input) else None)
+                values[name] = (
+                    "unreadable",
+                    row.query(Input).first().value if row.query(Input) else None,
+                )
         return values
 
     @property
@@ -286,8 +346,11 @@ class FormScreen(SendsWorkFailures, ModalScreen[Record | None]):
             duplicates = self.crm.duplicates(self.table, values)
             if duplicates:
                 names = ", ".join(display_name(self.table, d) for d in duplicates[:3])
-                self._message(f"Possible duplicate of {names}. Press ctrl+s again to save "
-                              "anyway, or change the fields.", "warning")
+                self._message(
+                    f"Possible duplicate of {names}. Press ctrl+s again to save "
+                    "anyway, or change the fields.",
+                    "warning",
+                )
                 self._duplicates_confirmed = True
                 return
         await self._store(values)
@@ -312,21 +375,27 @@ class FormScreen(SendsWorkFailures, ModalScreen[Record | None]):
                 self.app.post_message(Notice(warning, "warning"))
             self.dismiss(result.record)
 
-    def _write(self, values: dict[str, Any], version: int | None
-               ) -> Worker[SaveResult | ValidationFailed | ConflictError | StorageError
-                           | NotFoundError]:
+    def _write(
+        self, values: dict[str, Any], version: int | None
+    ) -> Worker[SaveResult | ValidationFailed | ConflictError | StorageError | NotFoundError]:
         """The save itself, in a thread (it waits for the lock and the disk). The errors a
         save can meet come back as values, for the form to answer in its own words."""
-        def save() -> SaveResult | ValidationFailed | ConflictError | StorageError \
-                | NotFoundError:
+
+        def save() -> SaveResult | ValidationFailed | ConflictError | StorageError | NotFoundError:
             try:
                 if self.record:
                     return self.crm.update(self.table, self.record["id"], values, version)
                 return self.crm.create(self.table, values)
             except (ValidationFailed, ConflictError, StorageError, NotFoundError) as expected:
                 return expected
-        return self.run_worker(save, thread=True, group="form-save", exit_on_error=False,
-                               description=f"saving the {SINGULAR[self.table]}")
+
+        return self.run_worker(
+            save,
+            thread=True,
+            group="form-save",
+            exit_on_error=False,
+            description=f"saving the {SINGULAR[self.table]}",
+        )
 
     def _show_failure(self, failure: ValidationFailed) -> None:
         rows = rows_of(self)
@@ -339,8 +408,10 @@ class FormScreen(SendsWorkFailures, ModalScreen[Record | None]):
                 continue
             row.show_error(error.message)
             first = first or row
-        self._message("Not saved: " + ("; ".join(elsewhere) if elsewhere
-                                       else "fix the fields marked ✗."), "error")
+        self._message(
+            "Not saved: " + ("; ".join(elsewhere) if elsewhere else "fix the fields marked ✗."),
+            "error",
+        )
         if first:
             first.focus_input()
 
@@ -349,10 +420,14 @@ class FormScreen(SendsWorkFailures, ModalScreen[Record | None]):
         if theirs is None:
             await self._resolve_deleted()
             return
-        fields = {name: spec.label for name, spec in FIELD_BY_NAME[self.table].items()
-                  if name in self.field_names}
+        fields = {
+            name: spec.label
+            for name, spec in FIELD_BY_NAME[self.table].items()
+            if name in self.field_names
+        }
         choice = await self.app.push_screen_wait(
-            ConflictScreen(fields, values, theirs, self.record or {}, self._display))
+            ConflictScreen(fields, values, theirs, self.record or {}, self._display)
+        )
         if choice == "theirs":
             self.app.post_message(Notice("Kept their version; your changes were discarded."))
             self.app.post_message(RecordsChanged())
@@ -368,8 +443,9 @@ class FormScreen(SendsWorkFailures, ModalScreen[Record | None]):
         if choice == "mine":
             await self._store(values, version=theirs["version"])
         else:
-            self._message("Their version is loaded; your changes are kept on top. "
-                          "ctrl+s saves.", "warning")
+            self._message(
+                "Their version is loaded; your changes are kept on top. ctrl+s saves.", "warning"
+            )
 
     async def _resolve_deleted(self) -> None:
         """Someone deleted the record meanwhile: what was typed is kept, never thrown away."""
@@ -389,28 +465,40 @@ class FormScreen(SendsWorkFailures, ModalScreen[Record | None]):
                     return write_unsaved(what, text)
                 except OSError as error:
                     return error
+
             try:
                 written = await self.run_worker(
-                    write, thread=True, group="form-save", exit_on_error=False,
-                    description="writing your version to a file").wait()
+                    write,
+                    thread=True,
+                    group="form-save",
+                    exit_on_error=False,
+                    description="writing your version to a file",
+                ).wait()
             except (WorkerFailed, WorkerCancelled):  # shown and logged by the App
                 return
             if isinstance(written, OSError):
-                self._message(f"Could not write the file: {written}. Your changes are still "
-                              "here.", "error")
+                self._message(
+                    f"Could not write the file: {written}. Your changes are still here.", "error"
+                )
                 return
-            self._message(f"Your version was written to {written}. ctrl+s offers the "
-                          "choices again.", "warning")
+            self._message(
+                f"Your version was written to {written}. ctrl+s offers the choices again.",
+                "warning",
+            )
         else:
-            self._message(f"{deleted_text(what, deletion)}. Your changes are still here; "
-                          "ctrl+s offers to save them as a new one.", "warning")
+            self._message(
+                f"{deleted_text(what, deletion)}. Your changes are still here; "
+                "ctrl+s offers to save them as a new one.",
+                "warning",
+            )
 
     def _become_new(self) -> None:
         """Turn this edit into the creation of a new record with every value of the form.
         Fields the form does not show (an activity's type and regarding) come along too."""
         record = self.record or {}
-        kept = {k: v for k, v in record.items()
-                if k not in SYSTEM_FIELDS and k not in self.field_names}
+        kept = {
+            k: v for k, v in record.items() if k not in SYSTEM_FIELDS and k not in self.field_names
+        }
         self.fixed = {**kept, **self.fixed}
         self.record, self.version = None, None
         self.title_text = f"New {SINGULAR[self.table]} (the one you edited was deleted)"
@@ -419,8 +507,11 @@ class FormScreen(SendsWorkFailures, ModalScreen[Record | None]):
     def _as_text(self, deletion: Deletion | None) -> str:
         """The form as plain text, one `Label: value` line per filled field, for a file."""
         what = SINGULAR[self.table]
-        lines = [f"{deleted_text(what, deletion)} while {self.crm.user} was editing it; "
-                 "this is the version in the form, not saved in the CRM.", ""]
+        lines = [
+            f"{deleted_text(what, deletion)} while {self.crm.user} was editing it; "
+            "this is the version in the form, not saved in the CRM.",
+            "",
+        ]
         specs = FIELD_BY_NAME[self.table]
         for name, value in self._snapshot().items():
             if isinstance(value, tuple):  # unreadable as typed (a date): the text itself
@@ -453,7 +544,8 @@ class FormScreen(SendsWorkFailures, ModalScreen[Record | None]):
     async def _cancel(self) -> None:
         if self.dirty:
             discard = await self.app.push_screen_wait(
-                ConfirmScreen("Discard your changes?", yes="Discard", no="Keep editing"))
+                ConfirmScreen("Discard your changes?", yes="Discard", no="Keep editing")
+            )
             if not discard:
                 return
         self.dismiss(None)
@@ -466,8 +558,13 @@ class ActivityTypeScreen(ModalScreen[ActivityType | None]):
     after the type letter land in the form; when the form closes, this screen closes too,
     answering the type chosen (None when cancelled)."""
 
-    KEYS = {"n": ActivityType.NOTE, "e": ActivityType.EMAIL, "c": ActivityType.PHONE_CALL,
-            "a": ActivityType.APPOINTMENT, "t": ActivityType.TASK}
+    KEYS = {
+        "n": ActivityType.NOTE,
+        "e": ActivityType.EMAIL,
+        "c": ActivityType.PHONE_CALL,
+        "a": ActivityType.APPOINTMENT,
+        "t": ActivityType.TASK,
+    }
     BINDINGS = [
         Binding("n", "choose('note')", "Note", priority=True),
         Binding("e", "choose('email')", "Email", priority=True),
@@ -477,20 +574,27 @@ class ActivityTypeScreen(ModalScreen[ActivityType | None]):
         Binding("escape,q", "cancel", "Cancel"),
     ]
 
-    def __init__(self, regarding_name: str,
-                 open_form: Callable[[str], Awaitable[None]]) -> None:
+    def __init__(self, regarding_name: str, open_form: Callable[[str], Awaitable[None]]) -> None:
         super().__init__(classes="small-modal")
         self.regarding_name = regarding_name
         self.open_form = open_form
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Static(literal(f"Log an activity for {self.regarding_name}"),
-                         classes="dialog-title")
-            yield OptionList(*[Option(f"{key}  {ACTIVITY_LABELS[kind]}", id=kind.value)
-                               for key, kind in self.KEYS.items()], id="types")
-            yield Static("Press a letter or pick with ↑↓ and enter; q or escape cancels.",
-                         classes="dialog-hint")
+            yield Static(
+                literal(f"Log an activity for {self.regarding_name}"), classes="dialog-title"
+            )
+            yield OptionList(
+                *[
+                    Option(f"{key}  {ACTIVITY_LABELS[kind]}", id=kind.value)
+                    for key, kind in self.KEYS.items()
+                ],
+                id="types",
+            )
+            yield Static(
+                "Press a letter or pick with ↑↓ and enter; q or escape cancels.",
+                classes="dialog-hint",
+            )
         yield KeyBar()
 
     async def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
@@ -526,14 +630,20 @@ def account_form(crm: CRM, record: Record | None = None) -> FormScreen:
     return FormScreen(crm, ACCOUNTS, ACCOUNT_FORM, record=record)
 
 
-def contact_form(crm: CRM, record: Record | None = None,
-                 account_id: str | None = None) -> FormScreen:
+def contact_form(
+    crm: CRM, record: Record | None = None, account_id: str | None = None
+) -> FormScreen:
     defaults = {"account_id": account_id} if account_id else {}
     return FormScreen(crm, CONTACTS, CONTACT_FORM, record=record, defaults=defaults)
 
 
-def activity_form(crm: CRM, kind: str, regarding_table: str | None = None,
-                  regarding_id: str | None = None, record: Record | None = None) -> FormScreen:
+def activity_form(
+    crm: CRM,
+    kind: str,
+    regarding_table: str | None = None,
+    regarding_id: str | None = None,
+    record: Record | None = None,
+) -> FormScreen:
     """The quick-create (or edit) form for one activity type, prefilled from its record."""
     if record is not None:
         regarding_table = Table.regarded_by(record.get("regarding_type")) or CONTACTS
@@ -541,21 +651,39 @@ def activity_form(crm: CRM, kind: str, regarding_table: str | None = None,
     target = crm.get(regarding_table or ACCOUNTS, regarding_id or "") or {}
     defaults: dict[str, Any] = {}
     if kind == ActivityType.PHONE_CALL:
-        defaults = {"phone_number": target.get("phone") or target.get("mobile"),
-                    "direction": Direction.OUTGOING.value,
-                    "status": ActivityStatus.COMPLETED.value}
+        defaults = {
+            "phone_number": target.get("phone") or target.get("mobile"),
+            "direction": Direction.OUTGOING.value,
+            "status": ActivityStatus.COMPLETED.value,
+        }
         if record is None:  # a call being logged happened now, unless the user says when
             defaults["start_at"] = to_storage(datetime.now().astimezone())
     elif kind == ActivityType.EMAIL:
-        defaults = {"email_to": target.get("email"), "direction": Direction.OUTGOING.value,
-                    "status": ActivityStatus.COMPLETED.value}
+        defaults = {
+            "email_to": target.get("email"),
+            "direction": Direction.OUTGOING.value,
+            "status": ActivityStatus.COMPLETED.value,
+        }
     elif kind in (ActivityType.TASK, ActivityType.APPOINTMENT):
         defaults = {"status": ActivityStatus.OPEN.value, "priority": Priority.NORMAL.value}
-    fixed = {} if record else {
-        "type": kind, "regarding_id": regarding_id,
-        "regarding_type": "account" if regarding_table == ACCOUNTS else "contact"}
+    fixed = (
+        {}
+        if record
+        else {
+            "type": kind,
+            "regarding_id": regarding_id,
+            "regarding_type": "account" if regarding_table == ACCOUNTS else "contact",
+        }
+    )
     name = display_name(regarding_table or ACCOUNTS, target) if target else "?"
     label = ACTIVITY_LABELS[ActivityType(kind)]
     title = f"{'Edit' if record else 'New'} {label.lower()} · {name}"
-    return FormScreen(crm, ACTIVITIES, ACTIVITY_FORM[ActivityType(kind)], record=record,
-                      fixed=fixed, defaults=defaults, title=title)
+    return FormScreen(
+        crm,
+        ACTIVITIES,
+        ACTIVITY_FORM[ActivityType(kind)],
+        record=record,
+        fixed=fixed,
+        defaults=defaults,
+        title=title,
+    )

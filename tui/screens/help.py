@@ -19,8 +19,18 @@ ALWAYS = [
     ("escape", "Cancel a form, leave a search box, go back"),
 ]
 # The actions of the keys above, which every list and form has: not repeated per screen.
-ALWAYS_ACTIONS = {"cursor_up", "cursor_down", "page_up", "page_down", "first", "last",
-                  "select", "next_field", "app.focus_next", "app.focus_previous"}
+ALWAYS_ACTIONS = {
+    "cursor_up",
+    "cursor_down",
+    "page_up",
+    "page_down",
+    "first",
+    "last",
+    "select",
+    "next_field",
+    "app.focus_next",
+    "app.focus_previous",
+}
 
 
 def declared_by_us(node_type: type) -> set[tuple[str, str]]:
@@ -48,15 +58,23 @@ class HelpScreen(ModalScreen[None]):
             # scrolling keys.
             node_type = type(active.node)
             ours = (binding.action, binding.description) in declared_by_us(node_type) or (
-                node_type.__module__.startswith("tui.") and binding.id)
-            if not ours or binding.action in ALWAYS_ACTIONS \
-                    or (binding.action, binding.description) in seen:
+                node_type.__module__.startswith("tui.") and binding.id
+            )
+            if (
+                not ours
+                or binding.action in ALWAYS_ACTIONS
+                or (binding.action, binding.description) in seen
+            ):
                 continue
             seen.add((binding.action, binding.description))
-            keys = [k for k, a in screen.active_bindings.items()
-                    if a.binding.action == binding.action]
-            display = " / ".join(dict.fromkeys(screen.app.get_key_display(
-                screen.active_bindings[k].binding) for k in keys))
+            keys = [
+                k for k, a in screen.active_bindings.items() if a.binding.action == binding.action
+            ]
+            display = " / ".join(
+                dict.fromkeys(
+                    screen.app.get_key_display(screen.active_bindings[k].binding) for k in keys
+                )
+            )
             self.rows.append((display, binding.description))
         self.rows.extend(ALWAYS)
         self.title_text = f"Keys · {getattr(screen, 'help_title', type(screen).__name__)}"

@@ -147,7 +147,12 @@ def choose_primary_contact(screen: CrmScreen, account: Record) -> None:
 
     def picked(contact_id: str | None) -> None:
         if contact_id:
-            screen.run_worker(lambda: save(contact_id), thread=True, group="primary-contact",
-                              exit_on_error=False, description="saving the primary contact")
+            screen.run_worker(
+                lambda: save(contact_id),
+                thread=True,
+                group="primary-contact",
+                exit_on_error=False,
+                description="saving the primary contact",
+            )
 
     screen.app.push_screen(PickRecordScreen(question, candidates), picked)

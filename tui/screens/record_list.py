@@ -23,8 +23,14 @@ from tui.widgets.virtual_table import Column, VirtualTable
 
 STATUS_FILTERS = ("active", "inactive", None)
 # How a sort reads in the status line: the column's word, not the stored field's name.
-SORT_LABELS = {"name": "name", "relationship": "type", "account": "account",
-               "address_city": "city", "owner": "owner", "modified_at": "modified"}
+SORT_LABELS = {
+    "name": "name",
+    "relationship": "type",
+    "account": "account",
+    "address_city": "city",
+    "owner": "owner",
+    "modified_at": "modified",
+}
 
 
 class RecordListScreen(CrmScreen):
@@ -100,8 +106,7 @@ class RecordListScreen(CrmScreen):
         self._searching, self._search_again = True, False
         self._search(ListQuery(**vars(self.query_state)))
 
-    @work(thread=True, exclusive=True, group="search", exit_on_error=False,
-          description="searching")
+    @work(thread=True, exclusive=True, group="search", exit_on_error=False, description="searching")
     def _search(self, query: ListQuery) -> None:
         """Search off the event loop: at 500k records a scan takes longer than a keystroke."""
         ids: list[str] | None = None
@@ -154,15 +159,23 @@ class RecordListScreen(CrmScreen):
         if not self.crm.ready and self.crm.count(self.TABLE) == 0:
             return f"Loading {self.NOUN}s…"
         if self.crm.count(self.TABLE) == 0:
-            return (f"No {self.NOUN}s yet. Press n to add the first one, or quit (ctrl+q) and "
-                    "run `crm --demo` to explore with demo data.")
+            return (
+                f"No {self.NOUN}s yet. Press n to add the first one, or quit (ctrl+q) and "
+                "run `crm --demo` to explore with demo data."
+            )
         return f"No {self.NOUN}s match. Press escape in the search box to clear it."
 
     def _update_status(self) -> None:
         query = self.query_state
-        line = list_status(len(self.ids), self.crm.count(self.TABLE), self.NOUN,
-                           SORT_LABELS.get(query.sort, query.sort), query.descending,
-                           query.status, self.extra_status())
+        line = list_status(
+            len(self.ids),
+            self.crm.count(self.TABLE),
+            self.NOUN,
+            SORT_LABELS.get(query.sort, query.sort),
+            query.descending,
+            query.status,
+            self.extra_status(),
+        )
         self.query_one("#list-status", Static).update(literal(line))
         title = f"{self.NOUN.capitalize()}s"
         self.query_one("#title", Static).update(literal(f"termcrm › {title}"))
@@ -250,17 +263,21 @@ class AccountsScreen(RecordListScreen):
     RELATIONSHIPS: tuple[str | None, ...] = (None, *[r.value for r in Relationship])
 
     def cells(self, record: Record) -> list[str]:
-        return [display_name(ACCOUNTS, record), record.get("relationship", ""),
-                record.get("phone", ""), record.get("email", ""),
-                record.get("address_city", ""), record.get("owner", "")]
+        return [
+            display_name(ACCOUNTS, record),
+            record.get("relationship", ""),
+            record.get("phone", ""),
+            record.get("email", ""),
+            record.get("address_city", ""),
+            record.get("owner", ""),
+        ]
 
     def extra_status(self) -> list[str]:
         relationship = self.query_state.relationship
         return [f"type: {relationship}" if relationship else "any type"]
 
     def action_cycle_relationship(self) -> None:
-        self.query_state.relationship = next_in(self.RELATIONSHIPS,
-                                                self.query_state.relationship)
+        self.query_state.relationship = next_in(self.RELATIONSHIPS, self.query_state.relationship)
         self.run_search()
 
     def action_hierarchy(self) -> None:
@@ -285,7 +302,11 @@ class ContactsScreen(RecordListScreen):
 
     def cells(self, record: Record) -> list[str]:
         phone = record.get("phone") or record.get("mobile") or ""
-        return [display_name(CONTACTS, record),
-                self.crm.name_of(ACCOUNTS, record.get("account_id")), phone,
-                record.get("email", ""), record.get("address_city", ""),
-                record.get("owner", "")]
+        return [
+            display_name(CONTACTS, record),
+            self.crm.name_of(ACCOUNTS, record.get("account_id")),
+            phone,
+            record.get("email", ""),
+            record.get("address_city", ""),
+            record.get("owner", ""),
+        ]

@@ -44,9 +44,13 @@ from tui.widgets.text_entry import CompletingInput, CrmInput, SafePathAutoComple
 from tui.widgets.toggles import MarkedCheckbox as Checkbox
 from tui.widgets.virtual_table import Column, VirtualTable
 
-KIND_LABELS = {"accounts": "Accounts (CSV)", "contacts": "Contacts (CSV)",
-               "activities": "Activities (CSV)", "vcard": "Contacts (vCard .vcf)",
-               "ics": "Calendar (.ics)"}
+KIND_LABELS = {
+    "accounts": "Accounts (CSV)",
+    "contacts": "Contacts (CSV)",
+    "activities": "Activities (CSV)",
+    "vcard": "Contacts (vCard .vcf)",
+    "ics": "Calendar (.ics)",
+}
 
 
 @dataclass(frozen=True)
@@ -104,34 +108,44 @@ class ImportScreen(TransferScreen):
         with Vertical(id="transfer-form"):
             with Horizontal(classes="field-line"):
                 yield Label("File", classes="field-label")
-                path = CompletingInput(placeholder="path to a .csv, .vcf or .ics file",
-                                       id="path", compact=True)
+                path = CompletingInput(
+                    placeholder="path to a .csv, .vcf or .ics file", id="path", compact=True
+                )
                 yield path
             # Plain prefixes: emoji have no agreed width in terminals (and none in some fonts).
-            path.dropdown = SafePathAutoComplete(path, path=Path.cwd(),
-                                                 folder_prefix=Content("▸ "),
-                                                 file_prefix=Content("  "))
+            path.dropdown = SafePathAutoComplete(
+                path, path=Path.cwd(), folder_prefix=Content("▸ "), file_prefix=Content("  ")
+            )
             yield path.dropdown
             with Horizontal(classes="field-line"):
                 yield Label("Contains", classes="field-label")
-                yield Select([(Content(label), kind) for kind, label in KIND_LABELS.items()],
-                             id="kind", compact=True, allow_blank=False, value="contacts")
-            yield RefRow(FIELD_BY_NAME[ACTIVITIES]["regarding_id"], self._regarding_candidates,
-                         self._regarding_name, label="Regarding")
+                yield Select(
+                    [(Content(label), kind) for kind, label in KIND_LABELS.items()],
+                    id="kind",
+                    compact=True,
+                    allow_blank=False,
+                    value="contacts",
+                )
+            yield RefRow(
+                FIELD_BY_NAME[ACTIVITIES]["regarding_id"],
+                self._regarding_candidates,
+                self._regarding_name,
+                label="Regarding",
+            )
             with Horizontal(classes="checks"):
-                yield Checkbox("Unknown → description", True, id="keep-unknown",
-                               compact=True)
-                yield Checkbox("Create accounts", True, id="create-accounts",
-                               compact=True)
+                yield Checkbox("Unknown → description", True, id="keep-unknown", compact=True)
+                yield Checkbox("Create accounts", True, id="create-accounts", compact=True)
                 yield Checkbox("All or nothing", False, id="all-or-nothing", compact=True)
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Check (ctrl+r)", id="check-button", compact=True)
-                yield Button("Import (ctrl+s)", id="import-button", variant="primary",
-                             compact=True)
+                yield Button("Import (ctrl+s)", id="import-button", variant="primary", compact=True)
                 yield Button("Back (esc)", id="back-button", compact=True)
         yield ProgressBar(id="progress", show_eta=False)
-        yield Static("Choose a file: ctrl+r checks it (writes nothing), ctrl+s imports.",
-                     id="transfer-status", classes="status-line")
+        yield Static(
+            "Choose a file: ctrl+r checks it (writes nothing), ctrl+s imports.",
+            id="transfer-status",
+            classes="status-line",
+        )
         yield VirtualTable([Column("line", "Report")], id="report", empty_text="")
         yield KeyBar()
 
@@ -143,8 +157,10 @@ class ImportScreen(TransferScreen):
         found: list[tuple[str, str, str]] = []
         for table in (ACCOUNTS, CONTACTS):
             ids = self.crm.search(table, ListQuery(text=text))[:6]
-            found += [(record["id"], display_name(table, record), self.crm.describe(table, record))
-                      for record in self.crm.records(table, ids)]
+            found += [
+                (record["id"], display_name(table, record), self.crm.describe(table, record))
+                for record in self.crm.records(table, ids)
+            ]
         return found
 
     def _regarding_name(self, record_id: str) -> str:
@@ -206,37 +222,45 @@ class ImportScreen(TransferScreen):
         self._status("Checking…" if dry_run else "Importing…")
         self._work(options, dry_run)
 
-    @work(thread=True, exclusive=True, group="import", exit_on_error=False,
-          description="importing")
+    @work(thread=True, exclusive=True, group="import", exit_on_error=False, description="importing")
     def _work(self, options: ImportChoices, dry_run: bool) -> None:
         app = self.app
         bar = self.query_one("#progress", ProgressBar)  # widgets are looked up here, used there
         try:
-            prepared = prepare_import(options.kind, read_import_file(options.path),
-                                      keep_unknown=options.keep_unknown)
+            prepared = prepare_import(
+                options.kind, read_import_file(options.path), keep_unknown=options.keep_unknown
+            )
         except (OSError, ValueError) as error:
             app.call_from_thread(self._finished, None, f"Cannot read the file: {error}")
             return
 
         def progress(done: int, total: int) -> None:
             app.call_from_thread(bar.update, total=total, progress=done)
+
         try:
-            report = run_import(self.crm, prepared, dry_run=dry_run,
-                                all_or_nothing=options.all_or_nothing,
-                                regarding=options.regarding,
-                                create_accounts=options.create_accounts, progress=progress)
+            report = run_import(
+                self.crm,
+                prepared,
+                dry_run=dry_run,
+                all_or_nothing=options.all_or_nothing,
+                regarding=options.regarding,
+                create_accounts=options.create_accounts,
+                progress=progress,
+            )
         except (StorageError, NotFoundError, AmbiguousError, ValidationFailed) as error:
             # e.g. another user deleted a record the file refers to, between check and commit
             app.call_from_thread(self._finished, None, f"Not imported: {error}")
             return
         except Exception as error:  # noqa: BLE001 - the screen must never stay busy
-            app.call_from_thread(self._finished, None,
-                                 f"Not imported: unexpected {type(error).__name__}: {error}")
+            app.call_from_thread(
+                self._finished, None, f"Not imported: unexpected {type(error).__name__}: {error}"
+            )
             return
         app.call_from_thread(self._finished, (prepared, report), None)
 
-    def _finished(self, result: tuple[PreparedImport, ImportReport] | None,
-                  error: str | None) -> None:
+    def _finished(
+        self, result: tuple[PreparedImport, ImportReport] | None, error: str | None
+    ) -> None:
         self.busy = False
         self.query_one("#progress", ProgressBar).display = False
         # Back to the file: the next thing to do is name another file (or fix this one).
@@ -252,8 +276,7 @@ class ImportScreen(TransferScreen):
             lines.append(f"Columns ({prepared.encoding}, delimiter {prepared.delimiter!r}):")
             lines.extend("  " + line for line in prepared.mapping_lines())
         self.show_lines([visible(line) for line in lines])
-        self._status(report.summary() + ("" if not report.dry_run
-                                         else " Press ctrl+s to import."))
+        self._status(report.summary() + ("" if not report.dry_run else " Press ctrl+s to import."))
         if report.applied:
             self.records_changed()
             self.say(report.summary())
@@ -268,21 +291,33 @@ class ExportScreen(TransferScreen):
         with Vertical(id="transfer-form"):
             with Horizontal(classes="field-line"):
                 yield Label("What", classes="field-label")
-                yield Select([(Content(k), k) for k in EXPORT_KINDS], id="kind", compact=True,
-                             allow_blank=False, value="contacts")
+                yield Select(
+                    [(Content(k), k) for k in EXPORT_KINDS],
+                    id="kind",
+                    compact=True,
+                    allow_blank=False,
+                    value="contacts",
+                )
             with Horizontal(classes="field-line"):
                 yield Label("Format", classes="field-label")
-                yield Select([(Content("CSV"), "csv"), (Content("JSON"), "json")],
-                             id="format", compact=True, allow_blank=False, value="csv")
+                yield Select(
+                    [(Content("CSV"), "csv"), (Content("JSON"), "json")],
+                    id="format",
+                    compact=True,
+                    allow_blank=False,
+                    value="csv",
+                )
             with Horizontal(classes="field-line"):
                 yield Label("To file", classes="field-label")
                 yield CrmInput(self._default_path("contacts", "csv"), id="path", compact=True)
             with Horizontal(classes="dialog-buttons"):
-                yield Button("Export (ctrl+s)", id="export-button", variant="primary",
-                             compact=True)
+                yield Button("Export (ctrl+s)", id="export-button", variant="primary", compact=True)
                 yield Button("Back (esc)", id="back-button", compact=True)
-        yield Static("vcard: contacts, and accounts as organisations; ics: appointments and "
-                     "tasks.", id="transfer-status", classes="status-line")
+        yield Static(
+            "vcard: contacts, and accounts as organisations; ics: appointments and tasks.",
+            id="transfer-status",
+            classes="status-line",
+        )
         yield VirtualTable([Column("line", "Result")], id="report", empty_text="")
         yield KeyBar()
 
@@ -302,12 +337,13 @@ class ExportScreen(TransferScreen):
 
     @on(Button.Pressed, "#export-button")
     def action_export(self) -> None:
-        self._export(str(self.query_one("#kind", Select).value),
-                     str(self.query_one("#format", Select).value),
-                     Path(self.query_one("#path", Input).value.strip()).expanduser())
+        self._export(
+            str(self.query_one("#kind", Select).value),
+            str(self.query_one("#format", Select).value),
+            Path(self.query_one("#path", Input).value.strip()).expanduser(),
+        )
 
-    @work(thread=True, exclusive=True, group="export", exit_on_error=False,
-          description="exporting")
+    @work(thread=True, exclusive=True, group="export", exit_on_error=False, description="exporting")
     def _export(self, kind: str, fmt: str, path: Path) -> None:
         app = self.app
         try:
@@ -316,5 +352,4 @@ class ExportScreen(TransferScreen):
         except (OSError, ValueError) as error:
             app.call_from_thread(self.show_lines, [visible(f"Not exported: {error}")])
             return
-        app.call_from_thread(self.show_lines,
-                             [visible(f"Wrote {len(data):,} bytes to {path}")])
+        app.call_from_thread(self.show_lines, [visible(f"Wrote {len(data):,} bytes to {path}")])

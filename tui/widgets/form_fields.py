@@ -83,8 +83,13 @@ class FieldRow(Vertical):
 
 class TextAreaRow(FieldRow):
     def compose_input(self) -> ComposeResult:
-        yield CrmTextArea(id=f"field-{self.spec.name}", soft_wrap=True, tab_behavior="focus",
-                       show_line_numbers=False, compact=True)
+        yield CrmTextArea(
+            id=f"field-{self.spec.name}",
+            soft_wrap=True,
+            tab_behavior="focus",
+            show_line_numbers=False,
+            compact=True,
+        )
 
     def get_value(self) -> Any:
         return self.query_one(CrmTextArea).text.strip("\n ") or None
@@ -94,17 +99,27 @@ class TextAreaRow(FieldRow):
 
 
 class SelectRow(FieldRow):
-    def __init__(self, spec: FieldSpec, options: Options, *, allow_blank: bool = True,
-                 label: str | None = None) -> None:
+    def __init__(
+        self,
+        spec: FieldSpec,
+        options: Options,
+        *,
+        allow_blank: bool = True,
+        label: str | None = None,
+    ) -> None:
         super().__init__(spec, label=label)
         self.options = options
         self.allow_blank = allow_blank
 
     def compose_input(self) -> ComposeResult:
-        yield Select([(Content(label), value) for label, value in self.options],
-                     id=f"field-{self.spec.name}", compact=True, allow_blank=self.allow_blank,
-                     prompt="(none)", value=self.options[0][1] if not self.allow_blank
-                     else Select.NULL)
+        yield Select(
+            [(Content(label), value) for label, value in self.options],
+            id=f"field-{self.spec.name}",
+            compact=True,
+            allow_blank=self.allow_blank,
+            prompt="(none)",
+            value=self.options[0][1] if not self.allow_blank else Select.NULL,
+        )
 
     def get_value(self) -> Any:
         value = self.query_one(Select).value
@@ -135,16 +150,25 @@ class WhenRow(FieldRow):
     `relative_to` gives the stored value this one is read from (an end from its start): a
     bare time is then on that day and `+1h`, `90m`, `1h30m` count from it."""
 
-    def __init__(self, spec: FieldSpec, *, date_only: Callable[[], bool] = lambda: False,
-                 relative_to: Callable[[], str | None] | None = None,
-                 label: str | None = None) -> None:
+    def __init__(
+        self,
+        spec: FieldSpec,
+        *,
+        date_only: Callable[[], bool] = lambda: False,
+        relative_to: Callable[[], str | None] | None = None,
+        label: str | None = None,
+    ) -> None:
         super().__init__(spec, label=label)
         self.date_only = date_only
         self.relative_to = relative_to
 
     def compose_input(self) -> ComposeResult:
-        yield CrmInput(id=f"field-{self.spec.name}", compact=True, select_on_focus=False,
-                    placeholder="2026-12-03 14:00 · tomorrow 9am · +2d · fri")
+        yield CrmInput(
+            id=f"field-{self.spec.name}",
+            compact=True,
+            select_on_focus=False,
+            placeholder="2026-12-03 14:00 · tomorrow 9am · +2d · fri",
+        )
 
     def set_value(self, value: Any) -> None:
         if not value:
@@ -248,8 +272,9 @@ class RecordAutoComplete(InOrderDropdown):
             return []
         return [RecordItem(rid, name, detail) for rid, name, detail in self.search(text)]
 
-    def get_matches(self, target_state: TargetState, candidates: list[DropdownItem],
-                    search_string: str) -> list[DropdownItem]:
+    def get_matches(
+        self, target_state: TargetState, candidates: list[DropdownItem], search_string: str
+    ) -> list[DropdownItem]:
         return candidates  # already matched, accent- and case-insensitively, by the store
 
     def _align_to_target(self) -> None:
@@ -264,8 +289,11 @@ class RecordAutoComplete(InOrderDropdown):
             rows = min(rows, int(limit.value))
         y = self.target.cursor_screen_offset.y
         placed = self.absolute_offset  # set by the call above, with x kept on the screen
-        if (placed is not None and y - rows >= 0
-                and y + 1 + rows > self.screen.scrollable_content_region.bottom):
+        if (
+            placed is not None
+            and y - rows >= 0
+            and y + 1 + rows > self.screen.scrollable_content_region.bottom
+        ):
             self.absolute_offset = Offset(placed.x, y - rows)
 
     def apply_completion(self, value: str, state: TargetState) -> None:
@@ -277,8 +305,14 @@ class RecordAutoComplete(InOrderDropdown):
 class RefRow(FieldRow):
     """A reference picked by typing a few letters of a name; the id stays behind the scenes."""
 
-    def __init__(self, spec: FieldSpec, candidates: Candidates,
-                 name_of: Callable[[str], str], *, label: str | None = None) -> None:
+    def __init__(
+        self,
+        spec: FieldSpec,
+        candidates: Candidates,
+        name_of: Callable[[str], str],
+        *,
+        label: str | None = None,
+    ) -> None:
         super().__init__(spec, label=label)
         self.candidates = candidates
         self.name_of = name_of
@@ -286,9 +320,12 @@ class RefRow(FieldRow):
         self.picked_name = ""
 
     def compose_input(self) -> ComposeResult:
-        field = CompletingInput(id=f"field-{self.spec.name}", compact=True,
-                                select_on_focus=False,
-                                placeholder="type a few letters, then pick with ↓ and enter")
+        field = CompletingInput(
+            id=f"field-{self.spec.name}",
+            compact=True,
+            select_on_focus=False,
+            placeholder="type a few letters, then pick with ↓ and enter",
+        )
         field.dropdown = RecordAutoComplete(field, self.candidates, self)
         yield field
         yield field.dropdown

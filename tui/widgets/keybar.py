@@ -50,8 +50,9 @@ class KeyBar(Widget):
             text += f" {display} "
             spans.append(Span(start - 1, len(text), key_style))
             if not active.enabled:
-                spans.append(Span(len(text), len(text) + len(binding.description) + 1,
-                                  disabled_style))
+                spans.append(
+                    Span(len(text), len(text) + len(binding.description) + 1, disabled_style)
+                )
             text += f"{binding.description} "
         if palette is not None and self.app.ENABLE_COMMAND_PALETTE:
             tail = f" {self.app.get_key_display(palette.binding)} palette "

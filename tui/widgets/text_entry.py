@@ -127,8 +127,10 @@ class SafePathAutoComplete(InOrderDropdown, PathAutoComplete):
         folder = typed[: typed.rindex("/")] or "/" if "/" in typed else ""
         directory = (self.path / folder) if folder else self.path
         try:
-            entries = sorted(os.scandir(directory), key=lambda e: (
-                not e.is_dir(), e.name.startswith("."), e.name.lower()))
+            entries = sorted(
+                os.scandir(directory),
+                key=lambda e: (not e.is_dir(), e.name.startswith("."), e.name.lower()),
+            )
         except OSError:
             return []
         items = []
@@ -137,8 +139,12 @@ class SafePathAutoComplete(InOrderDropdown, PathAutoComplete):
                 continue
             name = entry.name + ("/" if entry.is_dir() else "")
             self._real_names[pictured(name)] = name
-            items.append(DropdownItem(pictured(name), prefix=self.folder_prefix
-                                      if entry.is_dir() else self.file_prefix))
+            items.append(
+                DropdownItem(
+                    pictured(name),
+                    prefix=self.folder_prefix if entry.is_dir() else self.file_prefix,
+                )
+            )
         return items
 
     def apply_completion(self, value: str, state: TargetState) -> None:

@@ -77,16 +77,20 @@ class Timeline(SendsWorkFailures, Vertical):
     def compose(self) -> ComposeResult:
         yield Static(id="timeline-status", classes="status-line")
         yield SearchBox("/ search subject and description", id="timeline-search")
-        yield VirtualTable([
-            Column("mark", " ", 1, 1),
-            Column("when", "When", 14),
-            Column("type", "Type", 11),  # `Appointment`, the model's word, in full
-            Column("subject", "Subject", None, 12),  # an appointment's location follows it
-            Column("regarding", "Regarding", None, 10, hide_below=0),
-            Column("status", "Status", 9),
-            Column("priority", "Prio", 4),  # `high`/`low`: a word, never colour alone
-            Column("owner", "Owner", 8, hide_below=100),
-        ], id="timeline-table", empty_text="No activities yet: press l to log one.")
+        yield VirtualTable(
+            [
+                Column("mark", " ", 1, 1),
+                Column("when", "When", 14),
+                Column("type", "Type", 11),  # `Appointment`, the model's word, in full
+                Column("subject", "Subject", None, 12),  # an appointment's location follows it
+                Column("regarding", "Regarding", None, 10, hide_below=0),
+                Column("status", "Status", 9),
+                Column("priority", "Prio", 4),  # `high`/`low`: a word, never colour alone
+                Column("owner", "Owner", 8, hide_below=100),
+            ],
+            id="timeline-table",
+            empty_text="No activities yet: press l to log one.",
+        )
 
     @property
     def table(self) -> VirtualTable:
@@ -122,8 +126,13 @@ class Timeline(SendsWorkFailures, Vertical):
         self._asked += 1
         self._search(self.crm, replace(self.query_state), self._asked)
 
-    @work(thread=True, exclusive=True, group="timeline-search", exit_on_error=False,
-          description="searching the timeline")
+    @work(
+        thread=True,
+        exclusive=True,
+        group="timeline-search",
+        exit_on_error=False,
+        description="searching the timeline",
+    )
     def _search(self, crm: CRM, query: TimelineQuery, asked: int) -> None:
         items: list[Record] | None = None
         try:
@@ -146,22 +155,32 @@ class Timeline(SendsWorkFailures, Vertical):
         self.items = items
         cursor = 0
         if current_id is not None:
-            cursor = next((i for i, a in enumerate(self.items) if a["id"] == current_id),
-                          min(self.table.cursor, max(0, len(self.items) - 1)))
+            cursor = next(
+                (i for i, a in enumerate(self.items) if a["id"] == current_id),
+                min(self.table.cursor, max(0, len(self.items) - 1)),
+            )
         now_iso = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         self._now_iso = now_iso
         query = self.query_state
-        self.table.set_empty_text("No activities match the filters."
-                                  if query.types or query.statuses or query.text
-                                  else "No activities yet: press l to log one.")
+        self.table.set_empty_text(
+            "No activities match the filters."
+            if query.types or query.statuses or query.text
+            else "No activities yet: press l to log one."
+        )
         self._show_regarding(any(a.get("regarding_id") != self.record_id for a in self.items))
         self.table.set_rows(len(self.items), self._row, mark=self._mark, cursor=cursor)
         overdue = sum(1 for a in self.items if is_overdue(a, now_iso))
         query = self.query_state
-        self._status(timeline_status(
-            len(self.items), next(iter(query.types)) if query.types else None,
-            next(iter(query.statuses)) if query.statuses else None, overdue,
-            rollup=self.rollup_possible, with_contacts=query.include_contacts))
+        self._status(
+            timeline_status(
+                len(self.items),
+                next(iter(query.types)) if query.types else None,
+                next(iter(query.statuses)) if query.statuses else None,
+                overdue,
+                rollup=self.rollup_possible,
+                with_contacts=query.include_contacts,
+            )
+        )
 
     def _show_regarding(self, needed: bool) -> None:
         """The Regarding column only while some row is about another record (a contact's,
@@ -181,11 +200,16 @@ class Timeline(SendsWorkFailures, Vertical):
         regarding = ""
         if activity.get("regarding_id") != self.record_id and self.crm is not None:
             regarding = self.crm.regarding_name(activity)
-        return [OVERDUE_MARK if is_overdue(activity, self._now_iso) else "",
-                when_text(activity_moment(activity)),
-                type_label(activity.get("type")), subject_text(activity),
-                regarding, status_label(activity.get("status")),
-                priority_mark(activity.get("priority")), activity.get("owner", "")]
+        return [
+            OVERDUE_MARK if is_overdue(activity, self._now_iso) else "",
+            when_text(activity_moment(activity)),
+            type_label(activity.get("type")),
+            subject_text(activity),
+            regarding,
+            status_label(activity.get("status")),
+            priority_mark(activity.get("priority")),
+            activity.get("owner", ""),
+        ]
 
     def _mark(self, index: int) -> str | None:
         activity = self.items[index]

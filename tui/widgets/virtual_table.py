@@ -45,8 +45,7 @@ RowMark = Callable[[int], str | None]
 def _wrap(text: str, width: int) -> list[str]:
     """Word-wrap, never inside `a command`."""
     kept = re.sub(r"`[^`]*`", lambda m: m.group().replace(" ", "\0"), text)
-    return [line.replace("\0", " ")
-            for line in textwrap.wrap(kept, width, break_on_hyphens=False)]
+    return [line.replace("\0", " ") for line in textwrap.wrap(kept, width, break_on_hyphens=False)]
 
 
 class VirtualTable(ScrollView, can_focus=True):
@@ -95,9 +94,15 @@ class VirtualTable(ScrollView, can_focus=True):
     class Selected(Highlighted):
         pass
 
-    def __init__(self, columns: Sequence[Column], *, empty_text: str = "Nothing here.",
-                 name: str | None = None, id: str | None = None,
-                 classes: str | None = None) -> None:
+    def __init__(
+        self,
+        columns: Sequence[Column],
+        *,
+        empty_text: str = "Nothing here.",
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self.columns = list(columns)
         self.row_count = 0
@@ -107,8 +112,14 @@ class VirtualTable(ScrollView, can_focus=True):
         self.rows_version = 0  # counts set_rows calls: "which rows are on screen" for timing
 
     # ------------------------------------------------------------ data
-    def set_rows(self, count: int, source: RowSource, *, mark: RowMark | None = None,
-                 cursor: int | None = None) -> None:
+    def set_rows(
+        self,
+        count: int,
+        source: RowSource,
+        *,
+        mark: RowMark | None = None,
+        cursor: int | None = None,
+    ) -> None:
         """Show `count` rows fetched through `source`; keep the cursor where asked."""
         self.row_count = count
         self.row_source = source
@@ -199,8 +210,9 @@ class VirtualTable(ScrollView, can_focus=True):
             widths[first] += max(0, usable - sum(widths))
         return widths
 
-    def _line(self, cells: Sequence[str], shown: list[int], widths: list[int], style: Style,
-              gutter: str) -> Strip:
+    def _line(
+        self, cells: Sequence[str], shown: list[int], widths: list[int], style: Style, gutter: str
+    ) -> Strip:
         parts = [gutter]
         for index, width in zip(shown, widths, strict=True):
             column = self.columns[index]
@@ -228,8 +240,7 @@ class VirtualTable(ScrollView, can_focus=True):
             lines = _wrap(visible(self.empty_text), max(10, width - 4))
             if 1 <= y <= len(lines):
                 style = base + self.get_component_rich_style("virtual-table--empty")
-                return Strip([Segment("  " + lines[y - 1], style)]
-                             ).adjust_cell_length(width, style)
+                return Strip([Segment("  " + lines[y - 1], style)]).adjust_cell_length(width, style)
             return Strip.blank(width, base)
         if index >= self.row_count:
             return Strip.blank(width, base)
@@ -238,15 +249,17 @@ class VirtualTable(ScrollView, can_focus=True):
         if isinstance(cells, str):
             style = base + self.get_component_rich_style("virtual-table--header")
             gutter = CURSOR_MARK if index == self.cursor else " "
-            return Strip([Segment(f"{gutter} {visible(cells)}", style)]
-                         ).adjust_cell_length(width, style)
+            return Strip([Segment(f"{gutter} {visible(cells)}", style)]).adjust_cell_length(
+                width, style
+            )
         mark = self.row_mark(index)
         if mark:
             style = style + self.get_component_rich_style(f"virtual-table--{mark}")
         gutter = " "
         if index == self.cursor:
             gutter = CURSOR_MARK
-            cursor_class = ("virtual-table--cursor" if self.has_focus
-                            else "virtual-table--cursor-blurred")
+            cursor_class = (
+                "virtual-table--cursor" if self.has_focus else "virtual-table--cursor-blurred"
+            )
             style = style + self.get_component_rich_style(cursor_class)
         return self._line(cells, shown, widths, style, gutter).adjust_cell_length(width, style)

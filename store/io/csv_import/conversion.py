@@ -51,13 +51,22 @@ _FORMULA = re.compile(r"'+[=+\-@\t\r]")
 _EXCEL_TEXT = re.compile(r'="(.*)"', re.DOTALL)
 _SCIENTIFIC = re.compile(r"\d(\.\d+)?[eE]\+\d+")
 # Salesforce id key prefixes (first three characters of 15/18 character ids).
-_SALESFORCE_PREFIXES = {"001": "account", "003": "contact", "00Q": "lead", "006": "opportunity",
-                        "500": "case", "701": "campaign", "00T": "task", "00U": "event"}
+_SALESFORCE_PREFIXES = {
+    "001": "account",
+    "003": "contact",
+    "00Q": "lead",
+    "006": "opportunity",
+    "500": "case",
+    "701": "campaign",
+    "00T": "task",
+    "00U": "event",
+}
 
 # A typed phone's type word (lower case) -> the contact field it goes to; other types (home,
 # work, main, other, none) go to phone. The first number for each field wins.
-_MOBILE_TYPES = frozenset({"mobile", "cell", "cellular", "cellphone", "mobilephone", "iphone",
-                           "handy"})
+_MOBILE_TYPES = frozenset(
+    {"mobile", "cell", "cellular", "cellphone", "mobilephone", "iphone", "handy"}
+)
 
 
 def unneutralise(value: str) -> str:
@@ -108,8 +117,9 @@ def rows_to_records(
         try:
             parsed = _convert(kind, row, mapping, keep_unknown_in_description, tz, day_first)
         except Exception as exc:  # noqa: BLE001 - one odd row must not stop an import
-            parsed = ParsedRow(row.line, problems=[*row.problems,
-                                                   f"line {row.line}: could not be read ({exc!r})"])
+            parsed = ParsedRow(
+                row.line, problems=[*row.problems, f"line {row.line}: could not be read ({exc!r})"]
+            )
         out.append(parsed)
     return out
 
@@ -148,7 +158,11 @@ _LABEL = {
 
 
 def _convert(
-    kind: str, row: CsvRow, mapping: ColumnMapping, keep_unknown: bool, tz: tzinfo | None,
+    kind: str,
+    row: CsvRow,
+    mapping: ColumnMapping,
+    keep_unknown: bool,
+    tz: tzinfo | None,
     day_first: bool,
 ) -> ParsedRow:
     parsed = ParsedRow(row.line, problems=list(row.problems))
@@ -160,8 +174,10 @@ def _convert(
         if value:
             found[field_name] = (value, column)
             if mangled_text(value):
-                problems.append(f"{at}: {column} {shortened(value)!r} has '?' where letters should "
-                                "be: the file was probably saved in an encoding that lost them")
+                problems.append(
+                    f"{at}: {column} {shortened(value)!r} has '?' where letters should "
+                    "be: the file was probably saved in an encoding that lost them"
+                )
 
     whens: dict[str, date | datetime] = {}
     pseudo: dict[str, str] = {}
@@ -173,8 +189,10 @@ def _convert(
         elif field_name in WHEN_FIELDS:
             when = parse_when(value, day_first=day_first)
             if when is None:
-                problems.append(f"{at}: {column} {shortened(value)!r} is not a date this import "
-                                f"can read, so the {_LABEL[field_name]} was left empty")
+                problems.append(
+                    f"{at}: {column} {shortened(value)!r} is not a date this import "
+                    f"can read, so the {_LABEL[field_name]} was left empty"
+                )
             else:
                 whens[field_name] = when
         else:
@@ -202,8 +220,11 @@ def _convert(
                 record["last_name"] = last
     if "status" not in record and "status_reason" in pseudo:
         reason = pseudo["status_reason"]
-        status = (to_activity_status(reason, reason=True) if kind == ACTIVITIES
-                  else to_record_status(reason, reason=True))
+        status = (
+            to_activity_status(reason, reason=True)
+            if kind == ACTIVITIES
+            else to_record_status(reason, reason=True)
+        )
         if status:
             record["status"] = status
     if kind == ACTIVITIES:
@@ -220,16 +241,21 @@ def _convert(
                 extra.append(f"{column}: {value}")
         if extra:
             description = record.get("description", "")
-            record["description"] = "\n".join(
-                ([description, ""] if description else []) + extra)
+            record["description"] = "\n".join(([description, ""] if description else []) + extra)
 
     _required(kind, record, refs, at, problems)
     parsed.record = _ordered(kind, record)
     return parsed
 
 
-def _typed_phone_values(row: CsvRow, mapping: ColumnMapping, record: dict[str, Any],
-                        extra: list[str], at: str, problems: list[str]) -> None:
+def _typed_phone_values(
+    row: CsvRow,
+    mapping: ColumnMapping,
+    record: dict[str, Any],
+    extra: list[str],
+    at: str,
+    problems: list[str],
+) -> None:
     """Numbered phones by their type: mobile/cell to mobile, others to phone, the first of each
     wins (unless a phone or mobile column gave one); the rest are listed for the description."""
     for number_column, type_column in mapping.typed_phones:
@@ -240,14 +266,14 @@ def _typed_phone_values(row: CsvRow, mapping: ColumnMapping, record: dict[str, A
         words = set(re.findall(r"[a-z]+", label.lower()))
         field_name = "mobile" if words & _MOBILE_TYPES else "phone"
         if field_name not in record and "fax" not in words:
-            record[field_name] = _value(CONTACTS, field_name, number, number_column, at,
-                                        problems)
+            record[field_name] = _value(CONTACTS, field_name, number, number_column, at, problems)
         else:
             extra.append(f"Phone ({label}): {number}" if label else f"Phone: {number}")
 
 
-def _value(kind: str, field_name: str, value: str, column: str, at: str,
-           problems: list[str]) -> Any:
+def _value(
+    kind: str, field_name: str, value: str, column: str, at: str, problems: list[str]
+) -> Any:
     def bad(what: str) -> None:
         problems.append(f"{at}: {column} {shortened(value)!r} is not a known {what}, left empty")
 
@@ -257,7 +283,7 @@ def _value(kind: str, field_name: str, value: str, column: str, at: str,
             bad("relationship")
         return result
     if field_name == "status":
-        result = (to_activity_status(value) if kind == ACTIVITIES else to_record_status(value))
+        result = to_activity_status(value) if kind == ACTIVITIES else to_record_status(value)
         if result is None:
             bad("status")
         return result
@@ -269,8 +295,10 @@ def _value(kind: str, field_name: str, value: str, column: str, at: str,
     if field_name == "type":
         result = to_activity_type(value)
         if result is None:
-            problems.append(f"{at}: {column} {shortened(value)!r} is not a known activity type, "
-                            "imported as a task")
+            problems.append(
+                f"{at}: {column} {shortened(value)!r} is not a known activity type, "
+                "imported as a task"
+            )
             return "task"
         return result
     if field_name == "direction":
@@ -293,16 +321,24 @@ def _value(kind: str, field_name: str, value: str, column: str, at: str,
     if field_name in ("email", "email_from") and "@" not in value:
         problems.append(f"{at}: {column} {shortened(value)!r} does not look like an email address")
     if field_name in ("phone", "mobile", "phone_number") and _SCIENTIFIC.fullmatch(value):
-        problems.append(f"{at}: {column} {value!r} looks like a phone number a spreadsheet turned "
-                        "into a number in scientific notation; the digits are lost")
+        problems.append(
+            f"{at}: {column} {value!r} looks like a phone number a spreadsheet turned "
+            "into a number in scientific notation; the digits are lost"
+        )
     if field_name == "address_line1" and "\n" in value:
         return value  # split into line 1 and 2 by _ordered
     return single_line(field_name, value)
 
 
-def _activity(record: dict[str, Any], refs: dict[str, str], pseudo: dict[str, str],
-              whens: dict[str, date | datetime], found: dict[str, tuple[str, str]], at: str,
-              problems: list[str]) -> None:
+def _activity(
+    record: dict[str, Any],
+    refs: dict[str, str],
+    pseudo: dict[str, str],
+    whens: dict[str, date | datetime],
+    found: dict[str, tuple[str, str]],
+    at: str,
+    problems: list[str],
+) -> None:
     # Regarding: an explicit regarding column, else Salesforce WhoId (contact) / WhatId (account).
     if "regarding_id" in refs:
         if "regarding_type" not in record:
@@ -310,15 +346,19 @@ def _activity(record: dict[str, Any], refs: dict[str, str], pseudo: dict[str, st
             if sf in ("account", "contact"):
                 record["regarding_type"] = sf
     else:
-        for pseudo_field, regarding_type in (("regarding_contact", "contact"),
-                                             ("regarding_account", "account")):
+        for pseudo_field, regarding_type in (
+            ("regarding_contact", "contact"),
+            ("regarding_account", "account"),
+        ):
             value = pseudo.get(pseudo_field)
             if not value:
                 continue
             sf = _salesforce_kind(value)
             if sf is not None and sf != regarding_type:
-                problems.append(f"{at}: {found[pseudo_field][1]} {value!r} is a Salesforce "
-                                f"{sf}, which this CRM does not have; not linked")
+                problems.append(
+                    f"{at}: {found[pseudo_field][1]} {value!r} is a Salesforce "
+                    f"{sf}, which this CRM does not have; not linked"
+                )
                 continue
             refs["regarding_id"] = single_line("regarding_id", value)
             record["regarding_type"] = regarding_type
@@ -334,34 +374,51 @@ def _activity(record: dict[str, Any], refs: dict[str, str], pseudo: dict[str, st
         try:
             whens["end_at"] = start + timedelta(minutes=float(minutes.replace(",", ".")))
         except (ValueError, OverflowError):
-            problems.append(f"{at}: {found['duration_minutes'][1]} {minutes!r} is not a number "
-                            "of minutes")
-    if ("all_day" not in record and record.get("type") == "appointment"
-            and isinstance(start, date) and not isinstance(start, datetime)):
+            problems.append(
+                f"{at}: {found['duration_minutes'][1]} {minutes!r} is not a number of minutes"
+            )
+    if (
+        "all_day" not in record
+        and record.get("type") == "appointment"
+        and isinstance(start, date)
+        and not isinstance(start, datetime)
+    ):
         record["all_day"] = True  # only appointments have all_day; a task may start on a day
 
 
-def _store_whens(record: dict[str, Any], whens: dict[str, date | datetime], tz: tzinfo | None,
-                 at: str, problems: list[str]) -> None:
+def _store_whens(
+    record: dict[str, Any],
+    whens: dict[str, date | datetime],
+    tz: tzinfo | None,
+    at: str,
+    problems: list[str],
+) -> None:
     all_day = record.get("all_day") is True
     for field_name, when in whens.items():
         try:
             record[field_name] = when_to_storage(
-                when, tz, as_day=all_day and field_name in ("start_at", "end_at"),
-                as_moment=field_name in MOMENT_FIELDS or (
-                    field_name in ("start_at", "end_at") and record.get("all_day") is False))
+                when,
+                tz,
+                as_day=all_day and field_name in ("start_at", "end_at"),
+                as_moment=field_name in MOMENT_FIELDS
+                or (field_name in ("start_at", "end_at") and record.get("all_day") is False),
+            )
         except (ValueError, OverflowError):
             problems.append(f"{at}: the {_LABEL[field_name]} is out of range, left empty")
 
 
-def _required(kind: str, record: dict[str, Any], refs: dict[str, str], at: str,
-              problems: list[str]) -> None:
+def _required(
+    kind: str, record: dict[str, Any], refs: dict[str, str], at: str, problems: list[str]
+) -> None:
     if kind == ACCOUNTS and not record.get("name"):
         problems.append(f"{at}: no account name")
     elif kind == CONTACTS and not record.get("first_name") and not record.get("last_name"):
         problems.append(f"{at}: no first or last name")
-    elif kind == ACTIVITIES and not record.get("subject") and not (
-            record.get("type") == "note" and record.get("description")):
+    elif (
+        kind == ACTIVITIES
+        and not record.get("subject")
+        and not (record.get("type") == "note" and record.get("description"))
+    ):
         problems.append(f"{at}: no subject")
 
 
@@ -372,8 +429,10 @@ def _ordered(kind: str, record: dict[str, Any]) -> dict[str, Any]:
         record["address_line1"] = first.strip()
         if rest.strip():
             rest = single_line("address_line2", rest)
-            record["address_line2"] = (f"{rest}, {record['address_line2']}"
-                                       if record.get("address_line2") else rest)
-    order = {name: i for i, name in enumerate(("source_id", *FIELDS[kind], "created_at",
-                                               "modified_at"))}
+            record["address_line2"] = (
+                f"{rest}, {record['address_line2']}" if record.get("address_line2") else rest
+            )
+    order = {
+        name: i for i, name in enumerate(("source_id", *FIELDS[kind], "created_at", "modified_at"))
+    }
     return dict(sorted(record.items(), key=lambda item: order.get(item[0], len(order))))

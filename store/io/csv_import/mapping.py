@@ -54,8 +54,13 @@ class ColumnMapping:
 PSEUDO_FIELDS: dict[str, tuple[str, ...]] = {
     ACCOUNTS: ("status_reason", "parent_account_name", "primary_contact_name"),
     CONTACTS: ("full_name", "status_reason", "account_name"),
-    ACTIVITIES: ("status_reason", "regarding_account", "regarding_contact", "duration_minutes",
-                 "regarding_name"),
+    ACTIVITIES: (
+        "status_reason",
+        "regarding_account",
+        "regarding_contact",
+        "duration_minutes",
+        "regarding_name",
+    ),
 }
 
 
@@ -97,8 +102,14 @@ def guess_mapping(kind: str, header: list[str]) -> ColumnMapping:
         else:
             unknown.append(column)
     field_for_column = {column: f for f, (_, _, column) in claims.items()}
-    return ColumnMapping(kind, list(header), _in_header_order(header, field_for_column),
-                         _in_order(header, unknown), _in_order(header, ignored), typed_phones)
+    return ColumnMapping(
+        kind,
+        list(header),
+        _in_header_order(header, field_for_column),
+        _in_order(header, unknown),
+        _in_order(header, ignored),
+        typed_phones,
+    )
 
 
 def _typed_phones(header: list[str]) -> list[tuple[str, str | None]]:
@@ -138,9 +149,13 @@ def apply_overrides(mapping: ColumnMapping, overrides: list[str]) -> ColumnMappi
     kind = mapping.kind
     fields = mappable_fields(kind)
     field_by_key = {key(f): f for f in fields}
-    result = replace(mapping, field_for_column=dict(mapping.field_for_column),
-                     unknown=list(mapping.unknown), ignored=list(mapping.ignored),
-                     typed_phones=list(mapping.typed_phones))
+    result = replace(
+        mapping,
+        field_for_column=dict(mapping.field_for_column),
+        unknown=list(mapping.unknown),
+        ignored=list(mapping.ignored),
+        typed_phones=list(mapping.typed_phones),
+    )
     for item in overrides:
         if "=" not in item:
             raise MappingError(f"--map {item!r}: expected COLUMN=field")
@@ -149,13 +164,17 @@ def apply_overrides(mapping: ColumnMapping, overrides: list[str]) -> ColumnMappi
         if field_text.lower() in _IGNORE_WORDS:
             target = None
         elif key(field_text) == "id":
-            raise MappingError(f"--map {item!r}: the CRM gives records their own ids; map the "
-                               "other system's id to source_id")
+            raise MappingError(
+                f"--map {item!r}: the CRM gives records their own ids; map the "
+                "other system's id to source_id"
+            )
         else:
             target = field_by_key.get(key(field_text))
             if target is None:
-                raise MappingError(f"--map {item!r}: {field_text!r} is not a field of {kind}; "
-                                   f"use one of: {', '.join(fields)}")
+                raise MappingError(
+                    f"--map {item!r}: {field_text!r} is not a field of {kind}; "
+                    f"use one of: {', '.join(fields)}"
+                )
         result.field_for_column.pop(column, None)
         result.typed_phones = [pair for pair in result.typed_phones if column not in pair]
         for bucket in (result.unknown, result.ignored):

@@ -107,8 +107,7 @@ def _unique_header(cells: list[str], problems: list[str]) -> list[str]:
             while f"{name} ({n})" in seen:
                 n += 1
             next_number[name] = n + 1
-            problems.append(f"column {i}: a second column named {name!r}, read as "
-                            f"'{name} ({n})'")
+            problems.append(f"column {i}: a second column named {name!r}, read as '{name} ({n})'")
             name = f"{name} ({n})"
         seen.add(name)
         header.append(name)
@@ -144,8 +143,9 @@ def read_csv(data: bytes, *, limits: ImportLimits = LIMITS) -> CsvTable:
         raise CsvError("the file is empty: there is no header row to read")
     if delimiter is None:
         delimiter = _detect_delimiter(text)
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter, quotechar='"', doublequote=True,
-                        strict=False)
+    reader = csv.reader(
+        io.StringIO(text), delimiter=delimiter, quotechar='"', doublequote=True, strict=False
+    )
     header: list[str] | None = None
     rows: list[CsvRow] = []
     consumed = 0
@@ -156,12 +156,18 @@ def read_csv(data: bytes, *, limits: ImportLimits = LIMITS) -> CsvTable:
             break
         except csv.Error as exc:
             if "field limit" in str(exc):
-                raise over_limit("characters in one field", limits.field_chars,
-                                 f"line {consumed + 1} has a longer one") from None
+                raise over_limit(
+                    "characters in one field",
+                    limits.field_chars,
+                    f"line {consumed + 1} has a longer one",
+                ) from None
             start, consumed = consumed + 1, reader.line_num
             if header is not None:
-                rows.append(CsvRow(start, dict.fromkeys(header, ""),
-                                   [f"line {start}: unreadable row ({exc})"]))
+                rows.append(
+                    CsvRow(
+                        start, dict.fromkeys(header, ""), [f"line {start}: unreadable row ({exc})"]
+                    )
+                )
             else:
                 problems.append(f"line {start}: unreadable line skipped ({exc})")
             continue
@@ -174,11 +180,13 @@ def read_csv(data: bytes, *, limits: ImportLimits = LIMITS) -> CsvTable:
             continue
         values = {name: (cells[i] if i < len(cells) else "") for i, name in enumerate(header)}
         row_problems: list[str] = []
-        extra = [c for c in cells[len(header):] if c.strip()]
+        extra = [c for c in cells[len(header) :] if c.strip()]
         if extra:
             shown = ", ".join(repr(shortened(c)) for c in extra[:5])
-            row_problems.append(f"line {start}: {len(extra)} more cell(s) than the header has "
-                                f"columns, ignored: {shown}")
+            row_problems.append(
+                f"line {start}: {len(extra)} more cell(s) than the header has "
+                f"columns, ignored: {shown}"
+            )
         rows.append(CsvRow(start, values, row_problems))
     if header is None:
         raise CsvError("no header row: the file holds no readable line")
@@ -191,8 +199,9 @@ def _check_row(cells: list[str], line: int, rows_before: int, limits: ImportLimi
     if len(cells) > limits.fields:
         raise over_limit("columns in a row", limits.fields, f"line {line} has {len(cells):,}")
     if any(len(cell) > limits.field_chars for cell in cells):
-        raise over_limit("characters in one field", limits.field_chars,
-                         f"line {line} has a longer one")
+        raise over_limit(
+            "characters in one field", limits.field_chars, f"line {line} has a longer one"
+        )
 
 
 def shortened(value: str, limit: int = 40) -> str:

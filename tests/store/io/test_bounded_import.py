@@ -44,27 +44,51 @@ END:DAYLIGHT
 END:VTIMEZONE"""
 
 # What Outlook adds to every event and the CRM does not keep.
-UNUSED = ["DTSTAMP:20261121T091000Z", "SEQUENCE:0", "TRANSP:OPAQUE", "CLASS:PUBLIC",
-          "ORGANIZER;CN=Ada:mailto:ada@example.com",
-          "ATTENDEE;CN=Bob;ROLE=REQ-PARTICIPANT:mailto:bob@example.com",
-          "X-MICROSOFT-CDO-BUSYSTATUS:BUSY", "X-MICROSOFT-CDO-IMPORTANCE:1",
-          "BEGIN:VALARM", "ACTION:DISPLAY", "DESCRIPTION:Reminder", "TRIGGER:-PT15M",
-          "END:VALARM"]
+UNUSED = [
+    "DTSTAMP:20261121T091000Z",
+    "SEQUENCE:0",
+    "TRANSP:OPAQUE",
+    "CLASS:PUBLIC",
+    "ORGANIZER;CN=Ada:mailto:ada@example.com",
+    "ATTENDEE;CN=Bob;ROLE=REQ-PARTICIPANT:mailto:bob@example.com",
+    "X-MICROSOFT-CDO-BUSYSTATUS:BUSY",
+    "X-MICROSOFT-CDO-IMPORTANCE:1",
+    "BEGIN:VALARM",
+    "ACTION:DISPLAY",
+    "DESCRIPTION:Reminder",
+    "TRIGGER:-PT15M",
+    "END:VALARM",
+]
 
 
 def event(i: int, *extra: str) -> str:
     hour = 8 + i % 9
     day = f"202612{1 + i % 28:02d}"
-    return "\n".join(["BEGIN:VEVENT", f"UID:event-{i}", f"SUMMARY:Meeting {i}",
-                      "DESCRIPTION:Agenda\\, notes and the next steps for the meeting numb",
-                      f" er {i}", f"DTSTART;TZID=W. Europe Standard Time:{day}T{hour:02d}0000",
-                      f"DTEND;TZID=W. Europe Standard Time:{day}T{hour:02d}4500", *extra,
-                      "END:VEVENT"])
+    return "\n".join(
+        [
+            "BEGIN:VEVENT",
+            f"UID:event-{i}",
+            f"SUMMARY:Meeting {i}",
+            "DESCRIPTION:Agenda\\, notes and the next steps for the meeting numb",
+            f" er {i}",
+            f"DTSTART;TZID=W. Europe Standard Time:{day}T{hour:02d}0000",
+            f"DTEND;TZID=W. Europe Standard Time:{day}T{hour:02d}4500",
+            *extra,
+            "END:VEVENT",
+        ]
+    )
 
 
 def calendar(events: int, *extra: str) -> bytes:
-    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//test//EN", VTIMEZONE,
-             *(event(i, *extra) for i in range(events)), "END:VCALENDAR", ""]
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        "PRODID:-//test//EN",
+        VTIMEZONE,
+        *(event(i, *extra) for i in range(events)),
+        "END:VCALENDAR",
+        "",
+    ]
     return "\r\n".join(lines).encode()
 
 
@@ -100,25 +124,37 @@ def test_properties_the_crm_does_not_keep_are_not_parsed(calls: Counter[str]) ->
     assert calls["raw_parts"] <= 200 * 8 + 30
 
 
-def test_a_file_time_zone_is_looked_up_once_a_day_not_once_an_event(calls: Counter[str]
-                                                                    ) -> None:
+def test_a_file_time_zone_is_looked_up_once_a_day_not_once_an_event(calls: Counter[str]) -> None:
     # 2,000 events on 28 days: dateutil walks the VTIMEZONE's rules from 1601 on each lookup.
     result = parse_ics(calendar(2_000))
     sys.setprofile(None)
     assert len(result.activities) == 2_000
     assert {r.record["end_at"] for r in result.activities[:9]} == {
-        f"2026-12-{1 + i:02d}T{7 + i:02d}:45:00Z" for i in range(9)}
+        f"2026-12-{1 + i:02d}T{7 + i:02d}:45:00Z" for i in range(9)
+    }
     assert 0 < calls["_find_comp"] <= 28 * 3
 
 
 def test_an_offset_change_inside_a_day_is_still_exact() -> None:
     # 29 March 2026: CET to CEST at 02:00 local. Before and after it, on the same day.
-    data = calendar(0).replace(b"END:VCALENDAR", b"\r\n".join([
-        b"BEGIN:VEVENT", b"UID:a", b"SUMMARY:early",
-        b"DTSTART;TZID=W. Europe Standard Time:20260329T010000", b"END:VEVENT",
-        b"BEGIN:VEVENT", b"UID:b", b"SUMMARY:late",
-        b"DTSTART;TZID=W. Europe Standard Time:20260329T120000", b"END:VEVENT",
-        b"END:VCALENDAR"]))
+    data = calendar(0).replace(
+        b"END:VCALENDAR",
+        b"\r\n".join(
+            [
+                b"BEGIN:VEVENT",
+                b"UID:a",
+                b"SUMMARY:early",
+                b"DTSTART;TZID=W. Europe Standard Time:20260329T010000",
+                b"END:VEVENT",
+                b"BEGIN:VEVENT",
+                b"UID:b",
+                b"SUMMARY:late",
+                b"DTSTART;TZID=W. Europe Standard Time:20260329T120000",
+                b"END:VEVENT",
+                b"END:VCALENDAR",
+            ]
+        ),
+    )
     early, late = parse_ics(data).activities
     assert early.record["start_at"] == "2026-03-29T00:00:00Z"
     assert late.record["start_at"] == "2026-03-29T10:00:00Z"
@@ -134,7 +170,12 @@ def crm_with_terminal_stderr(*args: str | Path) -> tuple[int, str, str]:
     env.pop("CRM_DB", None)
     process = subprocess.Popen(
         [sys.executable, "-c", "from tui.cli import main; main()", *map(str, args)],
-        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=slave, cwd=ROOT, env=env)
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=slave,
+        cwd=ROOT,
+        env=env,
+    )
     os.close(slave)
     received = bytearray()
     try:
@@ -160,16 +201,32 @@ def test_a_big_ics_import_shows_reading_progress_on_a_terminal(tmp_path: Path) -
     db = tmp_path / "crm.json"
     CRM.open(db, user="alice").create("accounts", {"name": "Contoso"})
     status, out, terminal = crm_with_terminal_stderr(
-        "import", "ics", path, "--db", db, "--regarding", "Contoso", "--dry-run")
+        "import", "ics", path, "--db", db, "--regarding", "Contoso", "--dry-run"
+    )
     assert status == 0, terminal
     assert "3,000 new" in out
     assert "reading 3,000/3,000 events" in terminal
     assert "\rreading 1,000/3,000 events" in terminal  # seen while it was still working
     # On a pipe (a script, a log), nothing of that.
     piped = subprocess.run(
-        [sys.executable, "-c", "from tui.cli import main; main()", "import", "ics", str(path),
-         "--db", str(db), "--regarding", "Contoso", "--dry-run"],
-        capture_output=True, text=True, cwd=ROOT, check=False)
+        [
+            sys.executable,
+            "-c",
+            "from tui.cli import main; main()",
+            "import",
+            "ics",
+            str(path),
+            "--db",
+            str(db),
+            "--regarding",
+            "Contoso",
+            "--dry-run",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
     assert piped.returncode == 0 and "reading" not in piped.stderr
 
 
@@ -181,21 +238,33 @@ def crm(*args: str | Path) -> subprocess.CompletedProcess[str]:
     env.pop("CRM_DB", None)
     return subprocess.run(
         [sys.executable, "-c", "from tui.cli import main; main()", *map(str, args)],
-        capture_output=True, text=True, cwd=ROOT, env=env, timeout=120, check=False)
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=120,
+        check=False,
+    )
 
 
 def test_the_caps_are_documented_in_the_readme() -> None:
     readme = (ROOT / "README.md").read_text()
     assert "Import limits" in readme
-    for number in (f"{LIMITS.file_bytes // 2**20} MiB", f"{LIMITS.rows:,}",
-                   f"{LIMITS.fields:,}", f"{LIMITS.field_chars:,}"):
+    for number in (
+        f"{LIMITS.file_bytes // 2**20} MiB",
+        f"{LIMITS.rows:,}",
+        f"{LIMITS.fields:,}",
+        f"{LIMITS.field_chars:,}",
+    ):
         assert number in readme
 
 
-@pytest.mark.parametrize("kind,name", [("ics", "huge.ics"), ("accounts", "huge.csv"),
-                                       ("vcard", "huge.vcf")])
-def test_a_file_over_the_size_cap_is_refused_before_it_is_read(tmp_path: Path, kind: str,
-                                                               name: str) -> None:
+@pytest.mark.parametrize(
+    "kind,name", [("ics", "huge.ics"), ("accounts", "huge.csv"), ("vcard", "huge.vcf")]
+)
+def test_a_file_over_the_size_cap_is_refused_before_it_is_read(
+    tmp_path: Path, kind: str, name: str
+) -> None:
     path = tmp_path / name
     with open(path, "wb") as handle:
         handle.truncate(LIMITS.file_bytes + 1)  # sparse: no disk, no time
@@ -230,13 +299,19 @@ def csv_bytes(rows: int, columns: int = 2, cell: str = "x") -> bytes:
 
 
 def vcards(count: int, *extra: str) -> bytes:
-    return "".join("\r\n".join(["BEGIN:VCARD", "VERSION:3.0", f"FN:Ada {i}", f"N:{i};Ada;;;",
-                                *extra, "END:VCARD", ""]) for i in range(count)).encode()
+    return "".join(
+        "\r\n".join(
+            ["BEGIN:VCARD", "VERSION:3.0", f"FN:Ada {i}", f"N:{i};Ada;;;", *extra, "END:VCARD", ""]
+        )
+        for i in range(count)
+    ).encode()
 
 
-@pytest.mark.parametrize("kind,data", [
-    ("ics", calendar(6)), ("accounts", csv_bytes(6)), ("vcard", vcards(6))],
-    ids=["ics", "csv", "vcard"])
+@pytest.mark.parametrize(
+    "kind,data",
+    [("ics", calendar(6)), ("accounts", csv_bytes(6)), ("vcard", vcards(6))],
+    ids=["ics", "csv", "vcard"],
+)
 def test_too_many_rows_stop_the_import(kind: str, data: bytes) -> None:
     with pytest.raises(ImportLimitError, match="limit"):
         prepare_import(kind, data, limits=ImportLimits(rows=5))
@@ -251,8 +326,9 @@ def test_too_many_columns_stop_a_csv_import(tmp_path: Path) -> None:
     assert "1,000" in result.stderr and "column" in result.stderr
     assert result.stderr.count("\n") == 1
     path.write_bytes(csv_bytes(2, columns=LIMITS.fields))
-    assert crm("import", "accounts", path, "--db", tmp_path / "crm.json",
-               "--dry-run").returncode == 0
+    assert (
+        crm("import", "accounts", path, "--db", tmp_path / "crm.json", "--dry-run").returncode == 0
+    )
 
 
 def test_a_row_longer_than_the_header_counts_too() -> None:
@@ -261,9 +337,14 @@ def test_a_row_longer_than_the_header_counts_too() -> None:
         prepare_import("accounts", data, limits=ImportLimits(fields=10))
 
 
-@pytest.mark.parametrize("kind,data", [
-    ("ics", calendar(2, *(f"X-NOTE-{i}:n" for i in range(20)))),
-    ("vcard", vcards(2, *(f"NOTE:{i}" for i in range(20))))], ids=["ics", "vcard"])
+@pytest.mark.parametrize(
+    "kind,data",
+    [
+        ("ics", calendar(2, *(f"X-NOTE-{i}:n" for i in range(20)))),
+        ("vcard", vcards(2, *(f"NOTE:{i}" for i in range(20)))),
+    ],
+    ids=["ics", "vcard"],
+)
 def test_too_many_properties_in_one_entry_stop_the_import(kind: str, data: bytes) -> None:
     with pytest.raises(ImportLimitError, match="10"):
         prepare_import(kind, data, limits=ImportLimits(fields=10))
@@ -280,10 +361,15 @@ def test_an_ics_line_over_the_field_cap_stops_the_import(tmp_path: Path) -> None
     assert result.stderr.count("\n") == 1
 
 
-@pytest.mark.parametrize("kind,data", [
-    ("accounts", csv_bytes(1, cell="z" * 50)),
-    ("vcard", vcards(1, "NOTE:" + "z" * 50)),
-    ("ics", calendar(1, "LOCATION:" + "z" * 50))], ids=["csv", "vcard", "ics"])
+@pytest.mark.parametrize(
+    "kind,data",
+    [
+        ("accounts", csv_bytes(1, cell="z" * 50)),
+        ("vcard", vcards(1, "NOTE:" + "z" * 50)),
+        ("ics", calendar(1, "LOCATION:" + "z" * 50)),
+    ],
+    ids=["csv", "vcard", "ics"],
+)
 def test_a_field_over_the_cap_stops_the_import(kind: str, data: bytes) -> None:
     with pytest.raises(ImportLimitError, match="40"):
         prepare_import(kind, data, limits=ImportLimits(field_chars=40))
@@ -297,16 +383,36 @@ def test_a_csv_field_between_the_csv_module_limit_and_ours_is_read() -> None:
 
 
 def test_reading_in_worker_processes_gives_what_one_process_gives(calls: Counter[str]) -> None:
-    odd = ["\n".join(["BEGIN:VEVENT", "UID:event-7", "RECURRENCE-ID:20261208T080000",
-                      "SUMMARY:Moved", "DTSTART:20261208T090000Z", "END:VEVENT"]),
-           "\n".join(["BEGIN:VEVENT", "UID:bad", "SUMMARY:Bad start", "DTSTART:tomorrow-ish",
-                      "END:VEVENT"]),
-           "\n".join(["BEGIN:VEVENT", "UID:broken", 'SUMMARY;X="unterminated:x',
-                      "END:VEVENT"])]
+    odd = [
+        "\n".join(
+            [
+                "BEGIN:VEVENT",
+                "UID:event-7",
+                "RECURRENCE-ID:20261208T080000",
+                "SUMMARY:Moved",
+                "DTSTART:20261208T090000Z",
+                "END:VEVENT",
+            ]
+        ),
+        "\n".join(
+            ["BEGIN:VEVENT", "UID:bad", "SUMMARY:Bad start", "DTSTART:tomorrow-ish", "END:VEVENT"]
+        ),
+        "\n".join(["BEGIN:VEVENT", "UID:broken", 'SUMMARY;X="unterminated:x', "END:VEVENT"]),
+    ]
     body = [event(i, "RRULE:FREQ=WEEKLY" if i == 7 else "PRIORITY:1") for i in range(1_600)]
     body[600:600], body[1_300:1_300] = odd[:2], odd[2:]
-    data = "\r\n".join(["BEGIN:VCALENDAR", "VERSION:2.0", VTIMEZONE, *body,
-                        "BEGIN:VEVENT", "UID:cut", "END:VCALENDAR", ""]).encode()
+    data = "\r\n".join(
+        [
+            "BEGIN:VCALENDAR",
+            "VERSION:2.0",
+            VTIMEZONE,
+            *body,
+            "BEGIN:VEVENT",
+            "UID:cut",
+            "END:VCALENDAR",
+            "",
+        ]
+    ).encode()
     seen: list[tuple[int, int]] = []
     alone = parse_ics(data, workers=1)
     here = calls["raw_parts"]

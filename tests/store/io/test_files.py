@@ -27,8 +27,9 @@ def mode_of(path: Path) -> int:
 
 
 @pytest.mark.parametrize("group", [False, True])
-def test_a_written_file_has_the_database_mode_whatever_the_umask(tmp_path: Path, umask: int,
-                                                                 group: bool) -> None:
+def test_a_written_file_has_the_database_mode_whatever_the_umask(
+    tmp_path: Path, umask: int, group: bool
+) -> None:
     crm = CRM.open(tmp_path / "crm.json", user="alice", group_writable=group)
     expected = 0o660 if group else 0o600
     assert mode_of(tmp_path / "crm.json") == expected

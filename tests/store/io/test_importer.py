@@ -41,8 +41,10 @@ def load(kind: str, source: str | bytes, crm: CRM, **options: Any) -> ImportRepo
 
 def by_name(crm: CRM, table: str = ACCOUNTS) -> dict[str, dict[str, Any]]:
     if table == CONTACTS:
-        return {f"{r.get('first_name', '')} {r.get('last_name', '')}".strip(): r
-                for r in crm.all(CONTACTS).values()}
+        return {
+            f"{r.get('first_name', '')} {r.get('last_name', '')}".strip(): r
+            for r in crm.all(CONTACTS).values()
+        }
     if table == ACTIVITIES:
         return {r["subject"]: r for r in crm.all(ACTIVITIES).values()}
     return {r["name"]: r for r in crm.all(ACCOUNTS).values()}
@@ -54,8 +56,11 @@ def counts(crm: CRM) -> tuple[int, int, int]:
 
 def files(db_path: Path) -> dict[str, bytes]:
     """The database's base file and journals, byte for byte (not the lock file)."""
-    return {p.name: p.read_bytes() for p in sorted(db_path.parent.glob(db_path.name + "*"))
-            if not p.name.endswith(".lock")}
+    return {
+        p.name: p.read_bytes()
+        for p in sorted(db_path.parent.glob(db_path.name + "*"))
+        if not p.name.endswith(".lock")
+    }
 
 
 def lines(issues: list) -> list[int]:
@@ -77,11 +82,14 @@ def test_dynamics_accounts_resolve_a_parent_that_comes_after_its_child(crm: CRM)
     assert report.applied and not report.dry_run
     # The primary contacts do not exist: a warning each, the accounts still import.
     assert lines(report.warnings) == [2, 4]
-    assert all("primary_contact_id" in str(w) and "left empty" in str(w)
-               for w in report.warnings)
+    assert all("primary_contact_id" in str(w) and "left empty" in str(w) for w in report.warnings)
     accounts = by_name(crm)
-    assert set(accounts) == {"Fourth Coffee (sample)", "Litware Inc. (sample)",
-                             "Adventure Works (sample)", "Fourth Coffee Holdings"}
+    assert set(accounts) == {
+        "Fourth Coffee (sample)",
+        "Litware Inc. (sample)",
+        "Adventure Works (sample)",
+        "Fourth Coffee Holdings",
+    }
     coffee, holdings = accounts["Fourth Coffee (sample)"], accounts["Fourth Coffee Holdings"]
     # Line 2 names its parent by the Dynamics id of line 5.
     assert coffee["parent_account_id"] == holdings["id"]
@@ -91,8 +99,9 @@ def test_dynamics_accounts_resolve_a_parent_that_comes_after_its_child(crm: CRM)
     assert coffee["relationship"] == "customer"  # customertypecode 3
     assert coffee["industry"] == "Eating and Drinking Places"  # industrycode 13
     assert coffee["address_line1"] == "1 Microsoft Way, Building 4"
-    assert coffee["description"] == ("Coffee supplier.\nPrefers email, never calls after 5pm."
-                                     "\n\ntelephone2: 555-0151")
+    assert coffee["description"] == (
+        "Coffee supplier.\nPrefers email, never calls after 5pm.\n\ntelephone2: 555-0151"
+    )
     assert coffee["owner"] == "Alex Wu"
     assert coffee["created_at"] == "2024-01-15T10:22:31Z"  # the file's, not the import's
     assert (coffee["created_by"], coffee["version"]) == ("alice", 1)
@@ -145,10 +154,12 @@ def test_contacts_link_to_accounts_by_name_any_case_and_accents(crm: CRM) -> Non
 def test_contacts_link_to_accounts_by_our_id_and_by_source_id(crm: CRM) -> None:
     acme = crm.create(ACCOUNTS, {"name": "Acme", "source_id": "EXT-1"}).record
     globex = crm.create(ACCOUNTS, {"name": "Globex"}).record
-    data = csv_bytes(["First name", "Last name", "Account"],
-                     ["Ada", "Lovelace", acme["id"]],
-                     ["Grace", "Hopper", "EXT-1"],
-                     ["Alan", "Turing", f" {globex['id']} "])
+    data = csv_bytes(
+        ["First name", "Last name", "Account"],
+        ["Ada", "Lovelace", acme["id"]],
+        ["Grace", "Hopper", "EXT-1"],
+        ["Alan", "Turing", f" {globex['id']} "],
+    )
     report = load("contacts", data, crm)
     assert (report.created, report.errors) == (3, [])
     contacts = by_name(crm, CONTACTS)
@@ -157,16 +168,17 @@ def test_contacts_link_to_accounts_by_our_id_and_by_source_id(crm: CRM) -> None:
     assert contacts["Alan Turing"]["account_id"] == globex["id"]
 
 
-def test_without_create_accounts_contacts_of_missing_accounts_come_in_unlinked(crm: CRM
-                                                                              ) -> None:
+def test_without_create_accounts_contacts_of_missing_accounts_come_in_unlinked(crm: CRM) -> None:
     report = load("contacts", "generic_contacts.csv", crm, create_accounts=False)
     # Only the mangled mobile refuses a row: a missing account never does.
     assert lines(report.errors) == [5]
     unlinked = [w for w in report.warnings if "imported without an account" in w.message]
     # Line 2 spans two physical lines (a quoted note); line 6 is blank.
     assert lines(unlinked) == [2, 4, 5, 7, 8]
-    assert str(unlinked[0]) == ("line 2: account_id: no account 'Acme, Inc.' in the database or "
-                                "the file; imported without an account")
+    assert str(unlinked[0]) == (
+        "line 2: account_id: no account 'Acme, Inc.' in the database or "
+        "the file; imported without an account"
+    )
     assert (report.created, report.accounts_created, report.applied) == (5, 0, True)
     assert counts(crm) == (0, 5, 0)
     assert all("account_id" not in c for c in crm.all(CONTACTS).values())
@@ -176,7 +188,8 @@ def test_missing_accounts_are_created_on_request(crm: CRM) -> None:
     report = load("contacts", "generic_contacts.csv", crm, create_accounts=True)
     # Line 5's mobile is a number a spreadsheet mangled: that row is refused...
     assert [str(e) for e in report.errors] == [
-        "line 5: mobile: '4.47911E+11' is not a phone number (digits, spaces, + ( ) - . /)"]
+        "line 5: mobile: '4.47911E+11' is not a phone number (digits, spaces, + ( ) - . /)"
+    ]
     # ...and so the account it named ("?????") is not created for nobody.
     accounts = by_name(crm)
     assert set(accounts) == {"Acme, Inc.", "Globex", "Initech"}
@@ -197,8 +210,9 @@ def test_existing_account_is_linked_not_created_again(crm: CRM) -> None:
     report = load("contacts", "generic_contacts.csv", crm, create_accounts=True)
     assert report.accounts_created == 2
     assert crm.count(ACCOUNTS) == 3
-    assert {c["account_id"] for c in crm.all(CONTACTS).values()
-            if c.get("first_name") == "Jane"} == {globex["id"]}
+    assert {
+        c["account_id"] for c in crm.all(CONTACTS).values() if c.get("first_name") == "Jane"
+    } == {globex["id"]}
 
 
 @pytest.mark.parametrize("create", [False, True])
@@ -209,7 +223,8 @@ def test_an_ambiguous_account_name_leaves_the_contact_unlinked(crm: CRM, create:
     report = load("contacts", data, crm, create_accounts=create)
     assert report.errors == []
     assert [str(w) for w in report.warnings] == [
-        "line 2: account_id: 'acme' names 2 accounts; imported without an account"]
+        "line 2: account_id: 'acme' names 2 accounts; imported without an account"
+    ]
     assert counts(crm) == (2, 1, 0)  # no third Acme, and the contact is not lost
     assert "account_id" not in next(iter(crm.all(CONTACTS).values()))
 
@@ -217,15 +232,19 @@ def test_an_ambiguous_account_name_leaves_the_contact_unlinked(crm: CRM, create:
 # ---------------------------------------------------------------------------- importing again
 
 
-@pytest.mark.parametrize("kind, name, table, options", [
-    ("accounts", "dynamics_accounts.csv", ACCOUNTS, {}),
-    ("accounts", "salesforce_accounts.csv", ACCOUNTS, {}),
-    ("contacts", "dynamics_contacts_display.csv", CONTACTS, {"create_accounts": True}),
-    ("vcard", "apple_contacts.vcf", CONTACTS, {}),
-    ("ics", "outlook.ics", ACTIVITIES, {"regarding": "Acme"}),
-])
-def test_importing_the_same_file_twice_updates(crm: CRM, kind: str, name: str, table: str,
-                                               options: dict[str, Any]) -> None:
+@pytest.mark.parametrize(
+    "kind, name, table, options",
+    [
+        ("accounts", "dynamics_accounts.csv", ACCOUNTS, {}),
+        ("accounts", "salesforce_accounts.csv", ACCOUNTS, {}),
+        ("contacts", "dynamics_contacts_display.csv", CONTACTS, {"create_accounts": True}),
+        ("vcard", "apple_contacts.vcf", CONTACTS, {}),
+        ("ics", "outlook.ics", ACTIVITIES, {"regarding": "Acme"}),
+    ],
+)
+def test_importing_the_same_file_twice_updates(
+    crm: CRM, kind: str, name: str, table: str, options: dict[str, Any]
+) -> None:
     acme = crm.create(ACCOUNTS, {"name": "Acme"}).record
     first = load(kind, name, crm, **options)
     assert first.created > 0 and first.updated == 0
@@ -241,8 +260,9 @@ def test_importing_the_same_file_twice_updates(crm: CRM, kind: str, name: str, t
         new = after[rid]
         assert new["version"] == old["version"] + 1
         assert new["created_at"] == old["created_at"]
-        assert {k: v for k, v in new.items() if k not in ("version", "modified_at")} == \
-            {k: v for k, v in old.items() if k not in ("version", "modified_at")}
+        assert {k: v for k, v in new.items() if k not in ("version", "modified_at")} == {
+            k: v for k, v in old.items() if k not in ("version", "modified_at")
+        }
 
 
 def test_a_card_without_uid_cannot_be_matched_and_is_flagged_as_a_duplicate(crm: CRM) -> None:
@@ -252,11 +272,11 @@ def test_a_card_without_uid_cannot_be_matched_and_is_flagged_as_a_duplicate(crm:
     selina = [c for c in crm.all(CONTACTS).values() if c["last_name"] == "Kyle"]
     assert len(selina) == 2
     assert [(w.line, w.message.split(" (")[0]) for w in report.warnings] == [
-        (28, "possible duplicate of existing contact Selina Kyle")]
+        (28, "possible duplicate of existing contact Selina Kyle")
+    ]
 
 
-def test_a_second_import_keeps_what_the_user_added_and_takes_the_files_changes(
-        crm: CRM) -> None:
+def test_a_second_import_keeps_what_the_user_added_and_takes_the_files_changes(crm: CRM) -> None:
     data = csv_bytes(["Id", "Name", "City"], ["X-1", "Acme", "Oslo"])
     load("accounts", data, crm)
     acme = by_name(crm)["Acme"]
@@ -264,24 +284,31 @@ def test_a_second_import_keeps_what_the_user_added_and_takes_the_files_changes(
     report = load("accounts", csv_bytes(["Id", "Name", "City"], ["X-1", "Acme", "Bergen"]), crm)
     assert (report.created, report.updated) == (0, 1)
     stored = crm.get(ACCOUNTS, acme["id"])
-    assert (stored["address_city"], stored["industry"], stored["version"]) == ("Bergen",
-                                                                               "Retail", 3)
+    assert (stored["address_city"], stored["industry"], stored["version"]) == (
+        "Bergen",
+        "Retail",
+        3,
+    )
 
 
 # ---------------------------------------------------------------------- dry run, all or nothing
 
 
-@pytest.mark.parametrize("kind, name, options", [
-    ("accounts", "dynamics_accounts.csv", {}),
-    ("contacts", "generic_contacts.csv", {}),
-    ("contacts", "generic_contacts.csv", {"create_accounts": True}),
-    ("vcard", "apple_contacts.vcf", {}),
-    ("vcard", "google_contacts.vcf", {}),
-    ("ics", "google.ics", {"regarding": "Existing Ltd"}),
-    ("ics", "google.ics", {}),
-])
+@pytest.mark.parametrize(
+    "kind, name, options",
+    [
+        ("accounts", "dynamics_accounts.csv", {}),
+        ("contacts", "generic_contacts.csv", {}),
+        ("contacts", "generic_contacts.csv", {"create_accounts": True}),
+        ("vcard", "apple_contacts.vcf", {}),
+        ("vcard", "google_contacts.vcf", {}),
+        ("ics", "google.ics", {"regarding": "Existing Ltd"}),
+        ("ics", "google.ics", {}),
+    ],
+)
 def test_dry_run_writes_nothing_and_reports_what_the_import_does(
-        crm: CRM, db_path: Path, kind: str, name: str, options: dict[str, Any]) -> None:
+    crm: CRM, db_path: Path, kind: str, name: str, options: dict[str, Any]
+) -> None:
     crm.create(ACCOUNTS, {"name": "Existing Ltd"})
     before, sizes = files(db_path), counts(crm)
     dry = load(kind, name, crm, dry_run=True, **options)
@@ -293,20 +320,40 @@ def test_dry_run_writes_nothing_and_reports_what_the_import_does(
     assert all(reopened.all(t) == crm.all(t) for t in RECORD_TABLES)
 
     real = load(kind, name, crm, **options)
-    assert [(r.rows, r.created, r.updated, r.accounts_created, len(r.errors),
-             [str(w) for w in r.warnings], r.notes) for r in (dry, real)] == \
-        [(real.rows, real.created, real.updated, real.accounts_created, len(real.errors),
-          [str(w) for w in real.warnings], real.notes)] * 2
+    assert [
+        (
+            r.rows,
+            r.created,
+            r.updated,
+            r.accounts_created,
+            len(r.errors),
+            [str(w) for w in r.warnings],
+            r.notes,
+        )
+        for r in (dry, real)
+    ] == [
+        (
+            real.rows,
+            real.created,
+            real.updated,
+            real.accounts_created,
+            len(real.errors),
+            [str(w) for w in real.warnings],
+            real.notes,
+        )
+    ] * 2
     assert [str(e) for e in dry.errors] == [str(e) for e in real.errors]
     written = sum(counts(crm)) - sum(sizes)
     assert written == real.created + real.accounts_created
     assert (files(db_path) != before) == (written > 0)
 
 
-BAD_ROW = csv_bytes(["Name", "Email", "City"],
-                    ["Acme", "info@acme.example", "Oslo"],
-                    ["Globex", "not-an-email", "Bergen"],
-                    ["Initech", "", "Trondheim"])
+BAD_ROW = csv_bytes(
+    ["Name", "Email", "City"],
+    ["Acme", "info@acme.example", "Oslo"],
+    ["Globex", "not-an-email", "Bergen"],
+    ["Initech", "", "Trondheim"],
+)
 
 
 def test_all_or_nothing_with_one_bad_row_writes_nothing(crm: CRM, db_path: Path) -> None:
@@ -314,8 +361,9 @@ def test_all_or_nothing_with_one_bad_row_writes_nothing(crm: CRM, db_path: Path)
     before = files(db_path)
     report = load("accounts", BAD_ROW, crm, all_or_nothing=True)
     assert not report.applied
-    assert [str(e) for e in report.errors] == ["line 3: email: 'not-an-email' is not an email "
-                                               "address"]
+    assert [str(e) for e in report.errors] == [
+        "line 3: email: 'not-an-email' is not an email address"
+    ]
     assert report.summary().startswith("Nothing imported (all-or-nothing")
     assert files(db_path) == before
     assert list(by_name(crm)) == ["Existing Ltd"]
@@ -327,9 +375,9 @@ def test_without_all_or_nothing_the_valid_rows_land(crm: CRM) -> None:
     report = load("accounts", BAD_ROW, crm)
     assert report.applied and report.created == 2
     assert [(e.line, e.message) for e in report.errors] == [
-        (3, "email: 'not-an-email' is not an email address")]
-    assert any(w.line == 3 and "does not look like an email" in w.message
-               for w in report.warnings)
+        (3, "email: 'not-an-email' is not an email address")
+    ]
+    assert any(w.line == 3 and "does not look like an email" in w.message for w in report.warnings)
     assert set(by_name(crm)) == {"Acme", "Initech"}
     assert report.summary() == "Imported. 3 rows: 2 new, 0 updated, 1 with errors, 1 warning."
 
@@ -337,27 +385,36 @@ def test_without_all_or_nothing_the_valid_rows_land(crm: CRM) -> None:
 def test_rows_that_refer_to_a_refused_row_are_refused_too(crm: CRM) -> None:
     """A subsidiary of a refused parent (and its own subsidiaries) cannot point at nothing:
     they are row errors naming the line of the refused parent, and the rest still lands."""
-    data = csv_bytes(["Name", "Parent", "Email"],
-                     ["Parent Co", "", "bad@@example.com"],
-                     ["Child Co", "Parent Co", ""],
-                     ["Grandchild Co", "Child Co", ""],
-                     ["Other Co", "", ""])
+    data = csv_bytes(
+        ["Name", "Parent", "Email"],
+        ["Parent Co", "", "bad@@example.com"],
+        ["Child Co", "Parent Co", ""],
+        ["Grandchild Co", "Child Co", ""],
+        ["Other Co", "", ""],
+    )
     dry = load("accounts", data, crm, dry_run=True)
     report = load("accounts", data, crm)
-    assert [str(e) for e in report.errors] == [str(e) for e in dry.errors] == [
-        "line 2: email: 'bad@@example.com' is not an email address",
-        "line 3: parent_account_id: refers to the record on line 2, which was not imported",
-        "line 4: parent_account_id: refers to the record on line 3, which was not imported"]
+    assert (
+        [str(e) for e in report.errors]
+        == [str(e) for e in dry.errors]
+        == [
+            "line 2: email: 'bad@@example.com' is not an email address",
+            "line 3: parent_account_id: refers to the record on line 2, which was not imported",
+            "line 4: parent_account_id: refers to the record on line 3, which was not imported",
+        ]
+    )
     assert report.created == dry.created == 1
     assert list(by_name(crm)) == ["Other Co"]
 
 
 def test_a_hierarchy_cycle_inside_a_file_is_refused(crm: CRM) -> None:
-    data = csv_bytes(["Id", "Name", "Parent"],
-                     ["A", "Alpha", "B"],
-                     ["B", "Beta", "A"],
-                     ["C", "Gamma", ""],
-                     ["D", "Delta", "Gamma"])
+    data = csv_bytes(
+        ["Id", "Name", "Parent"],
+        ["A", "Alpha", "B"],
+        ["B", "Beta", "A"],
+        ["C", "Gamma", ""],
+        ["D", "Delta", "Gamma"],
+    )
     report = load("accounts", data, crm)
     assert lines(report.errors) == [2, 3]
     assert all("loop" in e.message for e in report.errors)
@@ -378,14 +435,17 @@ def test_a_file_cannot_make_a_loop_with_existing_accounts(crm: CRM) -> None:
 
 
 def test_duplicates_of_existing_records_and_within_the_file_are_warnings(crm: CRM) -> None:
-    ada = crm.create(CONTACTS, {"first_name": "Ada", "last_name": "Lovelace",
-                                "email": "ada@example.org"}).record
-    data = csv_bytes(["First name", "Last name", "Email"],
-                     ["Augusta", "King", "ADA@Example.ORG"],
-                     ["Grace", "Hopper", "grace@example.org"],
-                     ["G.", "Hopper", "Grace@EXAMPLE.org"],
-                     ["Alan", "Turing", ""],
-                     ["alan", "TURING", ""])
+    ada = crm.create(
+        CONTACTS, {"first_name": "Ada", "last_name": "Lovelace", "email": "ada@example.org"}
+    ).record
+    data = csv_bytes(
+        ["First name", "Last name", "Email"],
+        ["Augusta", "King", "ADA@Example.ORG"],
+        ["Grace", "Hopper", "grace@example.org"],
+        ["G.", "Hopper", "Grace@EXAMPLE.org"],
+        ["Alan", "Turing", ""],
+        ["alan", "TURING", ""],
+    )
     report = load("contacts", data, crm)
     assert report.errors == [] and report.created == 5
     assert [(w.line, w.message) for w in report.warnings] == [
@@ -409,8 +469,9 @@ def test_an_update_is_not_a_duplicate_of_itself(crm: CRM) -> None:
 
 def test_activities_csv_regarding_by_name_id_and_source_id(crm: CRM) -> None:
     acme = crm.create(ACCOUNTS, {"name": "Acme Ltd", "source_id": "SF-ACME"}).record
-    ada = crm.create(CONTACTS, {"first_name": "Ada", "last_name": "Lovelace",
-                                "account_id": acme["id"]}).record
+    ada = crm.create(
+        CONTACTS, {"first_name": "Ada", "last_name": "Lovelace", "account_id": acme["id"]}
+    ).record
     data = csv_bytes(
         ["Subject", "Type", "Regarding", "Regarding type", "Due", "Status", "Priority"],
         ["Call Acme", "Phone call", "acme ltd", "", "2026-12-03 14:00", "Completed", "High"],
@@ -423,7 +484,8 @@ def test_activities_csv_regarding_by_name_id_and_source_id(crm: CRM) -> None:
     report = load("activities", data, crm)
     assert [(e.line, e.message) for e in report.errors] == [
         (6, "regarding_id: no single account or contact 'Nobody Inc'"),
-        (7, "regarding_id: no account or contact given (use --regarding)")]
+        (7, "regarding_id: no account or contact given (use --regarding)"),
+    ]
     assert report.created == 4
     activities = by_name(crm, ACTIVITIES)
     call = activities["Call Acme"]
@@ -431,13 +493,18 @@ def test_activities_csv_regarding_by_name_id_and_source_id(crm: CRM) -> None:
     assert (call["type"], call["status"], call["priority"]) == ("phone_call", "completed", "high")
     assert call["due_at"] == "2026-12-03T14:00:00Z"
     assert call["completed_at"] == "2026-12-03T14:00:00Z"  # when it was due, not now
-    assert (activities["Mail Ada"]["regarding_type"], activities["Mail Ada"]["regarding_id"]) \
-        == ("contact", ada["id"])
+    assert (activities["Mail Ada"]["regarding_type"], activities["Mail Ada"]["regarding_id"]) == (
+        "contact",
+        ada["id"],
+    )
     assert activities["Meet Ada"]["regarding_id"] == ada["id"]
     assert activities["Meet Ada"]["status"] == "open"
     task = activities["Task for Acme"]
-    assert (task["regarding_id"], task["due_at"], task["priority"]) == (acme["id"],
-                                                                       "2026-12-10", "low")
+    assert (task["regarding_id"], task["due_at"], task["priority"]) == (
+        acme["id"],
+        "2026-12-10",
+        "low",
+    )
     assert {a["id"] for a in crm.timeline(acme["id"])} == {call["id"], task["id"]}
 
     with_default = load("activities", data, crm, regarding=ada["id"])
@@ -461,22 +528,36 @@ def test_ics_with_regarding(crm: CRM) -> None:
 
     report = load("ics", "google.ics", crm, regarding="Ada Lovelace")
     assert (report.rows, report.created, report.errors) == (4, 4, [])
-    assert report.notes == ["vevent at line 54: a changed instance of a recurring event; only "
-                            "the first occurrence is imported"]
+    assert report.notes == [
+        "vevent at line 54: a changed instance of a recurring event; only "
+        "the first occurrence is imported"
+    ]
     activities = by_name(crm, ACTIVITIES)
-    assert set(activities) == {"Product demo for Nordlys AS", "Weekly sync", "Office closed",
-                               "Breakfast meeting"}
+    assert set(activities) == {
+        "Product demo for Nordlys AS",
+        "Weekly sync",
+        "Office closed",
+        "Breakfast meeting",
+    }
     assert {(a["regarding_type"], a["regarding_id"]) for a in activities.values()} == {
-        ("contact", ada["id"])}
+        ("contact", ada["id"])
+    }
     demo = activities["Product demo for Nordlys AS"]
     assert (demo["type"], demo["start_at"], demo["end_at"], demo["all_day"]) == (
-        "appointment", "2026-12-03T13:00:00Z", "2026-12-03T14:00:00Z", False)
+        "appointment",
+        "2026-12-03T13:00:00Z",
+        "2026-12-03T14:00:00Z",
+        False,
+    )
     assert demo["source_id"] == "5k2j3h4g5f6d7s8a9p0o1i2u3y@google.com"
     assert demo["location"] == "Karl Johans gate 1, 0154 Oslo, Norway"
     assert demo["created_at"] == "2026-11-01T10:00:00Z"
     closed = activities["Office closed"]
-    assert (closed["all_day"], closed["start_at"], closed["end_at"]) == (True, "2026-12-24",
-                                                                         "2026-12-24")
+    assert (closed["all_day"], closed["start_at"], closed["end_at"]) == (
+        True,
+        "2026-12-24",
+        "2026-12-24",
+    )
     assert activities["Breakfast meeting"]["status"] == "canceled"
     assert activities["Weekly sync"]["start_at"] == "2026-01-05T08:00:00Z"  # 09:00 in Oslo
     assert "RRULE" in activities["Weekly sync"]["description"]
@@ -489,15 +570,19 @@ def test_outlook_ics_tasks_and_zones(crm: CRM) -> None:
     # The unknown zone is a warning on the event's line, said once.
     assert [str(w) for w in report.warnings] == [
         "line 86: unknown time zone 'Mars Standard Time' in DTSTART; read as local time",
-        "line 86: unknown time zone 'Mars Standard Time' in DTEND; read as local time"]
+        "line 86: unknown time zone 'Mars Standard Time' in DTEND; read as local time",
+    ]
     activities = by_name(crm, ACTIVITIES)
     task = activities["Send the revised offer"]
     assert (task["type"], task["status"], task["priority"], task["due_at"]) == (
-        "task", "open", "high", "2026-12-11T16:00:00Z")
+        "task",
+        "open",
+        "high",
+        "2026-12-11T16:00:00Z",
+    )
     assert activities["Quarterly review with Contoso"]["start_at"] == "2026-12-03T13:00:00Z"
     fair = activities["Trade fair (all day)"]
-    assert (fair["all_day"], fair["start_at"], fair["end_at"]) == (True, "2026-12-08",
-                                                                   "2026-12-09")
+    assert (fair["all_day"], fair["start_at"], fair["end_at"]) == (True, "2026-12-08", "2026-12-09")
 
 
 # ---------------------------------------------------------------------------- vCard
@@ -505,8 +590,7 @@ def test_outlook_ics_tasks_and_zones(crm: CRM) -> None:
 
 def test_vcard_org_cards_become_accounts_and_org_links_them(crm: CRM) -> None:
     report = load("vcard", "apple_contacts.vcf", crm)
-    assert (report.rows, report.created, report.accounts_created, report.errors) == (1, 1, 1,
-                                                                                      [])
+    assert (report.rows, report.created, report.accounts_created, report.errors) == (1, 1, 1, [])
     assert report.notes == ["card 3 (line 38): a group card, not a contact or a company"]
     nordic = by_name(crm)["Nordic Tools AB"]
     assert nordic["website"] == "https://nordictools.example"
@@ -529,8 +613,9 @@ def test_vcard_org_creates_a_missing_account_or_links_an_existing_one(crm: CRM) 
     navy = crm.create(ACCOUNTS, {"name": "US Navy"}).record
     report = load("vcard", "google_contacts.vcf", crm)
     assert (report.rows, report.created, report.accounts_created) == (3, 3, 1)
-    assert len(report.notes) == 1 and report.notes[0].startswith("card 3 (line 29): not a "
-                                                                 "readable vCard")
+    assert len(report.notes) == 1 and report.notes[0].startswith(
+        "card 3 (line 29): not a readable vCard"
+    )
     accounts = by_name(crm)
     assert set(accounts) == {"US Navy", "Analytical Engines Ltd"}
     contacts = by_name(crm, CONTACTS)
@@ -554,11 +639,13 @@ def shared_crm() -> Any:
         yield crm
 
 
-@settings(max_examples=300, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=300,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(data=st.binary(max_size=600), kind=st.sampled_from(_KINDS))
-def test_any_bytes_give_a_report_or_a_value_error(shared_crm: CRM, data: bytes,
-                                                  kind: str) -> None:
+def test_any_bytes_give_a_report_or_a_value_error(shared_crm: CRM, data: bytes, kind: str) -> None:
     try:
         prepared = prepare_import(kind, data)
     except ValueError:
@@ -571,39 +658,109 @@ def test_any_bytes_give_a_report_or_a_value_error(shared_crm: CRM, data: bytes,
 
 
 # Column names from every system the importer knows, and our own field names.
-_FOREIGN = ["accountid", "Account Name", "parentaccountid", "Parent Account", "customertypecode",
-            "industrycode", "statecode", "statuscode", "emailaddress1", "telephone1", "Id",
-            "ID", "NAME", "PARENTID", "ACCOUNTID", "Full Name", "Company", "E-mail", "Zip",
-            "Company Name", "Mobile Phone", "Notes", "createdon", "modifiedon", "Regarding",
-            "scheduledstart", "scheduledend", "isalldayevent", "Duration", "WhoId", "WhatId",
-            "Subject", "Status Reason", "Owner", "Birthday"]
-_HEADERS = sorted({*_FOREIGN, *mappable_fields(ACCOUNTS), *mappable_fields(CONTACTS),
-                   *mappable_fields(ACTIVITIES)})
+_FOREIGN = [
+    "accountid",
+    "Account Name",
+    "parentaccountid",
+    "Parent Account",
+    "customertypecode",
+    "industrycode",
+    "statecode",
+    "statuscode",
+    "emailaddress1",
+    "telephone1",
+    "Id",
+    "ID",
+    "NAME",
+    "PARENTID",
+    "ACCOUNTID",
+    "Full Name",
+    "Company",
+    "E-mail",
+    "Zip",
+    "Company Name",
+    "Mobile Phone",
+    "Notes",
+    "createdon",
+    "modifiedon",
+    "Regarding",
+    "scheduledstart",
+    "scheduledend",
+    "isalldayevent",
+    "Duration",
+    "WhoId",
+    "WhatId",
+    "Subject",
+    "Status Reason",
+    "Owner",
+    "Birthday",
+]
+_HEADERS = sorted(
+    {
+        *_FOREIGN,
+        *mappable_fields(ACCOUNTS),
+        *mappable_fields(CONTACTS),
+        *mappable_fields(ACTIVITIES),
+    }
+)
 _CELL = st.one_of(
     st.text(max_size=20),
-    st.sampled_from(["=1+2", "'=SUM(A1)", "+47 22 00 00 00", "-12", "@home", "a,b", 'say "hi"',
-                     "two\nlines", "Zoë Ångström", "Crédit Agricole", "Acme", "Ada Lovelace",
-                     "true", "no", "2026-12-03", "12/3/2026 2:00 PM", "31/31/2031",
-                     "01M8E9WQA5Z879NRTCDGH7XVJE", "customer", "Completed", "x@y.example", ""]),
+    st.sampled_from(
+        [
+            "=1+2",
+            "'=SUM(A1)",
+            "+47 22 00 00 00",
+            "-12",
+            "@home",
+            "a,b",
+            'say "hi"',
+            "two\nlines",
+            "Zoë Ångström",
+            "Crédit Agricole",
+            "Acme",
+            "Ada Lovelace",
+            "true",
+            "no",
+            "2026-12-03",
+            "12/3/2026 2:00 PM",
+            "31/31/2031",
+            "01M8E9WQA5Z879NRTCDGH7XVJE",
+            "customer",
+            "Completed",
+            "x@y.example",
+            "",
+        ]
+    ),
 )
 
 
-@settings(max_examples=150, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                                 HealthCheck.data_too_large])
-@given(kind=st.sampled_from(["accounts", "contacts", "activities"]),
-       header=st.lists(st.sampled_from(_HEADERS), min_size=1, max_size=8),
-       body=st.lists(st.lists(_CELL, max_size=9), max_size=6),
-       delimiter=st.sampled_from([",", ";", "\t"]), real=st.booleans())
-def test_generated_csv_never_raises(shared_crm: CRM, kind: str, header: list[str],
-                                    body: list[list[str]], delimiter: str, real: bool) -> None:
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+    ],
+)
+@given(
+    kind=st.sampled_from(["accounts", "contacts", "activities"]),
+    header=st.lists(st.sampled_from(_HEADERS), min_size=1, max_size=8),
+    body=st.lists(st.lists(_CELL, max_size=9), max_size=6),
+    delimiter=st.sampled_from([",", ";", "\t"]),
+    real=st.booleans(),
+)
+def test_generated_csv_never_raises(
+    shared_crm: CRM, kind: str, header: list[str], body: list[list[str]], delimiter: str, real: bool
+) -> None:
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=delimiter)
     writer.writerow(header)
     writer.writerows(body)
     prepared = prepare_import(kind, buffer.getvalue().encode())  # a header: no CsvError
-    acme = next(a["id"] for a in shared_crm.all(ACCOUNTS).values()
-                if a["name"] == "Acme")  # by id: a real import may add another "Acme"
+    acme = next(
+        a["id"] for a in shared_crm.all(ACCOUNTS).values() if a["name"] == "Acme"
+    )  # by id: a real import may add another "Acme"
     options = {"regarding": acme} if kind == "activities" else {}
     report = run_import(shared_crm, prepared, dry_run=not real, create_accounts=real, **options)
     assert report.rows == len(prepared.rows)

@@ -36,8 +36,10 @@ PARIS = ZoneInfo("Europe/Paris")
         ("2026-12-03T14:00:00", datetime(2026, 12, 3, 14, 0)),
         ("2026-12-03T14:00:00.000Z", datetime(2026, 12, 3, 14, 0, tzinfo=UTC)),
         ("20261203T140000Z", datetime(2026, 12, 3, 14, 0, tzinfo=UTC)),
-        ("2026-12-03T14:00:00+01:00",
-         datetime(2026, 12, 3, 14, 0, tzinfo=timezone(timedelta(hours=1)))),
+        (
+            "2026-12-03T14:00:00+01:00",
+            datetime(2026, 12, 3, 14, 0, tzinfo=timezone(timedelta(hours=1))),
+        ),
         ("12/3/2026 2:00 PM", datetime(2026, 12, 3, 14, 0)),
         ("12/3/2026 12:30 AM", datetime(2026, 12, 3, 0, 30)),
         ("12/3/2026", date(2026, 12, 3)),
@@ -54,8 +56,10 @@ def test_parse_when_formats(text, expected):
     assert parse_when(text) == expected
 
 
-@pytest.mark.parametrize("text", ["", "soon", "13:00", "2026-02-30", "13/13/2026",
-                                  "12/3/2026 25:00", "1/2/3", "99999999999999"])
+@pytest.mark.parametrize(
+    "text",
+    ["", "soon", "13:00", "2026-02-30", "13/13/2026", "12/3/2026 25:00", "1/2/3", "99999999999999"],
+)
 def test_parse_when_rejects(text):
     assert parse_when(text) is None
 

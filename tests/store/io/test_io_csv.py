@@ -65,7 +65,7 @@ def test_read_csv_excel_sep_line_and_crlf():
     assert table.rows[0].line == 3
 
 
-@pytest.mark.parametrize("data", [b"sep=;", b"\"sep=,\"\n", b"SEP=\t\n\n\n"])
+@pytest.mark.parametrize("data", [b"sep=;", b'"sep=,"\n', b"SEP=\t\n\n\n"])
 def test_read_csv_sep_line_alone_is_an_empty_file(data):
     # The directive is honoured (bare or quoted, any case) and consumed: no header row is left.
     with pytest.raises(CsvError, match="the file is empty"):
@@ -144,15 +144,17 @@ def test_dynamics_accounts():
         "address_postal_code": "98052",
         "address_country": "U.S.",
         "description": "Coffee supplier.\nPrefers email, never calls after 5pm.\n\n"
-                       "telephone2: 555-0151",
+        "telephone2: 555-0151",
         "owner": "Alex Wu",
         "status": "active",
         "created_at": "2024-01-15T10:22:31Z",
         "modified_at": "2024-03-02T08:01:00Z",
     }
     # The parent comes after its child: the reference stays raw for the resolver.
-    assert child.refs == {"parent_account_id": "b5c9d2e4-5b1c-ee11-9cbc-000d3a1f2b7c",
-                          "primary_contact_id": "Yvonne McKay (sample)"}
+    assert child.refs == {
+        "parent_account_id": "b5c9d2e4-5b1c-ee11-9cbc-000d3a1f2b7c",
+        "primary_contact_id": "Yvonne McKay (sample)",
+    }
     assert parent.record["source_id"] == child.refs["parent_account_id"]
     # US dates as Dynamics exports them; naive = local time (Paris, UTC+1 in winter).
     assert litware.record["created_at"] == "2024-01-15T09:22:00Z"
@@ -189,8 +191,7 @@ def test_dynamics_contacts_display_names():
         "address_state": "Doubs",
         "address_postal_code": "25000",
         "address_country": "France",
-        "description": "Client fidèle; préfère le téléphone.\n\n"
-                       "Preferred Method of Contact: Phone",
+        "description": "Client fidèle; préfère le téléphone.\n\nPreferred Method of Contact: Phone",
         "owner": "Céline Moreau",
         "status": "active",
         "created_at": "2024-01-03T09:00:00Z",  # 03/01/2024 in a ';' file: 3 January
@@ -245,9 +246,16 @@ def test_salesforce_contacts():
 def test_generic_contacts_ugly_parts():
     table, mapping, rows = load("generic_contacts.csv", "contacts")
     assert mapping.field_for_column == {
-        "Name": "full_name", "Company": "account_id", "E-mail": "email", "Phone": "phone",
-        "Mobile": "mobile", "Street": "address_line1", "City": "address_city",
-        "Zip": "address_postal_code", "Country": "address_country", "Notes": "description",
+        "Name": "full_name",
+        "Company": "account_id",
+        "E-mail": "email",
+        "Phone": "phone",
+        "Mobile": "mobile",
+        "Street": "address_line1",
+        "City": "address_city",
+        "Zip": "address_postal_code",
+        "Country": "address_country",
+        "Notes": "description",
     }
     assert mapping.unknown == ["Birthday"]
     john, jane, francois, jane_again, pieter, cher = rows
@@ -256,11 +264,16 @@ def test_generic_contacts_ugly_parts():
     assert john.record["last_name"] == "Smith"
     assert john.refs == {"account_id": "Acme, Inc."}
     assert john.record["address_line1"] == "10 Main St, Floor 3"
-    assert john.record["description"] == ("Met at the fair.\nFollow up in Q3.\n\n"
-                                          "Birthday: 1980-05-01")
+    assert john.record["description"] == (
+        "Met at the fair.\nFollow up in Q3.\n\nBirthday: 1980-05-01"
+    )
     # Short rows: the missing cells are simply empty.
-    assert jane.record == {"first_name": "Jane", "last_name": "Doe",
-                           "email": "jane@globex.example", "phone": "555-0101"}
+    assert jane.record == {
+        "first_name": "Jane",
+        "last_name": "Doe",
+        "email": "jane@globex.example",
+        "phone": "555-0101",
+    }
     assert jane.problems == []
     # Duplicates are not merged here: that needs the database.
     assert jane_again.record == jane.record
@@ -284,11 +297,16 @@ def test_unknown_columns_skipped_unless_kept():
 
 
 def test_guess_mapping_prefers_specific_names():
-    mapping = guess_mapping("contacts", ["Title", "First Name", "Last Name", "Job Title",
-                                         "E-mail Address", "E-mail 2 Address"])
-    assert mapping.field_for_column == {"First Name": "first_name", "Last Name": "last_name",
-                                        "Job Title": "job_title",
-                                        "E-mail Address": "email"}
+    mapping = guess_mapping(
+        "contacts",
+        ["Title", "First Name", "Last Name", "Job Title", "E-mail Address", "E-mail 2 Address"],
+    )
+    assert mapping.field_for_column == {
+        "First Name": "first_name",
+        "Last Name": "last_name",
+        "Job Title": "job_title",
+        "E-mail Address": "email",
+    }
     assert mapping.unknown == ["Title", "E-mail 2 Address"]
 
 
@@ -297,11 +315,19 @@ def test_guess_mapping_is_kind_specific():
     accounts = guess_mapping("accounts", header).field_for_column
     contacts = guess_mapping("contacts", header).field_for_column
     activities = guess_mapping("activities", header).field_for_column
-    assert accounts == {"Name": "name", "Type": "relationship", "accountid": "source_id",
-                        "Status": "status"}
+    assert accounts == {
+        "Name": "name",
+        "Type": "relationship",
+        "accountid": "source_id",
+        "Status": "status",
+    }
     assert contacts == {"Name": "full_name", "accountid": "account_id", "Status": "status"}
-    assert activities == {"Name": "subject", "Type": "type", "accountid": "regarding_account",
-                          "Status": "status"}
+    assert activities == {
+        "Name": "subject",
+        "Type": "type",
+        "accountid": "regarding_account",
+        "Status": "status",
+    }
 
 
 def test_guess_mapping_rejects_unknown_kind():
@@ -359,9 +385,15 @@ def test_dynamics_activities():
     assert mapping.unknown == []
     call, meeting, task, fax = rows_to_records("activities", table, mapping, tz=PARIS)
     assert call.record == {
-        "source_id": "A1", "type": "phone_call", "subject": "Call Rose",
-        "description": "Left a voicemail", "regarding_type": "contact", "status": "completed",
-        "priority": "high", "due_at": "2026-12-03T13:00:00Z", "direction": "outgoing",
+        "source_id": "A1",
+        "type": "phone_call",
+        "subject": "Call Rose",
+        "description": "Left a voicemail",
+        "regarding_type": "contact",
+        "status": "completed",
+        "priority": "high",
+        "due_at": "2026-12-03T13:00:00Z",
+        "direction": "outgoing",
         "completed_at": "2026-12-03T13:10:00Z",
     }
     assert call.refs == {"regarding_id": "Rose Gonzalez"}
@@ -412,10 +444,12 @@ def test_salesforce_tasks():
 
 
 def test_all_day_and_duration():
-    table = read_csv(b"Subject,Start,End,All day,Duration\n"
-                     b"Fair,2026-12-08,2026-12-09,,\n"
-                     b"Lunch,2026-12-08 12:00,,no,90\n"
-                     b"Party,2026-12-08 20:00,2026-12-09 02:00,yes,\n")
+    table = read_csv(
+        b"Subject,Start,End,All day,Duration\n"
+        b"Fair,2026-12-08,2026-12-09,,\n"
+        b"Lunch,2026-12-08 12:00,,no,90\n"
+        b"Party,2026-12-08 20:00,2026-12-09 02:00,yes,\n"
+    )
     mapping = guess_mapping("activities", table.header)
     fair, lunch, party = rows_to_records("activities", table, mapping, tz=UTC)
     assert fair.record["all_day"] is True
@@ -438,7 +472,7 @@ def test_required_fields_reported():
 @pytest.mark.parametrize(
     ("value", "cell"),
     [
-        ("=HYPERLINK(\"http://evil\")", "'=HYPERLINK(\"http://evil\")"),
+        ('=HYPERLINK("http://evil")', '\'=HYPERLINK("http://evil")'),
         # Phone numbers and plain numbers cannot name a function: exported as they are.
         ("+1 512 555 0132", "+1 512 555 0132"),
         ("+44 (20) 7946-0000", "+44 (20) 7946-0000"),
@@ -465,14 +499,25 @@ def test_formula_neutralisation(value, cell):
 
 
 def test_export_csv():
-    text = export_csv("contacts", [
-        {"id": "c1", "first_name": "Ann", "last_name": "Lee, Jr.", "phone": "+1 555",
-         "description": "two\nlines", "extra": "ignored"},
-        {"id": "c2", "last_name": "=cmd|' /C calc'!A0"},
-    ], ["id", "first_name", "last_name", "phone", "description"])
+    text = export_csv(
+        "contacts",
+        [
+            {
+                "id": "c1",
+                "first_name": "Ann",
+                "last_name": "Lee, Jr.",
+                "phone": "+1 555",
+                "description": "two\nlines",
+                "extra": "ignored",
+            },
+            {"id": "c2", "last_name": "=cmd|' /C calc'!A0"},
+        ],
+        ["id", "first_name", "last_name", "phone", "description"],
+    )
     assert text.splitlines()[0] == "id,first_name,last_name,phone,description"
-    assert text.startswith("id,first_name,last_name,phone,description\r\n"
-                           "c1,Ann,\"Lee, Jr.\",+1 555,\"two\nlines\"\r\n")
+    assert text.startswith(
+        'id,first_name,last_name,phone,description\r\nc1,Ann,"Lee, Jr.",+1 555,"two\nlines"\r\n'
+    )
     assert "c2,,'=cmd|' /C calc'!A0,," in text
     with pytest.raises(ValueError, match="favourite"):
         export_csv("contacts", [], ["favourite"])
@@ -489,65 +534,102 @@ def test_export_json():
 
 
 def _text(min_size: int = 1, multiline: bool = False):
-    alphabet = st.characters(blacklist_categories=("Cs", "Cc"),
-                             blacklist_characters="\u2028\u2029\x85")
+    alphabet = st.characters(
+        blacklist_categories=("Cs", "Cc"), blacklist_characters="\u2028\u2029\x85"
+    )
     if multiline:
         alphabet = st.one_of(alphabet, st.just("\n"))
-    return (st.text(alphabet, min_size=min_size, max_size=30)
-            .map(lambda s: s.strip(" \n\t\u3000\xa0").strip()).filter(bool))
+    return (
+        st.text(alphabet, min_size=min_size, max_size=30)
+        .map(lambda s: s.strip(" \n\t\u3000\xa0").strip())
+        .filter(bool)
+    )
 
 
-_formulaish = st.sampled_from(["=1+1", "+33 1 23", "-5", "@home", "'=x", "''+y", "a\"b", "x,y;z"])
+_formulaish = st.sampled_from(["=1+1", "+33 1 23", "-5", "@home", "'=x", "''+y", 'a"b', "x,y;z"])
 _value = st.one_of(_text(), _formulaish)
 _when = st.datetimes(datetime(1900, 1, 1), datetime(2200, 1, 1)).map(
-    lambda d: d.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    lambda d: d.strftime("%Y-%m-%dT%H:%M:%SZ")
+)
 _day = st.dates(date(1900, 1, 1), date(2200, 1, 1)).map(lambda d: d.isoformat())
 
 
 def _records(kind: str):
     common = {"id": _text(), "created_at": _when, "modified_at": _when}
     if kind == "accounts":
-        fields = {"name": _value, "account_number": _value, "industry": _text(),
-                  "relationship": st.sampled_from(["customer", "press", "other", "reseller"]),
-                  "phone": _value, "email": _value, "website": _value,
-                  "address_line1": _value, "address_city": _value,
-                  "address_postal_code": _value, "parent_account_id": _value,
-                  "primary_contact_id": _value, "description": _text(multiline=True),
-                  "owner": _value, "status": st.sampled_from(["active", "inactive"])}
+        fields = {
+            "name": _value,
+            "account_number": _value,
+            "industry": _text(),
+            "relationship": st.sampled_from(["customer", "press", "other", "reseller"]),
+            "phone": _value,
+            "email": _value,
+            "website": _value,
+            "address_line1": _value,
+            "address_city": _value,
+            "address_postal_code": _value,
+            "parent_account_id": _value,
+            "primary_contact_id": _value,
+            "description": _text(multiline=True),
+            "owner": _value,
+            "status": st.sampled_from(["active", "inactive"]),
+        }
     elif kind == "contacts":
-        fields = {"first_name": _value, "last_name": _value, "job_title": _value,
-                  "account_id": _value, "email": _value, "mobile": _value,
-                  "address_country": _value, "description": _text(multiline=True),
-                  "status": st.sampled_from(["active", "inactive"])}
+        fields = {
+            "first_name": _value,
+            "last_name": _value,
+            "job_title": _value,
+            "account_id": _value,
+            "email": _value,
+            "mobile": _value,
+            "address_country": _value,
+            "description": _text(multiline=True),
+            "status": st.sampled_from(["active", "inactive"]),
+        }
     else:
-        fields = {"type": st.sampled_from(["note", "email", "phone_call", "task"]),
-                  "subject": _value, "description": _text(multiline=True),
-                  "regarding_type": st.sampled_from(["account", "contact"]),
-                  "regarding_id": _value,
-                  "status": st.sampled_from(["open", "completed", "canceled"]),
-                  "priority": st.sampled_from(["low", "normal", "high"]),
-                  "due_at": st.one_of(_when, _day), "completed_at": _when,
-                  "location": _value, "direction": st.sampled_from(["incoming", "outgoing"]),
-                  "phone_number": _value, "email_from": _value, "email_to": _value,
-                  "owner": _value}
+        fields = {
+            "type": st.sampled_from(["note", "email", "phone_call", "task"]),
+            "subject": _value,
+            "description": _text(multiline=True),
+            "regarding_type": st.sampled_from(["account", "contact"]),
+            "regarding_id": _value,
+            "status": st.sampled_from(["open", "completed", "canceled"]),
+            "priority": st.sampled_from(["low", "normal", "high"]),
+            "due_at": st.one_of(_when, _day),
+            "completed_at": _when,
+            "location": _value,
+            "direction": st.sampled_from(["incoming", "outgoing"]),
+            "phone_number": _value,
+            "email_from": _value,
+            "email_to": _value,
+            "owner": _value,
+        }
     plain = st.fixed_dictionaries({}, optional={**common, **fields})
     if kind != "activities":
         return plain
     appointment = st.builds(
         lambda base, all_day, days, moments: {
-            **base, "type": "appointment", "all_day": all_day,
+            **base,
+            "type": "appointment",
+            "all_day": all_day,
             "start_at": min(days if all_day else moments),
-            "end_at": max(days if all_day else moments)},
+            "end_at": max(days if all_day else moments),
+        },
         st.fixed_dictionaries({"subject": _value}, optional={**common, "location": _value}),
-        st.booleans(), st.lists(_day, min_size=2, max_size=2),
-        st.lists(_when, min_size=2, max_size=2))
+        st.booleans(),
+        st.lists(_day, min_size=2, max_size=2),
+        st.lists(_when, min_size=2, max_size=2),
+    )
     return st.one_of(plain, appointment)
 
 
 @pytest.mark.parametrize("kind", ["accounts", "contacts", "activities"])
 def test_csv_round_trip(kind):
-    @settings(max_examples=40, deadline=None,
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @settings(
+        max_examples=40,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
     @given(st.lists(_records(kind), min_size=1, max_size=4))
     def check(records):
         fields = list(EXPORT_FIELDS[kind])
@@ -557,12 +639,16 @@ def test_csv_round_trip(kind):
         mapping = guess_mapping(kind, table.header)
         assert mapping.unknown == [] and mapping.ignored == []
         assert sorted(mapping.field_for_column.values()) == sorted(
-            "source_id" if f == "id" else f for f in fields)
+            "source_id" if f == "id" else f for f in fields
+        )
         rows = rows_to_records(kind, table, mapping, tz=UTC)
         assert len(rows) == len([r for r in records if r])
         for row, original in zip(rows, [r for r in records if r], strict=True):
-            expected = {("source_id" if k == "id" else k): v for k, v in original.items()
-                        if k not in REF_FIELDS[kind]}
+            expected = {
+                ("source_id" if k == "id" else k): v
+                for k, v in original.items()
+                if k not in REF_FIELDS[kind]
+            }
             if kind == "activities":  # what the importer infers when a column is empty
                 expected.setdefault("type", "task")
                 if "completed_at" in expected:
@@ -578,8 +664,9 @@ def test_csv_round_trip(kind):
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.binary(max_size=400), st.sampled_from(["accounts", "contacts", "activities"]),
-       st.booleans())
+@given(
+    st.binary(max_size=400), st.sampled_from(["accounts", "contacts", "activities"]), st.booleans()
+)
 def test_any_bytes_give_rows_or_csv_error(data, kind, keep):
     try:
         table = read_csv(data)
@@ -594,19 +681,53 @@ def test_any_bytes_give_rows_or_csv_error(data, kind, keep):
 
 _cell = st.one_of(
     st.text(max_size=12),
-    st.sampled_from(["12/3/2026 2:00 PM", "3.12.2026", "2026-12-03T14:00:00Z", "31/31/2031",
-                     "Customer", "0", "1", "2", "yes", "phonecall", "'=1", "=\"007\"", "",
-                     "a\nb", "Smith, John", "9999-12-31 23:59", "0001-01-01 00:00"]),
+    st.sampled_from(
+        [
+            "12/3/2026 2:00 PM",
+            "3.12.2026",
+            "2026-12-03T14:00:00Z",
+            "31/31/2031",
+            "Customer",
+            "0",
+            "1",
+            "2",
+            "yes",
+            "phonecall",
+            "'=1",
+            '="007"',
+            "",
+            "a\nb",
+            "Smith, John",
+            "9999-12-31 23:59",
+            "0001-01-01 00:00",
+        ]
+    ),
 )
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.sampled_from(["accounts", "contacts", "activities"]),
-       st.lists(st.lists(_cell, min_size=1, max_size=8), min_size=1, max_size=5))
+@given(
+    st.sampled_from(["accounts", "contacts", "activities"]),
+    st.lists(st.lists(_cell, min_size=1, max_size=8), min_size=1, max_size=5),
+)
 def test_any_known_columns_with_odd_values_never_raise(kind, body):
-    header = ["name", "firstname", "full name", "customertypecode", "statecode",
-              "scheduledend", "scheduledstart", "isalldayevent", "duration", "regarding",
-              "whoid", "address1_line1", "createdon", "prioritycode", "activitytypecode"]
+    header = [
+        "name",
+        "firstname",
+        "full name",
+        "customertypecode",
+        "statecode",
+        "scheduledend",
+        "scheduledstart",
+        "isalldayevent",
+        "duration",
+        "regarding",
+        "whoid",
+        "address1_line1",
+        "createdon",
+        "prioritycode",
+        "activitytypecode",
+    ]
     import csv
     import io
 

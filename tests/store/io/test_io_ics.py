@@ -37,7 +37,7 @@ def test_outlook():
         "priority": "normal",
         "description": "Agenda:\n1. Pricing, volumes\n2. Next steps",
         "source_id": "040000008200E00074C5B7101A82E00800000000D0C3A5F6A1D5DA010000000000000000"
-                     "1000000036A1A0B1C2D3E4F5A6B7C8D9E0F1A2B3",
+        "1000000036A1A0B1C2D3E4F5A6B7C8D9E0F1A2B3",
         "created_at": "2026-11-20T08:15:00Z",
         "modified_at": "2026-11-21T09:10:00Z",
     }
@@ -52,7 +52,8 @@ def test_outlook():
     assert standup.record["start_at"] == "2026-12-07T17:30:00Z"
     assert standup.record["description"] == (
         "Recurring event: only the first occurrence was imported "
-        "(RRULE:FREQ=WEEKLY;COUNT=10;BYDAY=MO)")
+        "(RRULE:FREQ=WEEKLY;COUNT=10;BYDAY=MO)"
+    )
     assert lunch.record["status"] == "canceled"
     assert lunch.record["start_at"] == "2026-12-04T10:00:00Z"  # Romance Standard Time
     # A zone nobody knows: local time, with a warning.
@@ -72,8 +73,10 @@ def test_outlook():
 def test_google():
     result = parse("google.ics")
     assert result.errors == []
-    assert result.skipped == ["vevent at line 54: a changed instance of a recurring event; "
-                              "only the first occurrence is imported"]
+    assert result.skipped == [
+        "vevent at line 54: a changed instance of a recurring event; "
+        "only the first occurrence is imported"
+    ]
     demo, weekly, closed, breakfast = result.activities
     assert demo.record == {
         "type": "appointment",
@@ -116,17 +119,21 @@ def test_google():
     ],
 )
 def test_windows_and_iana_zone_names_without_vtimezone(tzid, expected):
-    data = (f"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VEVENT\r\nUID:1\r\n"
-            f"SUMMARY:s\r\nDTSTART;TZID=\"{tzid}\":20260115T120000\r\nEND:VEVENT\r\n"
-            f"END:VCALENDAR\r\n").encode()
+    data = (
+        f"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VEVENT\r\nUID:1\r\n"
+        f'SUMMARY:s\r\nDTSTART;TZID="{tzid}":20260115T120000\r\nEND:VEVENT\r\n'
+        f"END:VCALENDAR\r\n"
+    ).encode()
     [event] = parse_ics(data, tz=UTC).activities
     assert event.record["start_at"] == expected
     assert event.problems == []
 
 
 def test_floating_time_is_local():
-    data = (b"BEGIN:VCALENDAR\nVERSION:2.0\nBEGIN:VEVENT\nSUMMARY:s\n"
-            b"DTSTART:20260715T120000\nDURATION:PT45M\nEND:VEVENT\nEND:VCALENDAR\n")
+    data = (
+        b"BEGIN:VCALENDAR\nVERSION:2.0\nBEGIN:VEVENT\nSUMMARY:s\n"
+        b"DTSTART:20260715T120000\nDURATION:PT45M\nEND:VEVENT\nEND:VCALENDAR\n"
+    )
     [event] = parse_ics(data, tz=PARIS).activities
     assert event.record["start_at"] == "2026-07-15T10:00:00Z"
     assert event.record["end_at"] == "2026-07-15T10:45:00Z"
@@ -158,9 +165,15 @@ END:VTODO
 END:VCALENDAR
 """
     done, dropped, finished = parse_ics(data, tz=UTC).activities
-    assert done.record == {"type": "task", "subject": "Done thing", "due_at": "2026-12-03",
-                           "status": "completed", "completed_at": "2026-12-02T10:15:00Z",
-                           "priority": "low", "source_id": "t1"}
+    assert done.record == {
+        "type": "task",
+        "subject": "Done thing",
+        "due_at": "2026-12-03",
+        "status": "completed",
+        "completed_at": "2026-12-02T10:15:00Z",
+        "priority": "low",
+        "source_id": "t1",
+    }
     assert dropped.record["status"] == "canceled"
     assert "priority" not in dropped.record  # 0 = undefined
     assert finished.record["status"] == "completed"
@@ -194,13 +207,22 @@ DTSTART;VALUE=DATE:20261204
 
 
 def test_export_is_valid_for_calendar_apps():
-    data = export_ics([
-        {"id": "a1", "type": "appointment", "subject": "Meet", "start_at": "2026-12-03T14:00:00Z",
-         "end_at": "2026-12-03T15:00:00Z"},
-        {"id": "t1", "type": "task", "subject": "Do", "due_at": "2026-12-05"},
-        {"id": "n1", "type": "note", "subject": "Not a calendar item"},
-        {"id": "a2", "type": "appointment", "subject": "No start"},
-    ], {}, now=datetime(2026, 11, 27, 10, 0, tzinfo=UTC))
+    data = export_ics(
+        [
+            {
+                "id": "a1",
+                "type": "appointment",
+                "subject": "Meet",
+                "start_at": "2026-12-03T14:00:00Z",
+                "end_at": "2026-12-03T15:00:00Z",
+            },
+            {"id": "t1", "type": "task", "subject": "Do", "due_at": "2026-12-05"},
+            {"id": "n1", "type": "note", "subject": "Not a calendar item"},
+            {"id": "a2", "type": "appointment", "subject": "No start"},
+        ],
+        {},
+        now=datetime(2026, 11, 27, 10, 0, tzinfo=UTC),
+    )
     calendar = icalendar.Calendar.from_ical(data)
     assert calendar["PRODID"] and calendar["VERSION"] == "2.0"
     event, todo = [c for c in calendar.walk() if c.name in ("VEVENT", "VTODO")]
@@ -213,15 +235,22 @@ def test_export_is_valid_for_calendar_apps():
 
 # --------------------------------------------------------------------------- round trip
 
-_text = (st.text(st.characters(blacklist_categories=("Cs", "Cc"),
-                               blacklist_characters="\u2028\u2029\x85"),
-                 min_size=1, max_size=20)
-         .map(lambda s: " ".join(s.split())).filter(bool))
+_text = (
+    st.text(
+        st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="\u2028\u2029\x85"),
+        min_size=1,
+        max_size=20,
+    )
+    .map(lambda s: " ".join(s.split()))
+    .filter(bool)
+)
 _value = st.one_of(_text, st.sampled_from(["a,b;c", "back\\slash", "Zoë", "x: y", "日本"]))
 _moment = st.datetimes(datetime(1970, 1, 1), datetime(2100, 1, 1)).map(
-    lambda d: d.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    lambda d: d.strftime("%Y-%m-%dT%H:%M:%SZ")
+)
 _day = st.dates(datetime(1970, 1, 1).date(), datetime(2100, 1, 1).date()).map(
-    lambda d: d.isoformat())
+    lambda d: d.isoformat()
+)
 _common = {
     "description": st.lists(_value, min_size=1, max_size=3).map("\n".join),
     "location": _value,
@@ -246,17 +275,27 @@ def _appointment(base, all_day, days, moments, with_end):
 
 _appointments = st.builds(
     _appointment,
-    st.fixed_dictionaries({"id": _text, "subject": _value,
-                           "status": st.sampled_from(["open", "completed", "canceled"])},
-                          optional=_common),
-    st.booleans(), st.lists(_day, min_size=2, max_size=2),
-    st.lists(_moment, min_size=2, max_size=2), st.booleans(),
+    st.fixed_dictionaries(
+        {
+            "id": _text,
+            "subject": _value,
+            "status": st.sampled_from(["open", "completed", "canceled"]),
+        },
+        optional=_common,
+    ),
+    st.booleans(),
+    st.lists(_day, min_size=2, max_size=2),
+    st.lists(_moment, min_size=2, max_size=2),
+    st.booleans(),
 )
 _tasks = st.fixed_dictionaries(
-    {"id": _text, "subject": _value, "type": st.just("task"),
-     "status": st.sampled_from(["open", "completed", "canceled"])},
-    optional={**_common, "due_at": st.one_of(_moment, _day),
-              "start_at": st.one_of(_moment, _day)},
+    {
+        "id": _text,
+        "subject": _value,
+        "type": st.just("task"),
+        "status": st.sampled_from(["open", "completed", "canceled"]),
+    },
+    optional={**_common, "due_at": st.one_of(_moment, _day), "start_at": st.one_of(_moment, _day)},
 )
 
 
@@ -271,8 +310,9 @@ def test_ics_round_trip(activities):
     assert result.errors == []
     assert len(result.activities) == len(activities)
     for row, original in zip(result.activities, activities, strict=True):
-        expected = {("source_id" if k == "id" else k): v for k, v in original.items()
-                    if k != "regarding_id"}
+        expected = {
+            ("source_id" if k == "id" else k): v for k, v in original.items() if k != "regarding_id"
+        }
         assert row.record == expected
         assert row.refs == ({"regarding_id": "Ann Lee"} if "regarding_id" in original else {})
         assert row.problems == []
@@ -285,14 +325,37 @@ def test_any_bytes_never_raise(data):
 
 
 _line = st.one_of(
-    st.sampled_from(["BEGIN:VCALENDAR", "END:VCALENDAR", "BEGIN:VEVENT", "END:VEVENT",
-                     "BEGIN:VTODO", "END:VTODO", "DTSTART:20260101T100000Z",
-                     "DTSTART;VALUE=DATE:20260101", "DTSTART;TZID=Nowhere:20260101T100000",
-                     "DTEND:garbage", "DUE:20260101", "DURATION:P1D", "DURATION:xx",
-                     "RRULE:FREQ=DAILY", "RRULE:nonsense", "STATUS:COMPLETED", "PRIORITY:x",
-                     "COMPLETED:bad", "SUMMARY:s", "UID:u", "RECURRENCE-ID:20260101T100000Z",
-                     "X-TERMCRM-REGARDING;X-TERMCRM-TYPE=bogus:x", "X-TERMCRM-START-AT:zz",
-                     "BEGIN:VTIMEZONE", "TZID:Nowhere", "END:VTIMEZONE", " folded"]),
+    st.sampled_from(
+        [
+            "BEGIN:VCALENDAR",
+            "END:VCALENDAR",
+            "BEGIN:VEVENT",
+            "END:VEVENT",
+            "BEGIN:VTODO",
+            "END:VTODO",
+            "DTSTART:20260101T100000Z",
+            "DTSTART;VALUE=DATE:20260101",
+            "DTSTART;TZID=Nowhere:20260101T100000",
+            "DTEND:garbage",
+            "DUE:20260101",
+            "DURATION:P1D",
+            "DURATION:xx",
+            "RRULE:FREQ=DAILY",
+            "RRULE:nonsense",
+            "STATUS:COMPLETED",
+            "PRIORITY:x",
+            "COMPLETED:bad",
+            "SUMMARY:s",
+            "UID:u",
+            "RECURRENCE-ID:20260101T100000Z",
+            "X-TERMCRM-REGARDING;X-TERMCRM-TYPE=bogus:x",
+            "X-TERMCRM-START-AT:zz",
+            "BEGIN:VTIMEZONE",
+            "TZID:Nowhere",
+            "END:VTIMEZONE",
+            " folded",
+        ]
+    ),
     st.text(max_size=20),
 )
 

@@ -41,11 +41,13 @@ def test_field_names_agree():
 
 
 def _imported():
-    for name, kind in [("dynamics_accounts.csv", "accounts"),
-                       ("dynamics_contacts_display.csv", "contacts"),
-                       ("salesforce_accounts.csv", "accounts"),
-                       ("salesforce_contacts.csv", "contacts"),
-                       ("generic_contacts.csv", "contacts")]:
+    for name, kind in [
+        ("dynamics_accounts.csv", "accounts"),
+        ("dynamics_contacts_display.csv", "contacts"),
+        ("salesforce_accounts.csv", "accounts"),
+        ("salesforce_contacts.csv", "contacts"),
+        ("generic_contacts.csv", "contacts"),
+    ]:
         table = read_csv((FIXTURES / name).read_bytes())
         mapping = guess_mapping(kind, table.header)
         for row in rows_to_records(kind, table, mapping, True, tz=PARIS):
@@ -84,8 +86,15 @@ def test_parsing_layer_never_imports_textual():
     import subprocess
     import sys
 
-    code = ("import sys, store.io.csv_import, store.io.csv_export, store.io.vcard, store.io.ics; "
-            "print(any(m == 'textual' or m.startswith('textual.') for m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True, cwd=Path(__file__).parents[3])
+    code = (
+        "import sys, store.io.csv_import, store.io.csv_export, store.io.vcard, store.io.ics; "
+        "print(any(m == 'textual' or m.startswith('textual.') for m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).parents[3],
+    )
     assert out.stdout.strip() == "False"

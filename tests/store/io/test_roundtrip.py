@@ -54,59 +54,160 @@ def source(tmp_path: Path, zone: str) -> CRM:
     def add(table: str, **fields: Any) -> dict[str, Any]:
         return crm.create(table, fields, created_at="2025-01-02T03:04:05Z").record
 
-    holding = add(ACCOUNTS, name="Nordwind Holding, AG", relationship="customer",
-                  industry="Retail", phone="+49 30 1234567", email="Info@Nordwind.example",
-                  website="https://nordwind.example", address_line1="Straße 1",
-                  address_line2="Hof 2, \"Haus B\"", address_city="Berlin", address_state="BE",
-                  address_postal_code="10115", address_country="Deutschland",
-                  description='Line one\nLine "two", with, commas\n=SUM(A1:A9)\n\n  indented',
-                  account_number="=42", owner="bob")
-    south = add(ACCOUNTS, name="Nordwind Süd", parent_account_id=holding["id"],
-                relationship="partner", account_number="+100", description="-minus first",
-                source_id="SF-0015g00000AbCdE")
-    add(ACCOUNTS, name="@Grand Child; Ltd", parent_account_id=south["id"], status="inactive",
-        industry="+Plus", website="grand.example")
-    add(ACCOUNTS, name="Zoë's Café", relationship="prospect", address_city="Zürich",
-        description="Tab\tinside and a trailing space ")
-    ada = add(CONTACTS, first_name="Ada", last_name="Lövelace", account_id=holding["id"],
-              job_title="CTO, R&D", email="ada@nordwind.example", phone="+49 30 1",
-              mobile="+49 170 1", description='Likes "quotes"\nand newlines,\n-and dashes',
-              address_city="München", address_country="Deutschland")
-    add(CONTACTS, first_name="Jörg", last_name="Ångström", account_id=south["id"],
-        email="jorg@sud.example", job_title="=Head of Sales", source_id="003-JORG")
-    bob = add(CONTACTS, first_name="Bob", last_name="=Builder", email="bob@home.example",
-              phone="-12 34 56", address_line1="@home 1", address_country="Norge",
-              owner="carol")
+    holding = add(
+        ACCOUNTS,
+        name="Nordwind Holding, AG",
+        relationship="customer",
+        industry="Retail",
+        phone="+49 30 1234567",
+        email="Info@Nordwind.example",
+        website="https://nordwind.example",
+        address_line1="Straße 1",
+        address_line2='Hof 2, "Haus B"',
+        address_city="Berlin",
+        address_state="BE",
+        address_postal_code="10115",
+        address_country="Deutschland",
+        description='Line one\nLine "two", with, commas\n=SUM(A1:A9)\n\n  indented',
+        account_number="=42",
+        owner="bob",
+    )
+    south = add(
+        ACCOUNTS,
+        name="Nordwind Süd",
+        parent_account_id=holding["id"],
+        relationship="partner",
+        account_number="+100",
+        description="-minus first",
+        source_id="SF-0015g00000AbCdE",
+    )
+    add(
+        ACCOUNTS,
+        name="@Grand Child; Ltd",
+        parent_account_id=south["id"],
+        status="inactive",
+        industry="+Plus",
+        website="grand.example",
+    )
+    add(
+        ACCOUNTS,
+        name="Zoë's Café",
+        relationship="prospect",
+        address_city="Zürich",
+        description="Tab\tinside and a trailing space ",
+    )
+    ada = add(
+        CONTACTS,
+        first_name="Ada",
+        last_name="Lövelace",
+        account_id=holding["id"],
+        job_title="CTO, R&D",
+        email="ada@nordwind.example",
+        phone="+49 30 1",
+        mobile="+49 170 1",
+        description='Likes "quotes"\nand newlines,\n-and dashes',
+        address_city="München",
+        address_country="Deutschland",
+    )
+    add(
+        CONTACTS,
+        first_name="Jörg",
+        last_name="Ångström",
+        account_id=south["id"],
+        email="jorg@sud.example",
+        job_title="=Head of Sales",
+        source_id="003-JORG",
+    )
+    bob = add(
+        CONTACTS,
+        first_name="Bob",
+        last_name="=Builder",
+        email="bob@home.example",
+        phone="-12 34 56",
+        address_line1="@home 1",
+        address_country="Norge",
+        owner="carol",
+    )
     add(CONTACTS, last_name="Cher")  # a contact with one name only
     crm.update(ACCOUNTS, holding["id"], {"primary_contact_id": ada["id"]})
 
     def log(kind: str, regarding: dict[str, Any], **fields: Any) -> None:
         regarding_type = "contact" if "last_name" in regarding else "account"
-        add(ACTIVITIES, type=kind, regarding_type=regarding_type,
-            regarding_id=regarding["id"], **fields)
+        add(
+            ACTIVITIES,
+            type=kind,
+            regarding_type=regarding_type,
+            regarding_id=regarding["id"],
+            **fields,
+        )
 
-    log("note", holding, description="Just a note,\nwith \"quotes\" and lines")
+    log("note", holding, description='Just a note,\nwith "quotes" and lines')
     log("note", south, subject="=cmd|' /C calc'!A0", description="+formula")
-    log("email", ada, subject="Offer sent", email_from="me@x.example",
-        email_to="ada@nordwind.example, jorg@sud.example", direction="outgoing",
-        description="Hello,\n\nthe offer.")
-    log("phone_call", bob, subject="Call =back", phone_number="+47 22 00 00 00",
-        direction="incoming", status="open", priority="high")
-    log("appointment", south, subject="Fair", all_day=True, start_at="2026-12-08",
-        end_at="2026-12-09", location="Messe, Halle 3")
-    log("appointment", holding, subject="One-day fair", all_day=True, start_at="2026-12-24",
-        end_at="2026-12-24")
-    log("appointment", holding, subject="Review", start_at="2026-12-03T13:00:00Z",
-        end_at="2026-12-03T14:30:00Z", description="Agenda:\n1. x, y\n2. \"z\"",
-        location="Room 4.12")
-    log("appointment", ada, subject="Past lunch", start_at="2025-06-03T11:00:00Z",
-        end_at="2025-06-03T12:00:00Z", status="completed", owner="bob")
+    log(
+        "email",
+        ada,
+        subject="Offer sent",
+        email_from="me@x.example",
+        email_to="ada@nordwind.example, jorg@sud.example",
+        direction="outgoing",
+        description="Hello,\n\nthe offer.",
+    )
+    log(
+        "phone_call",
+        bob,
+        subject="Call =back",
+        phone_number="+47 22 00 00 00",
+        direction="incoming",
+        status="open",
+        priority="high",
+    )
+    log(
+        "appointment",
+        south,
+        subject="Fair",
+        all_day=True,
+        start_at="2026-12-08",
+        end_at="2026-12-09",
+        location="Messe, Halle 3",
+    )
+    log(
+        "appointment",
+        holding,
+        subject="One-day fair",
+        all_day=True,
+        start_at="2026-12-24",
+        end_at="2026-12-24",
+    )
+    log(
+        "appointment",
+        holding,
+        subject="Review",
+        start_at="2026-12-03T13:00:00Z",
+        end_at="2026-12-03T14:30:00Z",
+        description='Agenda:\n1. x, y\n2. "z"',
+        location="Room 4.12",
+    )
+    log(
+        "appointment",
+        ada,
+        subject="Past lunch",
+        start_at="2025-06-03T11:00:00Z",
+        end_at="2025-06-03T12:00:00Z",
+        status="completed",
+        owner="bob",
+    )
     log("task", ada, subject="Send contract", due_at="2026-12-10T09:00:00Z", priority="low")
     log("task", south, subject="Whole-day task", due_at="2026-12-11", status="completed")
-    log("task", holding, subject="Cancelled", due_at="2026-12-12T10:00:00Z",
-        start_at="2026-12-01T10:00:00Z", status="canceled", description="@mention")
-    log("task", bob, subject="Task with a start date", due_at="2026-12-20",
-        start_at="2026-12-18")
+    log(
+        "task",
+        holding,
+        subject="Cancelled",
+        due_at="2026-12-12T10:00:00Z",
+        start_at="2026-12-01T10:00:00Z",
+        status="canceled",
+        description="@mention",
+    )
+    log("task", bob, subject="Task with a start date", due_at="2026-12-20", start_at="2026-12-18")
     assert crm.check() == []
     return crm
 
@@ -120,10 +221,10 @@ def comparable(record: dict[str, Any], ignore: tuple[str, ...] = ()) -> dict[str
     return out
 
 
-def assert_same(source: CRM, target: CRM, table: str, ids: set[str] | None = None,
-                ignore: tuple[str, ...] = ()) -> None:
-    expected = {rid: r for rid, r in source.all(table).items()
-                if ids is None or rid in ids}
+def assert_same(
+    source: CRM, target: CRM, table: str, ids: set[str] | None = None, ignore: tuple[str, ...] = ()
+) -> None:
+    expected = {rid: r for rid, r in source.all(table).items() if ids is None or rid in ids}
     got = target.all(table)
     assert set(got) == set(expected), f"{table}: other ids came back"
     for rid, original in expected.items():
@@ -154,8 +255,7 @@ def test_csv_round_trip_of_every_table(source: CRM, tmp_path: Path) -> None:
 
     assert_same(source, target, CONTACTS)
     assert_same(source, target, ACTIVITIES)
-    holding = next(a for a in source.all(ACCOUNTS).values()
-                   if a.get("primary_contact_id"))
+    holding = next(a for a in source.all(ACCOUNTS).values() if a.get("primary_contact_id"))
     assert "primary_contact_id" not in target.get(ACCOUNTS, holding["id"])
 
     # Importing the accounts again, now that the contacts exist, fills the primary contact.
@@ -164,13 +264,16 @@ def test_csv_round_trip_of_every_table(source: CRM, tmp_path: Path) -> None:
     for rid, original in source.all(ACCOUNTS).items():
         assert comparable(target.get(ACCOUNTS, rid)) == comparable(original)
     # Same hierarchy, same links.
-    assert [a["name"] for a in target.parent_chain(holding["id"])] == \
-        [a["name"] for a in source.parent_chain(holding["id"])]
+    assert [a["name"] for a in target.parent_chain(holding["id"])] == [
+        a["name"] for a in source.parent_chain(holding["id"])
+    ]
     for account_id in source.all(ACCOUNTS):
-        assert [c["id"] for c in target.contacts_of(account_id)] == \
-            [c["id"] for c in source.contacts_of(account_id)]
-        assert [a["id"] for a in target.timeline(account_id)] == \
-            [a["id"] for a in source.timeline(account_id)]
+        assert [c["id"] for c in target.contacts_of(account_id)] == [
+            c["id"] for c in source.contacts_of(account_id)
+        ]
+        assert [a["id"] for a in target.timeline(account_id)] == [
+            a["id"] for a in source.timeline(account_id)
+        ]
 
 
 def test_csv_cells_that_look_like_formulas_are_guarded_and_come_back(source: CRM) -> None:
@@ -185,8 +288,7 @@ def test_csv_cells_that_look_like_formulas_are_guarded_and_come_back(source: CRM
 
 
 def test_csv_export_imported_into_the_same_database_updates_in_place(source: CRM) -> None:
-    before = {t: {rid: dict(r) for rid, r in source.all(t).items()}
-              for t in RECORD_TABLES}
+    before = {t: {rid: dict(r) for rid, r in source.all(t).items()} for t in RECORD_TABLES}
     for table in RECORD_TABLES:
         report = load(source, table, export_data(source, table, "csv"))
         assert (report.created, report.updated, report.warnings) == (0, len(before[table]), [])
@@ -219,8 +321,10 @@ def test_vcard_round_trip_of_contacts_and_accounts(source: CRM, tmp_path: Path) 
     assert data.count(b"BEGIN:VCARD") == source.count(CONTACTS) + source.count(ACCOUNTS)
     target = CRM.open(tmp_path / "target.json", user="bob")
     report = load(target, "vcard", data)
-    assert (report.created, report.accounts_created) == (source.count(CONTACTS),
-                                                         source.count(ACCOUNTS))
+    assert (report.created, report.accounts_created) == (
+        source.count(CONTACTS),
+        source.count(ACCOUNTS),
+    )
     # Accounts (KIND:org cards) with their hierarchy and primary contact, contacts with ORG.
     assert_same(source, target, ACCOUNTS, ignore=("source_id",))
     assert_same(source, target, CONTACTS, ignore=("source_id",))
@@ -238,8 +342,9 @@ def test_ics_round_trip_of_appointments_and_tasks(source: CRM, tmp_path: Path) -
     load(target, ACCOUNTS, export_data(source, ACCOUNTS, "csv"))
     load(target, CONTACTS, export_data(source, CONTACTS, "csv"))
     data = export_data(source, "ics")
-    planned = {rid for rid, a in source.all(ACTIVITIES).items()
-               if a["type"] in ("appointment", "task")}
+    planned = {
+        rid for rid, a in source.all(ACTIVITIES).items() if a["type"] in ("appointment", "task")
+    }
     assert data.count(b"BEGIN:VEVENT") + data.count(b"BEGIN:VTODO") == len(planned)
     report = load(target, "ics", data)  # regarding comes from the file itself
     assert (report.rows, report.created, report.warnings) == (len(planned), len(planned), [])

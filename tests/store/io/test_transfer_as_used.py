@@ -35,10 +35,16 @@ def source(tmp_path: Path) -> CRM:
     crm = CRM.open(tmp_path / "source.json", user="alice")
     acme = crm.create(ACCOUNTS, {"name": "ACME Inc.", "address_city": "Austin"}).record
     acme2 = crm.create(ACCOUNTS, {"name": "ACME Inc.", "address_city": "Boston"}).record
-    ada = crm.create(CONTACTS, {"first_name": "Ada", "last_name": "Lovelace",
-                                "account_id": acme["id"], "phone": "+1 512 555 0132"}).record
-    crm.create(CONTACTS, {"first_name": "Bob", "last_name": "Builder",
-                          "account_id": acme2["id"]})
+    ada = crm.create(
+        CONTACTS,
+        {
+            "first_name": "Ada",
+            "last_name": "Lovelace",
+            "account_id": acme["id"],
+            "phone": "+1 512 555 0132",
+        },
+    ).record
+    crm.create(CONTACTS, {"first_name": "Bob", "last_name": "Builder", "account_id": acme2["id"]})
     crm.create(CONTACTS, {"first_name": "Cy", "last_name": "Solo"})
     crm.log_activity("task", ada["id"], {"subject": "Send offer"})
     return crm
@@ -46,8 +52,12 @@ def source(tmp_path: Path) -> CRM:
 
 def linked(crm: CRM) -> dict[str, str | None]:
     """Contact first name -> the city of its account (the two ACMEs differ by city)."""
-    return {c["first_name"]: (crm.get(ACCOUNTS, c["account_id"]) or {}).get("address_city")
-            if c.get("account_id") else None for c in crm.all(CONTACTS).values()}
+    return {
+        c["first_name"]: (crm.get(ACCOUNTS, c["account_id"]) or {}).get("address_city")
+        if c.get("account_id")
+        else None
+        for c in crm.all(CONTACTS).values()
+    }
 
 
 def test_contacts_csv_names_the_account_beside_its_id(source: CRM) -> None:
@@ -84,23 +94,30 @@ def test_contacts_csv_into_the_same_database_links_by_id_first(source: CRM) -> N
     before = linked(source)
     # The account file names "ACME Inc." twice: only the ids tell them apart.
     report = load(source, CONTACTS, data)
-    assert (report.updated, report.accounts_created, report.errors, report.warnings) == \
-        (3, 0, [], [])
+    assert (report.updated, report.accounts_created, report.errors, report.warnings) == (
+        3,
+        0,
+        [],
+        [],
+    )
     assert linked(source) == before == {"Ada": "Austin", "Bob": "Boston", "Cy": None}
     assert source.count(ACCOUNTS) == 2
 
 
 def test_typed_phone_columns_go_to_phone_and_mobile_by_their_type(tmp_path: Path) -> None:
     crm = CRM.open(tmp_path / "crm.json", user="alice")
-    data = (b"first_name,last_name,phone_number1.number,phone_number1.type,"
-            b"phone_number2.number,phone_number2.type,phone_number3.number,"
-            b"phone_number3.type\n"
-            b"Ada,Lovelace,+44 20 1,home,+44 7700 2,Mobile,+44 20 3,work\n"
-            b"Bob,Builder,+1 555 4,cell,,,+1 555 5,main\n")
+    data = (
+        b"first_name,last_name,phone_number1.number,phone_number1.type,"
+        b"phone_number2.number,phone_number2.type,phone_number3.number,"
+        b"phone_number3.type\n"
+        b"Ada,Lovelace,+44 20 1,home,+44 7700 2,Mobile,+44 20 3,work\n"
+        b"Bob,Builder,+1 555 4,cell,,,+1 555 5,main\n"
+    )
     prepared = prepare_import(CONTACTS, data)
     assert prepared.mapping.unknown == []
-    assert "phone_number1.number -> phone or mobile, by phone_number1.type" in \
-        prepared.mapping_lines()
+    assert (
+        "phone_number1.number -> phone or mobile, by phone_number1.type" in prepared.mapping_lines()
+    )
     report = run_import(crm, prepared)
     assert report.errors == []
     contacts = {c["first_name"]: c for c in crm.all(CONTACTS).values()}
@@ -109,8 +126,7 @@ def test_typed_phone_columns_go_to_phone_and_mobile_by_their_type(tmp_path: Path
     assert (contacts["Bob"]["phone"], contacts["Bob"]["mobile"]) == ("+1 555 5", "+1 555 4")
 
 
-def test_a_vcard_of_accounts_sharing_a_name_comes_back_whole(source: CRM,
-                                                             tmp_path: Path) -> None:
+def test_a_vcard_of_accounts_sharing_a_name_comes_back_whole(source: CRM, tmp_path: Path) -> None:
     data = export_data(source, "vcard")
     target = CRM.open(tmp_path / "empty.json", user="bob")
     report = load(target, "vcard", data)
@@ -119,10 +135,8 @@ def test_a_vcard_of_accounts_sharing_a_name_comes_back_whole(source: CRM,
     assert linked(target) == {"Ada": "Austin", "Bob": "Boston", "Cy": None}
 
 
-def test_vcard_contacts_without_their_org_cards_link_by_name(source: CRM,
-                                                             tmp_path: Path) -> None:
-    ids = [c["id"] for c in source.all(CONTACTS).values()
-           if c["first_name"] == "Ada"]
+def test_vcard_contacts_without_their_org_cards_link_by_name(source: CRM, tmp_path: Path) -> None:
+    ids = [c["id"] for c in source.all(CONTACTS).values() if c["first_name"] == "Ada"]
     data = export_data(source, "vcard", ids=ids)  # a search: contacts only, no org cards
     target = CRM.open(tmp_path / "empty.json", user="bob")
     report = load(target, "vcard", data)
@@ -130,8 +144,9 @@ def test_vcard_contacts_without_their_org_cards_link_by_name(source: CRM,
     assert {a["name"] for a in target.all(ACCOUNTS).values()} == {"ACME Inc."}
 
 
-def test_an_org_card_named_like_an_existing_account_links_to_it(source: CRM,
-                                                                tmp_path: Path) -> None:
+def test_an_org_card_named_like_an_existing_account_links_to_it(
+    source: CRM, tmp_path: Path
+) -> None:
     target = CRM.open(tmp_path / "other.json", user="bob")
     austin = target.create(ACCOUNTS, {"name": "ACME Inc.", "phone": "+1 512 000"}).record
     data = export_data(source, "vcard")
@@ -150,10 +165,12 @@ def test_an_org_card_named_like_an_existing_account_links_to_it(source: CRM,
 def test_a_foreign_org_card_links_to_the_account_of_that_name(tmp_path: Path) -> None:
     crm = CRM.open(tmp_path / "crm.json", user="alice")
     wayne = crm.create(ACCOUNTS, {"name": "Wayne Enterprises"}).record
-    data = (b"BEGIN:VCARD\r\nVERSION:3.0\r\nKIND:org\r\nFN:Wayne Enterprises\r\n"
-            b"ORG:Wayne Enterprises\r\nURL:https://wayne.example\r\nEND:VCARD\r\n"
-            b"BEGIN:VCARD\r\nVERSION:3.0\r\nN:Fox;Lucius;;;\r\nFN:Lucius Fox\r\n"
-            b"ORG:Wayne Enterprises\r\nEND:VCARD\r\n")
+    data = (
+        b"BEGIN:VCARD\r\nVERSION:3.0\r\nKIND:org\r\nFN:Wayne Enterprises\r\n"
+        b"ORG:Wayne Enterprises\r\nURL:https://wayne.example\r\nEND:VCARD\r\n"
+        b"BEGIN:VCARD\r\nVERSION:3.0\r\nN:Fox;Lucius;;;\r\nFN:Lucius Fox\r\n"
+        b"ORG:Wayne Enterprises\r\nEND:VCARD\r\n"
+    )
     report = load(crm, "vcard", data)
     assert (report.created, report.accounts_created, report.errors) == (1, 0, [])
     assert crm.count(ACCOUNTS) == 1
