@@ -38,7 +38,8 @@ class Deletion:
     at: str
 
 
-SCHEMA_VERSION = 1
+# 2: the trash table, history in journal entries and crm.json.history.
+SCHEMA_VERSION = 2
 APP_NAME = "termcrm"  # in the base's meta, and the name of the user data folder
 
 
@@ -79,6 +80,10 @@ CONTACTS = Table.CONTACTS
 ACTIVITIES = Table.ACTIVITIES
 META = "meta"
 RECORD_TABLES: tuple[Table, ...] = tuple(Table)
+# Deleted records, as trash entries ({"id", "table", "record", "batch", ...}) until purged.
+TRASH = "trash"
+# Every table the base file and the journal hold besides meta.
+STORED_TABLES: tuple[str, ...] = (*RECORD_TABLES, TRASH)
 _SINGULARS: dict[str, str] = {ACCOUNTS: "account", CONTACTS: "contact", ACTIVITIES: "activity"}
 
 

@@ -18,6 +18,7 @@ from store.model import (
     ACCOUNTS,
     ACTIVITIES,
     CONTACTS,
+    RECORD_TABLES,
     ActivityStatus,
     ActivityType,
     Change,
@@ -122,6 +123,8 @@ class Indexes:
 
     # ------------------------------------------------------------ maintenance
     def bulk_load(self, table: str, records: dict[str, Record]) -> None:
+        if table not in RECORD_TABLES:  # the trash: never listed, searched or shown
+            return
         with self.lock:
             self._reset(table)
             for record in records.values():
@@ -134,6 +137,8 @@ class Indexes:
             self.generation += 1
 
     def __call__(self, change: Change) -> None:
+        if change.table not in RECORD_TABLES:
+            return
         with self.lock:
             if change.old is not None:
                 self._remove(change.table, change.old)

@@ -98,6 +98,8 @@ class Delete:
     subsidiaries: str | None = None  # detach | reparent
     activities: str | None = None  # delete
     expected_version: int | None = None
+    # A merge: the record this one was merged into (kept on its trash entry).
+    merged_into: str | None = None
 
 
 @dataclass
@@ -110,6 +112,9 @@ class Batch:
     stamp: str | None = None  # the moment written as modified_at (one for a whole import)
     # Off for a caller that reports likely duplicates itself (the importer, by line).
     warn_duplicates: bool = True
+    # What the change was, for the history and undo: "import contacts.csv", "merge ...".
+    # Empty: described from its items ("edit account Acme").
+    summary: str = ""
 
 
 @dataclass

@@ -40,13 +40,12 @@ from store.errors import LockTimeoutError as LockTimeoutError
 from store.errors import NewerSchemaError as NewerSchemaError
 from store.errors import StorageError as StorageError
 from store.model import (
-    ACCOUNTS,
     ACTIVITIES,
     APP_NAME,
     CONTACTS,
     META,
-    RECORD_TABLES,
     SCHEMA_VERSION,
+    STORED_TABLES,
 )
 from store.model import Change as Change
 from store.model import Deletion as Deletion
@@ -246,7 +245,7 @@ class Database:
         self.path = Path(path).expanduser().absolute()
         self.mode = 0o660 if group_writable else 0o600
         self.compact_threshold = compact_threshold
-        self.tables: Tables = {t: {} for t in RECORD_TABLES}
+        self.tables: Tables = {t: {} for t in STORED_TABLES}
         self.meta: Record = {}
         self.generation = 0
         self._offset = 0  # bytes of journal `generation` already applied
@@ -347,7 +346,7 @@ class Database:
             if self.path.exists():  # another process won the race
                 return
             meta = {"schema_version": SCHEMA_VERSION, "generation": 1, "app": APP_NAME}
-            self._write_base({t: {} for t in RECORD_TABLES}, meta)
+            self._write_base({t: {} for t in STORED_TABLES}, meta)
 
     def _load_base(self, defer: tuple[str, ...] = ()) -> None:
         try:
@@ -384,7 +383,7 @@ class Database:
         self._deferred_ops = []
         with _gc_paused():  # index building allocates as much as parsing
             for listener in self._listeners:
-                for table in RECORD_TABLES:
+                for table in STORED_TABLES:
                     _notify_bulk(listener, table, self.tables[table])
 
     def _reader(self, offset: int, inode: int) -> Callable[[], Iterator[list[bytes]]]:
@@ -405,14 +404,14 @@ class Database:
     def _offsets_fit(self, handle: Any, offsets: dict[str, int]) -> bool:
         """The recorded offsets point at table headers and the file ends as we write it;
         a file cut short is refused here, since a deferred table is not read to its end now."""
-        if not all(t in offsets for t in RECORD_TABLES):
+        if not all(t in offsets for t in STORED_TABLES):
             return False
         size = os.fstat(handle.fileno()).st_size
         handle.seek(max(0, size - 8))
         # The last document (or an empty table's brace), the table's close, the document's.
         if not handle.read().rstrip().endswith((b"}\n}\n}", b"{\n}\n}")):
             raise CorruptDatabaseError(_truncated(self.path))
-        for name in RECORD_TABLES:
+        for name in STORED_TABLES:
             header = b'"' + name.encode() + b'":{\n'
             if offsets[name] < len(header) or offsets[name] > size:
                 return False
@@ -429,10 +428,10 @@ class Database:
         meta = self._first_line_meta(first)
         offsets = _parse_offsets(meta.get("table_offsets"))
         sums = _parse_checksums(meta.get("checksums"))
-        tables: Tables = {t: {} for t in RECORD_TABLES}
+        tables: Tables = {t: {} for t in STORED_TABLES}
         deferred: dict[str, int] = {}
         if offsets and self._offsets_fit(handle, offsets):
-            for table in RECORD_TABLES:
+            for table in STORED_TABLES:
                 if table in defer:
                     deferred[table] = offsets[table]
                     continue
@@ -454,7 +453,7 @@ class Database:
                 _skip_table(handle, self.path)
                 continue
             records = _read_table(_table_chunks(handle, self.path), sums, name, self.path)
-            if name in RECORD_TABLES:
+            if name in STORED_TABLES:
                 tables[name] = records
         return tables, meta, deferred
 
@@ -481,8 +480,8 @@ class Database:
                 f"{self.path} is a JSON file but not a CRM database (it has no 'meta' table)"
             )
         meta = self._parse_meta(raw[META])
-        tables: Tables = {t: {} for t in RECORD_TABLES}
-        for table in RECORD_TABLES:
+        tables: Tables = {t: {} for t in STORED_TABLES}
+        for table in STORED_TABLES:
             documents = raw.get(table, {})
             if not isinstance(documents, dict):
                 raise CorruptDatabaseError(f"{self.path}: table '{table}' is not a TinyDB table")
@@ -621,7 +620,7 @@ class Database:
         self._load_base()
         self._replay_journals()
         changes = []
-        for table in RECORD_TABLES:
+        for table in STORED_TABLES:
             before, after = old[table], self.tables[table]
             for rid in before.keys() | after.keys():
                 if before.get(rid) != after.get(rid):
@@ -784,7 +783,8 @@ class Database:
                 # G+1), and a journal missing before another is always a loss, never a crash.
                 self._create_journal(_journal_path(self.path, old_generation))
                 self._create_journal(_journal_path(self.path, new_generation))
-                meta = {**self.meta, "generation": new_generation}
+                meta = {**self.meta, "generation": new_generation,
+                        "schema_version": SCHEMA_VERSION}
                 self._write_base(self.tables, meta)
                 self.meta = meta
                 self.generation = new_generation
@@ -824,11 +824,11 @@ class Database:
                 self._write_base(tables, meta)
                 self._append([("reset", "*", new_generation)])
                 self._remove_journals_before(old_generation)
-                self.tables = {t: dict(tables.get(t, {})) for t in RECORD_TABLES}
+                self.tables = {t: dict(tables.get(t, {})) for t in STORED_TABLES}
                 self.meta, self.generation = meta, new_generation
                 self._offset = self._lines = 0
                 for listener in self._listeners:
-                    for table in RECORD_TABLES:
+                    for table in STORED_TABLES:
                         _notify_bulk(listener, table, self.tables[table])
 
     def _new_file_mode(self) -> tuple[int, int]:
@@ -892,7 +892,7 @@ def _notify_bulk(listener: ChangeListener, table: str, records: dict[str, Record
 
 
 _OFFSET_DIGITS = 13
-_OFFSETS_PLACEHOLDER = ",".join(f"{t}:{0:0{_OFFSET_DIGITS}d}" for t in RECORD_TABLES)
+_OFFSETS_PLACEHOLDER = ",".join(f"{t}:{0:0{_OFFSET_DIGITS}d}" for t in STORED_TABLES)
 _SUM_DIGITS = 8  # one CRC-32, in hex
 
 
@@ -909,10 +909,10 @@ def _parse_offsets(value: Any) -> dict[str, int]:
 
 
 def _checksums_placeholder(tables: Tables) -> str:
-    blocks = {t: -(-len(tables.get(t, {})) // _BLOCK_LINES) for t in RECORD_TABLES}
+    blocks = {t: -(-len(tables.get(t, {})) // _BLOCK_LINES) for t in STORED_TABLES}
     return " ".join(
         [f"meta={'0' * _SUM_DIGITS}"]
-        + [f"{t}={'0' * _SUM_DIGITS * blocks[t]}" for t in RECORD_TABLES]
+        + [f"{t}={'0' * _SUM_DIGITS * blocks[t]}" for t in STORED_TABLES]
     )
 
 
@@ -963,7 +963,7 @@ def _write_line_layout(out: Any, tables: Tables, meta: Record) -> None:
     out.write(meta_line)
     offsets: dict[str, int] = {}
     sums: dict[str, list[int]] = {}
-    names = [ACCOUNTS, CONTACTS, ACTIVITIES]
+    names = list(STORED_TABLES)
     for index, table in enumerate(names):
         out.write(b'"' + table.encode() + b'":{\n')
         offsets[table] = out.tell()
@@ -982,11 +982,11 @@ def _write_line_layout(out: Any, tables: Tables, meta: Record) -> None:
         out.write(b"},\n" if index < len(names) - 1 else b"}\n")
     out.write(b"}\n")
     end = out.tell()
-    offsets_text = ",".join(f"{t}:{offsets[t]:0{_OFFSET_DIGITS}d}" for t in RECORD_TABLES)
+    offsets_text = ",".join(f"{t}:{offsets[t]:0{_OFFSET_DIGITS}d}" for t in STORED_TABLES)
     meta_line = (
         meta_line[:offsets_at] + offsets_text.encode() + meta_line[offsets_at + len(offsets_text) :]
     )
-    tables_sums = " ".join(f"{t}=" + "".join(f"{c:08x}" for c in sums[t]) for t in RECORD_TABLES)
+    tables_sums = " ".join(f"{t}=" + "".join(f"{c:08x}" for c in sums[t]) for t in STORED_TABLES)
     meta_line = (
         meta_line[: sums_at + len("meta=") + _SUM_DIGITS]
         + b" "
@@ -1138,10 +1138,10 @@ def _valid_op(op: Any) -> bool:
     kind, table, payload = op
     if kind == "put":
         return (
-            table in RECORD_TABLES and isinstance(payload, dict) and type(payload.get("id")) is str
+            table in STORED_TABLES and isinstance(payload, dict) and type(payload.get("id")) is str
         )
     if kind == "del":
-        return table in RECORD_TABLES and type(payload) is str
+        return table in STORED_TABLES and type(payload) is str
     return kind == "reset" and type(payload) is int
 
 

@@ -15,7 +15,14 @@ import pytest
 import tinydb
 
 from store import storage
-from store.model import ACCOUNTS, ACTIVITIES, CONTACTS, RECORD_TABLES, SCHEMA_VERSION
+from store.model import (
+    ACCOUNTS,
+    ACTIVITIES,
+    CONTACTS,
+    RECORD_TABLES,
+    SCHEMA_VERSION,
+    STORED_TABLES,
+)
 from store.queries import ListQuery
 from store.service import CRM
 from store.storage import (
@@ -102,7 +109,7 @@ def test_compact_then_plain_tinydb_reads_every_record(crm, db_path):
             assert stored == expected[table]
         assert db.table("meta").all()[0]["generation"] == crm._database.generation
     raw = json.loads(db_path.read_text(encoding="utf-8"))
-    assert set(raw) == {"meta", *RECORD_TABLES}
+    assert set(raw) == {"meta", *STORED_TABLES}  # the trash is a table of the file too
     with tinydb.TinyDB(db_path) as db:  # the default, read-write mode opens it too
         assert len(db.table(ACCOUNTS)) == 3
     assert snapshot(CRM.open(db_path)) == expected
@@ -256,7 +263,11 @@ def test_a_newer_schema_is_refused_and_left_as_it_was(crm, db_path, layout):
     populate(crm)
     crm.compact()
     if layout == "ours":
-        data = db_path.read_bytes().replace(b'"schema_version":1', b'"schema_version":2', 1)
+        data = db_path.read_bytes().replace(
+            b'"schema_version":%d' % SCHEMA_VERSION,
+            b'"schema_version":%d' % (SCHEMA_VERSION + 1),
+            1,
+        )
     else:
         data = json.dumps(
             {"meta": {"1": {"schema_version": SCHEMA_VERSION + 7}}, "accounts": {}}

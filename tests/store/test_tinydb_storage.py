@@ -16,7 +16,7 @@ from tinydb.operations import delete
 from tinydb.table import Document
 
 from store.errors import ConflictError, DependentsError, ValidationFailed
-from store.model import ACCOUNTS, ACTIVITIES, CONTACTS
+from store.model import ACCOUNTS, ACTIVITIES, CONTACTS, SCHEMA_VERSION
 from store.service import CRM
 from store.tinydb_storage import CrmStorage, WriteRefused
 from tests.tui.terminal import TerminalApp
@@ -78,7 +78,7 @@ def test_a_query_finds_records_only_in_the_journal(
         ]
         assert accounts.get(Q.name == "Acme")["id"] == acme["id"]
         assert db.tables() == {"meta", ACCOUNTS, CONTACTS, ACTIVITIES}
-        assert db.table("meta").all()[0]["schema_version"] == 1
+        assert db.table("meta").all()[0]["schema_version"] == SCHEMA_VERSION
 
 
 def test_a_read_takes_in_what_another_process_saved(
