@@ -83,3 +83,23 @@ class DependentsError(Exception):
 class WriteRefused(ValueError):
     """A TinyDB write (store.tinydb_storage) that the CRM does not take as it is: the meta
     table, a system field, a table it does not have. Nothing was written."""
+
+
+class TrashedParentError(Exception):  # noqa: N818
+    """A restore needs a record (a parent account, an account, what an activity is regarding)
+    that is in the trash itself. `needs`: those records, named (`account Acme`), for a
+    question of the caller's own."""
+
+    def __init__(self, message: str, needs: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.needs = needs or []
+
+
+class UndoConflict(Exception):  # noqa: N818
+    """An undo would overwrite what someone changed since, or bring back what is gone for
+    good: nothing was changed."""
+
+
+class MergeRefused(ValueError):
+    """A merge that cannot be made as asked (a record into itself, across tables, into its own
+    subsidiary, an unknown field to take); nothing was written."""

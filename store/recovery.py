@@ -16,7 +16,7 @@ from pathlib import Path
 
 import orjson
 
-from store.model import RECORD_TABLES, SINGULAR, Record
+from store.model import RECORD_TABLES, SINGULAR, STORED_TABLES, Record
 from store.storage import (
     _BLOCK_LINES,
     _SEAL,
@@ -58,7 +58,7 @@ class Damage:
 class Rescue:
     """The records that could be read, and every piece of damage met on the way."""
 
-    tables: Tables = field(default_factory=lambda: {t: {} for t in RECORD_TABLES})
+    tables: Tables = field(default_factory=lambda: {t: {} for t in STORED_TABLES})
     damage: list[Damage] = field(default_factory=list)
     schema_version: int | None = None
 
@@ -114,7 +114,7 @@ def _scan_base(path: Path, rescue: Rescue) -> int | None:
         try:
             raw = orjson.loads(data)
             meta = next(iter(raw["meta"].values()))
-            for table in RECORD_TABLES:
+            for table in STORED_TABLES:
                 for doc in raw.get(table, {}).values():
                     rescue.tables[table][doc["id"]] = doc
             rescue.schema_version = meta.get("schema_version")

@@ -15,6 +15,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+import orjson
 from ulid import ULID
 
 from store.errors import (
@@ -23,9 +24,13 @@ from store.errors import (
     DependentsError,
     FieldError,
     NotFoundError,
+    TrashedParentError,
+    UndoConflict,
     ValidationFailed,
 )
 from store.files import database_file_mode
+from store.history import HistoryEntry, entry_for
+from store.history import parse as parse_history
 from store.model import (
     ACCOUNTS,
     ACTIVITIES,
@@ -35,6 +40,7 @@ from store.model import (
     SINGULAR,
     SYSTEM_FIELDS,
     TABLE_REGARDING,
+    TRASH,
     ActivityStatus,
     ActivityType,
     Record,
@@ -115,6 +121,14 @@ class Batch:
     # What the change was, for the history and undo: "import contacts.csv", "merge ...".
     # Empty: described from its items ("edit account Acme").
     summary: str = ""
+    # Records to bring back from the trash, each with everything deleted with it.
+    restores: list[str] = field(default_factory=list)
+    # Also restore the parent accounts (and accounts, regarded records) that a restored
+    # record needs and that are in the trash themselves; else TrashedParentError.
+    restore_parents: bool = False
+    # Trash entries to delete for good (each with everything deleted with it).
+    purges: list[str] = field(default_factory=list)
+    undoes: str | None = None  # the batch this one undoes (history, and undo of an undo)
 
 
 @dataclass
@@ -122,6 +136,56 @@ class BatchResult:
     records: list[Record]  # as stored, the creates' then the updates', in their order
     warnings: list[str] = field(default_factory=list)
     removed: int = 0
+    batch_id: str = ""  # its history entry's id
+    restored: int = 0
+
+
+@dataclass(frozen=True)
+class TrashEntry:
+    """A record in the trash: what, who deleted it and when, and how many records were
+    deleted with it (its dependants, restored with it)."""
+
+    record_id: str
+    table: str
+    name: str
+    deleted_by: str
+    deleted_at: str
+    batch: str
+    root: str  # the record the user deleted (this one, or the one it was deleted with)
+    dependants: int
+    merged_into: str | None = None
+
+    @property
+    def what(self) -> str:
+        """`account Acme (with 3 records)`: how the CLI and the Trash screen name it."""
+        text = f"{SINGULAR[self.table]} {self.name}"
+        if self.dependants:
+            text += f" (with {counted(self.dependants, 'record')})"
+        if self.merged_into:
+            text += f", merged into {self.merged_into}"
+        return text
+
+
+def _trashed_name(entry: Record) -> str:
+    return f"{SINGULAR[entry['table']]} {display_name(entry['table'], entry['record'])}"
+
+
+def _needs(table: str, record: Record) -> list[str]:
+    """The ids a record cannot exist without: its parent account, its account, what it is
+    regarding."""
+    if table == ACCOUNTS:
+        return [record["parent_account_id"]] if record.get("parent_account_id") else []
+    if table == CONTACTS:
+        return [record["account_id"]] if record.get("account_id") else []
+    return [record["regarding_id"]] if record.get("regarding_id") else []
+
+
+def _depends_on_any(table: str, record: Record, ids: set[str]) -> bool:
+    if table == CONTACTS:
+        return record.get("account_id") in ids
+    if table == ACTIVITIES:
+        return record.get("regarding_id") in ids
+    return False
 
 
 # Written by the service on every save; a change never sets them.
@@ -433,30 +497,41 @@ class CRM:
         a delete needs. Raises ValidationFailed, NotFoundError, ConflictError or
         DependentsError for the first item that breaks one, and then writes nothing."""
         stamp = batch.stamp or now_iso()
+        batch_id = str(ULID())
         saved: list[Record] = []
         warnings: list[str] = []
-        removed = 0
+        removed = restored = 0
+        history: Record = {}
 
         def build(tables: Tables) -> list[Op]:
-            nonlocal removed
-            ops, puts, removed = self._batch_ops(batch, tables, stamp)
+            nonlocal removed, restored
+            ops, puts, removed = self._batch_ops(batch, tables, stamp, batch_id)
+            restore_ops, restored_puts = self._restore_ops(batch, tables, stamp)
+            purge_ops = self._purge_ops(batch, tables)
+            ops += restore_ops + purge_ops
+            restored = len(restored_puts)
             after = _after(tables, ops)
             warnings.clear()
-            for table, record in puts:
+            for table, record in [*puts, *restored_puts]:
                 errors, found = self._rules(table, record, after)
                 if errors:
                     raise ValidationFailed(errors)
                 warnings.extend(found)
             saved[:] = [record for _table, record in puts]
+            history.clear()
+            if ops:
+                history["h"] = entry_for(
+                    batch_id, stamp, self.user, batch.summary, ops, tables, batch.undoes
+                )
             return ops
 
         # The entry names who deleted: someone still editing the record is told (deleted_by).
         deletion = Deletion(self.user, stamp) if batch.deletes else None
-        self._database.transact(build, deletion=deletion)
+        self._database.transact(build, deletion=deletion, extra=history)
         if batch.warn_duplicates:
             for create, record in zip(batch.creates, saved, strict=False):
                 warnings.extend(self._duplicate_warnings(create.table, record))
-        return BatchResult(saved, warnings, removed)
+        return BatchResult(saved, warnings, removed, batch_id, restored)
 
     def problems(self, batch: Batch) -> list[tuple[Create | Update, ValidationFailed]]:
         """The creates and updates of `batch` that `apply` would refuse for their fields or
@@ -520,7 +595,7 @@ class CRM:
         return record
 
     def _batch_ops(
-        self, batch: Batch, tables: Tables, stamp: str
+        self, batch: Batch, tables: Tables, stamp: str, batch_id: str = ""
     ) -> tuple[list[Op], list[tuple[str, Record]], int]:
         """The journal ops of `batch`, the records its creates and updates put (in their
         order), and how many records its deletes remove."""
@@ -550,10 +625,20 @@ class CRM:
             puts.append((table, self.merged_record(table, current, update.changes, stamp)))
         ops.extend(("put", table, record) for table, record in puts)
         removed = 0
+        # Records this batch's own saves point away from what it deletes (a merge moves the
+        # other record's activities and contacts first): no longer its dependants.
+        moved = {
+            record["id"]
+            for table, record in puts
+            if any(
+                (tables[table].get(record["id"]) or {}).get(name) not in (None, record.get(name))
+                for name in (*self._LINKS, "regarding_id")
+            )
+        }
         for delete in batch.deletes:
-            delete_ops = self._delete_ops(delete, tables, stamp)
+            delete_ops = self._delete_ops(delete, tables, stamp, moved, _after(tables, ops))
             removed += sum(1 for op in delete_ops if op[0] == "del")
-            ops.extend(delete_ops)
+            ops.extend(self._to_trash(delete, delete_ops, tables, stamp, batch_id))
         return ops, puts, removed
 
     def _prepare_new(self, table: str, fields: Record, stamp: str) -> Record:
@@ -662,12 +747,23 @@ class CRM:
         ]
 
     # ------------------------------------------------------------ deleting
-    def dependants(self, table: str, record_id: str) -> dict[str, int]:
-        """What refers to a record: counts by kind, for the delete dialog."""
-        counts = {"activities": len(self._indexes.activities_of.get(record_id, ()))}
+    def dependants(
+        self,
+        table: str,
+        record_id: str,
+        moved: Collection[str] = (),
+    ) -> dict[str, int]:
+        """What refers to a record: counts by kind, for the delete dialog (`moved`: records
+        a batch points elsewhere before it deletes this one)."""
+        index = self._indexes
+
+        def left(ids: Iterable[str]) -> int:
+            return len(set(ids).difference(moved))
+
+        counts = {"activities": left(index.activities_of.get(record_id, ()))}
         if table == ACCOUNTS:
-            counts["contacts"] = len(self._indexes.contacts_of.get(record_id, ()))
-            counts["subsidiaries"] = len(self._indexes.children.get(record_id, ()))
+            counts["contacts"] = left(index.contacts_of.get(record_id, ()))
+            counts["subsidiaries"] = left(index.children.get(record_id, ()))
         return {k: v for k, v in counts.items() if v}
 
     def delete(
@@ -694,8 +790,18 @@ class CRM:
         )
         return self.apply(Batch(deletes=[item])).removed
 
-    def _delete_ops(self, delete: Delete, tables: Tables, stamp: str) -> list[Op]:
-        """The ops of one delete: the record, and what the choices do to its dependants."""
+    def _delete_ops(
+        self,
+        delete: Delete,
+        tables: Tables,
+        stamp: str,
+        moved: Collection[str] = (),
+        after: Mapping[str, Mapping[str, Record]] | None = None,
+    ) -> list[Op]:
+        """The ops of one delete: the record, and what the choices do to its dependants.
+        `moved`: records the batch already points elsewhere; `after`: the tables with the
+        batch's earlier saves in them."""
+        after = after if after is not None else tables
         table, record_id, expected_version = delete.table, delete.record_id, delete.expected_version
         record = tables[table].get(record_id)
         if record is None:
@@ -705,12 +811,14 @@ class CRM:
         if expected_version is not None and record.get("version") != expected_version:
             raise ConflictError(table, {"id": record_id}, record)
         self._require_choices(
-            table, record_id, delete.contacts, delete.subsidiaries, delete.activities
+            table, record_id, delete.contacts, delete.subsidiaries, delete.activities, moved
         )
         ops: list[Op] = []
         doomed = {record_id}
         if table == ACCOUNTS:
             for child in self.subsidiaries(record_id):
+                if child["id"] in moved:
+                    continue
                 parent = (
                     record.get("parent_account_id") if delete.subsidiaries == "reparent" else None
                 )
@@ -722,6 +830,8 @@ class CRM:
                     )
                 )
             for contact in self.contacts_of(record_id):
+                if contact["id"] in moved:
+                    continue
                 if delete.contacts == "delete":
                     doomed.add(contact["id"])
                     ops.append(("del", CONTACTS, contact["id"]))
@@ -739,11 +849,12 @@ class CRM:
             ops.append(("del", table, record_id))
             for owner_id in doomed:
                 for activity_id in self._indexes.activities_of.get(owner_id, ()):
-                    ops.append(("del", ACTIVITIES, activity_id))
+                    if activity_id not in moved:
+                        ops.append(("del", ACTIVITIES, activity_id))
             # A subsidiary put above may name a doomed contact too: amend that put, or
             # the second put would bring back its old parent.
             puts = {op[2]["id"]: op[2] for op in ops if op[:2] == ("put", ACCOUNTS)}
-            for account in tables[ACCOUNTS].values() if table != ACTIVITIES else ():
+            for account in after[ACCOUNTS].values() if table != ACTIVITIES else ():
                 if account.get("primary_contact_id") in doomed and account["id"] not in doomed:
                     if account["id"] in puts:
                         puts[account["id"]].pop("primary_contact_id", None)
@@ -759,9 +870,329 @@ class CRM:
                         )
         return ops
 
+    # ------------------------------------------------------------ trash
+    _LINKS = ("parent_account_id", "account_id", "primary_contact_id")
+
+    def _to_trash(
+        self, delete: Delete, ops: list[Op], tables: Tables, stamp: str, batch_id: str
+    ) -> list[Op]:
+        """A delete's ops with every removed record moved to the trash, and the links the
+        delete cleared (detached contacts, subsidiaries, primary contact) noted on the
+        deleted record's entry, so that a restore puts them back."""
+        removed = [(table, rid) for kind, table, rid in ops if kind == "del"]
+        relinks = []
+        for kind, table, payload in ops:
+            if kind != "put":
+                continue
+            old = tables[table].get(payload["id"], {})
+            for name in self._LINKS:
+                if old.get(name) and not payload.get(name):
+                    relinks.append([table, payload["id"], name, old[name]])
+        moved: list[Op] = list(ops)
+        for table, rid in removed:
+            entry: Record = {
+                "id": rid,
+                "table": table,
+                "record": tables[table][rid],
+                "batch": batch_id,
+                "root": delete.record_id,
+                "deleted_by": self.user,
+                "deleted_at": stamp,
+            }
+            if rid == delete.record_id:
+                entry["dependants"] = len(removed) - 1
+                if relinks:
+                    entry["relinks"] = relinks
+                if delete.merged_into:
+                    entry["merged_into"] = delete.merged_into
+            moved.append(("put", TRASH, entry))
+        return moved
+
+    def _restore_ops(
+        self, batch: Batch, tables: Tables, stamp: str
+    ) -> tuple[list[Op], list[tuple[str, Record]]]:
+        """Ops bringing back each asked-for record with everything deleted with it, versions
+        continuing and cleared links put back where nobody has set them since."""
+        if not batch.restores:
+            return [], []
+        trash = tables[TRASH]
+        batches: list[str] = []
+        for rid in batch.restores:
+            entry = trash.get(rid)
+            if entry is None:
+                raise NotFoundError(f"'{rid}' is not in the trash")
+            if entry["batch"] not in batches:
+                batches.append(entry["batch"])
+        while True:
+            group = {e["id"]: e for e in trash.values() if e["batch"] in batches}
+            needed = {
+                trash[target]["batch"]
+                for e in group.values()
+                for target in _needs(e["table"], e["record"])
+                if target in trash and target not in group
+            }
+            if not needed:
+                break
+            if not batch.restore_parents:
+                names = sorted(
+                    _trashed_name(trash[t])
+                    for e in group.values()
+                    for t in _needs(e["table"], e["record"])
+                    if t in trash and t not in group
+                )
+                raise TrashedParentError(
+                    f"it needs {', '.join(names)}, which is in the trash too: restore that "
+                    "first, or restore both (--with-parents)",
+                    names,
+                )
+            batches.extend(needed)
+        ops: list[Op] = []
+        puts: list[tuple[str, Record]] = []
+        for entry in group.values():
+            record = dict(entry["record"])
+            record.update(
+                modified_at=stamp,
+                modified_by=self.user,
+                version=int(record.get("version", 0)) + 1,
+            )
+            puts.append((entry["table"], record))
+            ops += [("put", entry["table"], record), ("del", TRASH, entry["id"])]
+        restored = {record["id"]: record for _table, record in puts}
+        for entry in group.values():
+            for table, rid, name, value in entry.get("relinks", ()):
+                current = restored.get(rid) or tables[table].get(rid)
+                if (
+                    current is None
+                    or current.get(name)
+                    or value
+                    not in (restored.keys() | tables[ACCOUNTS].keys() | tables[CONTACTS].keys())
+                ):
+                    continue  # gone, or linked elsewhere since: their choice stands
+                relinked = self.merged_record(table, current, {name: value}, stamp)
+                if rid in restored:
+                    restored[rid].update(relinked, version=restored[rid]["version"])
+                else:
+                    ops.append(("put", table, relinked))
+        return ops, puts
+
+    def _purge_ops(self, batch: Batch, tables: Tables) -> list[Op]:
+        trash = tables[TRASH]
+        batches = set()
+        for rid in batch.purges:
+            if rid not in trash:
+                raise NotFoundError(f"'{rid}' is not in the trash")
+            batches.add(trash[rid]["batch"])
+        return [("del", TRASH, e["id"]) for e in trash.values() if e["batch"] in batches]
+
+    def trash(self) -> list[TrashEntry]:
+        """What the user deleted (each deleted record, not its dependants), newest first."""
+        entries = [
+            TrashEntry(
+                e["id"],
+                e["table"],
+                display_name(e["table"], e["record"]),
+                e.get("deleted_by", ""),
+                e.get("deleted_at", ""),
+                e["batch"],
+                str(e.get("root", e["id"])),
+                int(e.get("dependants", 0)),
+                e.get("merged_into"),
+            )
+            for e in self._database.tables[TRASH].values()
+            if e.get("root", e["id"]) == e["id"]
+        ]
+        return sorted(entries, key=lambda e: (e.deleted_at, e.record_id), reverse=True)
+
+    def in_trash(self, record_id: str) -> TrashEntry | None:
+        entry = self._database.tables[TRASH].get(record_id)
+        if entry is None:
+            return None
+        return TrashEntry(
+            entry["id"],
+            entry["table"],
+            display_name(entry["table"], entry["record"]),
+            entry.get("deleted_by", ""),
+            entry.get("deleted_at", ""),
+            entry["batch"],
+            str(entry.get("root", entry["id"])),
+            int(entry.get("dependants", 0)),
+            entry.get("merged_into"),
+        )
+
+    def restore(self, record_id: str, *, with_parents: bool = False) -> BatchResult:
+        """Bring back a record from the trash with everything deleted with it."""
+        return self.apply(Batch(restores=[record_id], restore_parents=with_parents))
+
+    def purge(self, record_ids: Iterable[str] = (), *, older_than: timedelta | None = None) -> int:
+        """Delete trash entries for good (each with what was deleted with it); returns how
+        many records went."""
+        ids = list(record_ids)
+        if older_than is not None:
+            limit = now_iso(datetime.now(UTC) - older_than)
+            ids += [e.record_id for e in self.trash() if e.deleted_at < limit]
+        if not ids:
+            return 0
+        before = len(self._database.tables[TRASH])
+        self.apply(Batch(purges=ids))
+        return before - len(self._database.tables[TRASH])
+
+    # ------------------------------------------------------------ history and undo
+    def history(
+        self,
+        record_id: str | None = None,
+        *,
+        user: str | None = None,
+        since: str | None = None,
+    ) -> list[HistoryEntry]:
+        """Every change (of one record, by one user, since an ISO moment), newest first."""
+        needle = None
+        if record_id is not None:
+            needle = f'"{record_id}"'.encode()
+        elif user is not None:
+            needle = orjson.dumps({"by": user})[1:-1]
+        entries = []
+        for raw in self._database.history_lines(needle):
+            entry = parse_history(raw)
+            if record_id is not None and not entry.concerns(record_id):
+                continue
+            if user is not None and entry.by != user:
+                continue
+            if since is not None and entry.at < since:
+                continue
+            entries.append(entry)
+        return sorted(entries, key=lambda e: (e.at, e.batch_id), reverse=True)
+
+    def undoable(self) -> list[HistoryEntry]:
+        """This user's changes that can still be undone, newest first: neither undos nor
+        undone (an undo is undone by name: `undo(batch_id)`)."""
+        mine = self.history(user=self.user)
+        undone = {e.undoes for e in mine if e.undoes}
+        return [e for e in mine if not e.undoes and e.batch_id not in undone]
+
+    def undo(self, batch_id: str | None = None) -> tuple[HistoryEntry, BatchResult]:
+        """Undo one change (default: this user's last one that is not undone) as a new
+        change of its own. Refused with UndoConflict when a record it touched was changed
+        since (by whom), so that nobody's later work is overwritten."""
+        if batch_id is None:
+            candidates = self.undoable()
+            if not candidates:
+                raise NotFoundError("nothing of yours to undo")
+            entry = candidates[0]
+        else:
+            found = [e for e in self.history() if e.batch_id == batch_id]
+            if not found:
+                raise NotFoundError(f"no change '{batch_id}' in the history")
+            entry = found[0]
+        batch = self._inverse(entry)
+        try:
+            return entry, self.apply(batch)
+        except ConflictError as error:
+            theirs = error.theirs or {}
+            raise UndoConflict(
+                f'cannot undo "{entry.summary}": {SINGULAR.get(error.table, error.table)} '
+                f"{display_name(error.table, theirs) if theirs else ''} was changed since by "
+                f"{theirs.get('modified_by', 'someone')}; nothing was changed"
+            ) from None
+
+    def _inverse(self, entry: HistoryEntry) -> Batch:
+        batch = Batch(summary=f"undo: {entry.summary}", undoes=entry.batch_id)
+        tables = self._database.tables
+        created = {c.record_id for c in entry.changes if c.action == "create"}
+        restores: set[str] = set()
+        others = self._changed_by_others_since(entry)
+        for change in reversed(entry.changes):
+            table, rid = change.table, change.record_id
+            current = tables[table].get(rid) if table in tables else None
+            if rid in others:
+                raise UndoConflict(
+                    f'cannot undo "{entry.summary}": {SINGULAR.get(table, table)} '
+                    f"{change.name} was changed since by {others[rid]}; nothing was changed"
+                )
+            # Your own later changes do not stand in the way; the version seen now guards
+            # against a save landing between this check and the undo.
+            version = current.get("version") if current else None
+            if change.action in ("create", "restore"):
+                if current is None:
+                    continue  # gone already (deleted with a record undone here)
+                if change.action == "restore" and change.root not in (None, rid):
+                    continue  # goes back to the trash with its root
+                if _depends_on_any(table, current, created) and change.action == "create":
+                    continue  # deleted with the created record it belongs to
+                batch.deletes.append(
+                    Delete(
+                        table,
+                        rid,
+                        contacts="delete",
+                        activities="delete",
+                        subsidiaries="detach",
+                        expected_version=version,
+                    )
+                )
+            elif change.action == "update":
+                if current is None:
+                    raise UndoConflict(
+                        f'cannot undo "{entry.summary}": {change.name} was deleted since; '
+                        "restore it first"
+                    )
+                changes = {name: old for name, (old, _new) in change.fields.items()}
+                batch.updates.append(Update(table, rid, changes, version))
+            elif change.action == "delete":
+                root = change.root or rid
+                if root not in tables[TRASH]:
+                    raise UndoConflict(
+                        f'cannot undo "{entry.summary}": {change.name} was purged from the '
+                        "trash since; nothing was changed"
+                    )
+                restores.add(root)
+            elif change.action == "purge":
+                raise UndoConflict(
+                    f'cannot undo "{entry.summary}": purged records are gone for good'
+                )
+        batch.restores = sorted(restores)
+        for delete in batch.deletes:
+            self._refuse_others_dependants(delete, created, entry)
+        return batch
+
+    def _changed_by_others_since(self, entry: HistoryEntry) -> dict[str, str]:
+        """Record id -> who (not this user) changed it after `entry`: an undo must not
+        overwrite their work."""
+        others: dict[str, str] = {}
+        ids = {c.record_id for c in entry.changes}
+        for later in self.history(since=entry.at):
+            if later.batch_id == entry.batch_id or (later.at, later.batch_id) < (
+                entry.at,
+                entry.batch_id,
+            ):
+                continue
+            if later.by != self.user:
+                for change in later.changes:
+                    if change.record_id in ids:
+                        others.setdefault(change.record_id, later.by)
+        return others
+
+    def _refuse_others_dependants(
+        self, delete: Delete, created: set[str], entry: HistoryEntry
+    ) -> None:
+        """Undoing a create removes the record: not if someone has since attached records of
+        their own to it (their work would go to the trash with it)."""
+        if delete.record_id not in created:
+            return
+        owned = set(self._indexes.activities_of.get(delete.record_id, ()))
+        owned |= set(self._indexes.contacts_of.get(delete.record_id, ()))
+        strangers = owned - created
+        if strangers:
+            raise UndoConflict(
+                f'cannot undo "{entry.summary}": '
+                f"{counted(len(strangers), 'record')} added since belong to what it created; "
+                "nothing was changed"
+            )
+
     def deleted_by(self, record_id: str) -> Deletion | None:
-        """Who deleted a record and when, if this process has read that delete in the journal
-        (a delete folded into the base by compaction is not remembered)."""
+        """Who deleted a record and when: from its trash entry, or, once purged, from the
+        journal entry this process read."""
+        entry = self._database.tables[TRASH].get(record_id)
+        if entry is not None:
+            return Deletion(entry.get("deleted_by", ""), entry.get("deleted_at", ""))
         return self._database.deleted_by(record_id)
 
     def _require_choices(
@@ -771,8 +1202,9 @@ class CRM:
         contacts: str | None,
         subsidiaries: str | None,
         activities: str | None,
+        moved: Collection[str] = (),
     ) -> None:
-        counts = self.dependants(table, record_id)
+        counts = self.dependants(table, record_id, moved)
         missing = []
         if counts.get("contacts") and contacts not in ("detach", "delete"):
             missing.append(f"{counted(counts['contacts'], 'contact')} (detach or delete)")

@@ -46,6 +46,7 @@ from store.model import (
     META,
     SCHEMA_VERSION,
     STORED_TABLES,
+    TRASH,
 )
 from store.model import Change as Change
 from store.model import Deletion as Deletion
@@ -631,7 +632,7 @@ class Database:
         changes = []
         for op in ops:
             kind, table, payload = op
-            if kind == "del" and deletion is not None:
+            if kind == "del" and deletion is not None and table != TRASH:
                 self.deletions[payload] = deletion
             if table in self._pending:
                 self._deferred_ops.append(op)
@@ -665,13 +666,18 @@ class Database:
             self._file_lock.release()
 
     def transact(
-        self, build: Callable[[Tables], list[Op]], *, deletion: Deletion | None = None
+        self,
+        build: Callable[[Tables], list[Op]],
+        *,
+        deletion: Deletion | None = None,
+        extra: Record | None = None,
     ) -> list[Change]:
         """Commit the ops that `build` returns, atomically and durably.
 
         `build` runs under the write lock after catching up with other writers, so checks it
         makes (versions, references) see the latest committed state. If it raises, nothing is
-        written. `deletion` names who deletes (written into the entry, for `deleted_by`).
+        written. `deletion` names who deletes (written into the entry, for `deleted_by`);
+        `extra`: more keys for the entry, read after `build` ran (the history entry it made).
         Returns the changes applied (including other writers' caught up first)."""
         with self._mutex:
             self._wait_loaded()
@@ -682,7 +688,7 @@ class Database:
                 ops = build(self.tables)
                 if not ops:
                     return changes
-                self._append(ops, deletion)
+                self._append(ops, deletion, extra)
                 changes.extend(self._apply(ops, deletion))
                 return changes
 
@@ -715,10 +721,14 @@ class Database:
         # the mutex for a long load.
         return self.deletions.get(record_id)
 
-    def _append(self, ops: list[Op], deletion: Deletion | None = None) -> None:
+    def _append(
+        self, ops: list[Op], deletion: Deletion | None = None, extra: Record | None = None
+    ) -> None:
         entry: Record = {"ops": ops}
         if deletion is not None:  # extra keys: older readers look at "ops" only
             entry.update(by=deletion.by, at=deletion.at)
+        if extra:
+            entry.update(extra)
         line = _sealed(orjson.dumps(entry))
         journal = _journal_path(self.path, self.generation)
         try:
@@ -783,13 +793,85 @@ class Database:
                 # G+1), and a journal missing before another is always a loss, never a crash.
                 self._create_journal(_journal_path(self.path, old_generation))
                 self._create_journal(_journal_path(self.path, new_generation))
-                meta = {**self.meta, "generation": new_generation,
-                        "schema_version": SCHEMA_VERSION}
+                self._archive_history(int(self.meta["generation"]), old_generation)
+                meta = {**self.meta, "generation": new_generation, "schema_version": SCHEMA_VERSION}
                 self._write_base(self.tables, meta)
                 self.meta = meta
                 self.generation = new_generation
                 self._offset = self._lines = 0
                 self._remove_journals_before(old_generation)
+
+    # ---------------------------------------------------------------- history
+    @property
+    def history_path(self) -> Path:
+        return self.path.with_name(f"{self.path.name}.history")
+
+    def _archive_history(self, first: int, last: int) -> None:
+        """Append the history entries of journals `first`..`last` (about to be folded into a
+        new base) to the history file, durably, before the base that drops them is written.
+        A compaction killed after this and before its base repeats them: readers keep one
+        of each (entries have unique ids)."""
+        lines = [
+            orjson.dumps(entry) + b"\n"
+            for generation in range(first, last + 1)
+            for entry in self._journal_history(generation)
+        ]
+        if not lines:
+            return
+        mode, group = self._new_file_mode()
+        try:
+            fd = _open_journal(self.history_path, os.O_WRONLY | os.O_APPEND, mode, group)
+        except OSError as error:
+            raise StorageError(f"cannot write {self.history_path}: {error.strerror}") from error
+        try:
+            os.write(fd, b"".join(lines))
+            os.fsync(fd)
+        except OSError as error:
+            raise StorageError(
+                f"could not save to {self.history_path}: {error.strerror}"
+            ) from error
+        finally:
+            os.close(fd)
+
+    def _journal_history(self, generation: int) -> Iterator[Record]:
+        try:
+            data = _read_journal(_journal_path(self.path, generation), 0)
+        except FileNotFoundError:
+            return
+        for line in data[: data.rfind(b"\n") + 1].splitlines():
+            if b'"h":' in line:
+                entry = orjson.loads(line).get("h")
+                if isinstance(entry, dict):
+                    yield entry
+
+    def history_lines(self, needle: bytes | None = None) -> Iterator[Record]:
+        """Every history entry (archived, then the journals' not yet archived), each once;
+        with `needle`, only entries whose stored form contains it (a record id, a user):
+        the file is searched as bytes before any line is parsed. Never cached: a history
+        grows without bound, and few screens ask."""
+        seen: set[str] = set()
+        try:
+            data = _read_journal(self.history_path, 0)
+        except FileNotFoundError:
+            data = b""
+        for line in data.splitlines():
+            if needle is None or needle in line:
+                try:
+                    entry = orjson.loads(line)
+                except orjson.JSONDecodeError:
+                    continue  # a torn last line of a killed compaction: it is repeated
+                if entry.get("id") not in seen:
+                    seen.add(str(entry.get("id")))
+                    yield entry
+        with self._mutex:
+            first, last = int(self.meta.get("generation", 1)), self.generation
+        for generation in range(first, last + 1):
+            for entry in self._journal_history(generation):
+                if entry.get("id") not in seen and (
+                    needle is None or needle in orjson.dumps(entry)
+                ):
+                    seen.add(str(entry.get("id")))
+                    yield entry
 
     def _create_journal(self, path: Path) -> None:
         try:

@@ -172,6 +172,7 @@ def import_rows(
     create_missing_accounts: bool = False,
     progress: Progress | None = None,
     extra_accounts: list[ParsedRow] | None = None,
+    source: str = "",
 ) -> ImportReport:
     """Plan and (unless dry run) apply an import of `kind` records.
 
@@ -228,7 +229,8 @@ def import_rows(
     # The service's rules (fields, references, loops), asked row by row so that the report
     # names every refused row; what refers to a refused row of the file is refused too.
     accepted = _drop_dependants(crm, planned, accepted, report)
-    batch, plan_of = _batch(accepted, new_accounts.values(), stamp)
+    summary = f"import {source or kind}"
+    batch, plan_of = _batch(accepted, new_accounts.values(), stamp, summary)
     refused = {
         id(plan_of[id(item)]): error for item, error in crm.problems(batch) if id(item) in plan_of
     }
@@ -258,7 +260,7 @@ def import_rows(
         return report
     # One batch: every accepted record or none, the rules checked again under the write lock
     # (another user may have deleted a target meanwhile).
-    crm.apply(_batch(accepted, new_accounts.values(), stamp)[0])
+    crm.apply(_batch(accepted, new_accounts.values(), stamp, summary)[0])
     report.applied = True
     return report
 
@@ -267,11 +269,11 @@ _TABLE_ORDER: dict[str, int] = {ACCOUNTS: 0, CONTACTS: 1, ACTIVITIES: 2}
 
 
 def _batch(
-    accepted: list[_Planned], new_accounts: Iterable[Record], stamp: str
+    accepted: list[_Planned], new_accounts: Iterable[Record], stamp: str, summary: str = ""
 ) -> tuple[Batch, dict[int, _Planned]]:
     """The batch that saves `accepted` and the accounts made for contacts, and the plan of
     each of its items (by id())."""
-    batch = Batch(stamp=stamp, warn_duplicates=False)
+    batch = Batch(stamp=stamp, warn_duplicates=False, summary=summary)
     plan_of: dict[int, _Planned] = {}
     for account in new_accounts:
         batch.creates.append(Create(ACCOUNTS, _without_id(account), record_id=account["id"]))

@@ -150,8 +150,10 @@ def run_import(
     regarding: str | None = None,
     create_accounts: bool = True,
     progress: Progress | None = None,
+    source: str = "",
 ) -> ImportReport:
-    """`create_accounts`: contacts that name an account the database does not have create it;
+    """`source`: the file's name, for the history ("import contacts.csv").
+    `create_accounts`: contacts that name an account the database does not have create it;
     otherwise they are imported without an account (a warning each)."""
     report = import_rows(
         crm,
@@ -163,6 +165,7 @@ def run_import(
         create_missing_accounts=create_accounts,
         progress=progress,
         extra_accounts=prepared.extra_accounts,
+        source=source,
     )
     report.notes = list(prepared.notes)
     return report

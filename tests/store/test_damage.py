@@ -409,3 +409,12 @@ def test_odd_files_named_by_db_are_refused_at_once(tmp_path: Path) -> None:
     finally:
         listener.close()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fifo", "sock"]
+
+
+def test_recover_keeps_the_trash(db_path: Path, tmp_path: Path) -> None:
+    crm, account = two_generations(db_path, before=2, after=2)
+    crm.compact()
+    crm.delete(ACCOUNTS, account, activities="delete")  # the trash in the journal
+    rescued = recover(db_path, tmp_path / "new.json").tables
+    assert account in rescued["trash"]
+    assert CRM.open(tmp_path / "new.json").in_trash(account) is not None

@@ -11,6 +11,8 @@ The rooms, each importing only those before it:
   records  add, edit, log, done/cancel/reopen,             handle_errors
            delete                                 reading  list, show, agenda
   transfer import, export                         upkeep   demo, check, compact, recover
+  safety   trash, restore, purge, history, undo
+  cleanup  duplicates, merge
 
 A new command is a click command in one of the rooms, decorated `@db_options` and
 `@handle_errors` (which passes the click context first), added to COMMANDS there.
@@ -25,7 +27,7 @@ from collections.abc import Sequence
 import click
 
 from store.text import visible
-from tui.cli import reading, records, transfer, upkeep
+from tui.cli import cleanup, reading, records, safety, transfer, upkeep
 from tui.cli.context import (
     chosen_user,
     database_path,
@@ -69,7 +71,14 @@ def cli(ctx: click.Context, demo: bool) -> None:
     run_tui(path, chosen_user(ctx), group_writable(ctx))
 
 
-for _command in (*records.COMMANDS, *reading.COMMANDS, *transfer.COMMANDS, *upkeep.COMMANDS):
+for _command in (
+    *records.COMMANDS,
+    *reading.COMMANDS,
+    *transfer.COMMANDS,
+    *upkeep.COMMANDS,
+    *safety.COMMANDS,
+    *cleanup.COMMANDS,
+):
     cli.add_command(_command)
 
 

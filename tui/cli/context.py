@@ -108,19 +108,23 @@ def _remember(key: str) -> Callable[[click.Context, click.Parameter, Any], None]
 
 def db_options(function: F) -> F:
     """`--db`, `--user`, `--group`: accepted on the top command and on every subcommand."""
-    options = (
+    return _with_db_options(function, user=True)
+
+
+def db_options_for_reading(function: F) -> F:
+    """`--db` and `--group` only: for a command whose own `--user` names whose changes to
+    show (`crm history --user bob`), not who is making them."""
+    return _with_db_options(function, user=False)
+
+
+def _with_db_options(function: F, *, user: bool) -> F:
+    options = [
         click.option(
             "--db",
             type=click.Path(dir_okay=False, path_type=Path),
             expose_value=False,
             callback=_remember("db"),
             help="Database file (else $CRM_DB, else crm.json in the user data dir).",
-        ),
-        click.option(
-            "--user",
-            expose_value=False,
-            callback=_remember("user"),
-            help="Who is making changes (else $CRM_USER, else the login name).",
         ),
         click.option(
             "--group",
@@ -130,7 +134,17 @@ def db_options(function: F) -> F:
             callback=_remember("group"),
             help="Create new files group-writable (0660) instead of private (0600).",
         ),
-    )
+    ]
+    if user:
+        options.insert(
+            1,
+            click.option(
+                "--user",
+                expose_value=False,
+                callback=_remember("user"),
+                help="Who is making changes (else $CRM_USER, else the login name).",
+            ),
+        )
     for option in reversed(options):
         function = option(function)
     return function

@@ -275,7 +275,7 @@ def delete(
     activities: str | None,
     if_version: int | None,
 ) -> None:
-    """Delete a record; what depends on it needs an explicit choice.
+    """Move a record to the trash; what depends on it needs an explicit choice.
 
     ID is an id, or the unique name of an account or contact.
     """
@@ -294,6 +294,8 @@ def delete(
         f"deleted {SINGULAR[table]} {record['id']}"
         + (f" and {removed - 1} dependent records" if removed > 1 else "")
     )
+    # The first line stays what scripts parse; the second says how to get it back.
+    click.echo(f"moved to the trash: `uv run crm restore {record['id']}` brings it back", err=True)
 
 
 COMMANDS = (add, edit, log, done, cancel, reopen, delete)

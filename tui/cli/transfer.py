@@ -120,6 +120,7 @@ def import_command(
         regarding=regarding,
         create_accounts=create_accounts,
         progress=progress,
+        source=file.name,
     )
     for note in report.notes:
         click.echo("note: " + visible(note), err=True)

@@ -246,6 +246,7 @@ class ImportScreen(TransferScreen):
                 regarding=options.regarding,
                 create_accounts=options.create_accounts,
                 progress=progress,
+                source=options.path.name,
             )
         except (StorageError, NotFoundError, AmbiguousError, ValidationFailed) as error:
             # e.g. another user deleted a record the file refers to, between check and commit
