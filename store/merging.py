@@ -29,7 +29,7 @@ from store.model import (
     display_name,
 )
 from store.service import CRM, Batch, BatchResult, Delete, Update
-from store.text import name_key
+from store.text import counted, name_key
 
 # token_sort_ratio (0-100) from which two different names are reported as similar. Tried on
 # the demo data (`crm demo --size M`, 10,000 accounts): at 90, 1,340 account pairs, mostly
@@ -169,6 +169,15 @@ def _check_table(table: str) -> None:
 # ---------------------------------------------------------------------------- merging
 
 
+# The kinds of `MergePlan.moved`, each as one of them is called.
+_MOVED_NOUN = {
+    "activities": "activity",
+    "contacts": "contact",
+    "subsidiaries": "subsidiary",
+    "primary contact links": "primary contact link",
+}
+
+
 @dataclass(frozen=True)
 class MergePlan:
     """What `merge` will do, for a confirmation before it does it."""
@@ -181,10 +190,28 @@ class MergePlan:
     batch: Batch
 
     @property
+    def moved_counts(self) -> list[str]:
+        """What moves to the kept record, counted (`2 activities`, `1 contact`): the wording
+        of both the CLI and the TUI."""
+        return [counted(n, _MOVED_NOUN[kind]) for kind, n in self.moved.items()]
+
+    @property
     def taken(self) -> list[str]:
         """The fields the kept record gets from the other, in form order."""
         order = list(FIELD_BY_NAME[self.table])
         return sorted(self.changes, key=order.index)
+
+    @property
+    def outcome(self) -> str:
+        """`merged Acme Ltd into Acme: 2 activities moved; fields taken: phone`, once done."""
+        moved = self.moved_counts
+        return (
+            f"merged {display_name(self.table, self.other)} into "
+            f"{display_name(self.table, self.keep)}: "
+            + (", ".join(moved) + " moved" if moved else "nothing moved")
+            + "; fields taken: "
+            + (", ".join(self.taken) or "none")
+        )
 
 
 def plan_merge(

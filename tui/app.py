@@ -26,11 +26,12 @@ from tui.screens import actions
 from tui.screens.agenda import AgendaScreen
 from tui.screens.base import CrmScreen
 from tui.screens.detail import AccountScreen, ContactScreen
-from tui.screens.dialogs import ConfirmScreen
+from tui.screens.dialogs import TRASH_KEY, ConfirmScreen
 from tui.screens.forms import FormScreen
 from tui.screens.help import HelpScreen
 from tui.screens.record_list import AccountsScreen, ContactsScreen
 from tui.screens.transfer import ExportScreen, ImportScreen
+from tui.screens.trash import TrashScreen
 
 POLL_SECONDS = 1.0
 COMPACT_CHECK_EVERY = 300  # polls: look at the journal's size every five minutes
@@ -52,6 +53,7 @@ class CrmApp(SendsWorkFailures, App[None]):
         Binding("f4", "show_agenda", "My activities", id="agenda", priority=True),
         Binding("f5", "import", "Import", id="import", show=False),
         Binding("f6", "export", "Export", id="export", show=False),
+        Binding(TRASH_KEY.lower(), "trash", "Trash: restore or purge", id="trash", show=False),
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
     ]
     MODES = {"accounts": AccountsScreen, "contacts": ContactsScreen, "agenda": AgendaScreen}
@@ -206,10 +208,20 @@ class CrmApp(SendsWorkFailures, App[None]):
     def action_export(self) -> None:
         self.push_screen(ExportScreen())
 
+    def action_trash(self) -> None:
+        # The palette calls this without check_action: not over a form either.
+        if not self.screen.is_modal and not isinstance(self.screen, TrashScreen):
+            self.push_screen(TrashScreen())
+
+    def action_undo(self) -> None:
+        """From the palette: as `u` on the lists and detail screens."""
+        if isinstance(self.screen, CrmScreen) and not self.screen.is_modal:
+            actions.undo_last(self.screen)
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        # Import and export go on top of the current screen: over a form they would strand
-        # it (forms are modal). F2/F3/F4 close forms first (go_to_section).
-        if action in ("import", "export"):
+        # Import, export and the trash go on top of the current screen: over a form they
+        # would strand it (forms are modal). F2/F3/F4 close forms first (go_to_section).
+        if action in ("import", "export", "trash", "undo"):
             return not self.screen.is_modal
         return True
 

@@ -70,6 +70,8 @@ class CrmCommands(Provider):
             ("New contact", "n in the contacts list", partial(app.new_record, CONTACTS)),
             ("Import CSV, vCard or iCalendar", "F5", app.action_import),
             ("Export CSV, JSON, vCard or iCalendar", "F6", app.action_export),
+            ("Trash: restore or purge deleted records", "F7", app.action_trash),
+            ("Undo my last change", "u in lists and records", app.action_undo),
             ("Keys and help", "F1 or ?", app.action_help),
         ]
         # Textual's own (theme, quit, screenshot...) are matched here too, by the same rule,

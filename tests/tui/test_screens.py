@@ -323,7 +323,10 @@ async def test_deleting_from_the_detail_screen_says_it_once(app, sample):
         await settle(pilot)
         await pilot.press("ctrl+s")
         await settle(pilot)
-        assert notifications(app) == ["Deleted account Contoso (1 record)."]
+        assert notifications(app) == [
+            "Deleted account Contoso (1 record): moved to the trash; restore it from the "
+            "Trash (F7 or the palette)."
+        ]
 
 
 async def test_saving_an_unchanged_form_writes_nothing(app, sample, db_path):

@@ -129,7 +129,7 @@ def merge(
         plan = plan_merge(crm, table, keep["id"], other["id"], [_field(table, t) for t in take])
     except MergeRefused as error:
         raise CLIError(str(error)) from None
-    moved = [counted(n, _NOUNS[kind]) for kind, n in plan.moved.items()]
+    moved = plan.moved_counts
     summary = (
         f"merge {SINGULAR[table]} {display_name(table, plan.other)} ({other['id']}) into "
         f"{display_name(table, plan.keep)} ({keep['id']})"
@@ -143,22 +143,7 @@ def merge(
     except ConflictError as error:
         # Versions as read: a record someone saved since the plan refuses the whole merge.
         raise VersionConflict(f"{error}; nothing merged (run it again)") from None
-    click.echo(
-        visible(
-            f"merged {display_name(table, plan.other)} into {display_name(table, plan.keep)}: "
-            + (", ".join(moved) + " moved" if moved else "nothing moved")
-            + "; fields taken: "
-            + (", ".join(plan.taken) or "none")
-        )
-    )
-
-
-_NOUNS = {
-    "activities": "activity",
-    "contacts": "contact",
-    "subsidiaries": "subsidiary",
-    "primary contact links": "primary contact link",
-}
+    click.echo(visible(plan.outcome))
 
 
 def _field(table: str, name: str) -> str:

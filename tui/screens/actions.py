@@ -1,4 +1,5 @@
-"""Flows that several screens start: create, edit, log an activity, change status, delete.
+"""Flows that several screens start: create, edit, log an activity, change status, delete,
+undo, put back a field's old value.
 
 Each pushes its modal, lets the store do the work in a thread worker, then tells the app that
 data changed so every screen showing it refreshes.
@@ -7,9 +8,17 @@ data changed so every screen showing it refreshes.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from store.errors import ConflictError, DependentsError, NotFoundError, StorageError
+from store.errors import (
+    ConflictError,
+    DependentsError,
+    NotFoundError,
+    StorageError,
+    UndoConflict,
+    ValidationFailed,
+)
+from store.history import HistoryEntry
 from store.model import (
     ACCOUNTS,
     ACTIVITIES,
@@ -21,8 +30,8 @@ from store.model import (
     display_name,
 )
 from store.text import counted
-from tui.format import type_label
-from tui.screens.dialogs import DeleteChoice, DeleteScreen
+from tui.format import type_label, when_text
+from tui.screens.dialogs import TRASH_KEY, ConfirmScreen, DeleteChoice, DeleteScreen
 from tui.screens.forms import ActivityTypeScreen, account_form, activity_form, contact_form
 from tui.screens.hierarchy import HierarchyScreen
 
@@ -171,7 +180,10 @@ def delete_record(
         if then:  # e.g. leave the deleted record's screen before it hears of the delete
             screen.app.call_from_thread(then)
         screen.records_changed()
-        screen.say(f"Deleted {what} ({counted(removed, 'record')}).")
+        screen.say(
+            f"Deleted {what} ({counted(removed, 'record')}): moved to the trash; restore it "
+            f"from the Trash ({TRASH_KEY} or the palette)."
+        )
 
     def chosen(choice: DeleteChoice | None) -> None:
         if choice is not None:
@@ -186,6 +198,107 @@ def delete_record(
             )
 
     screen.app.push_screen(DeleteScreen(what, counts), chosen)
+
+
+def undo_last(screen: CrmScreen) -> None:
+    """`u`: find the user's last change (the history is read from disk), ask, then undo it.
+
+    The undo names the change it was asked about: a change made meanwhile is not undone
+    in its place."""
+
+    def find() -> None:  # in a thread worker: reads the history file
+        try:
+            entries = screen.crm.undoable()
+        except StorageError as error:
+            screen.say(f"Cannot undo: {error}", severity="error")
+            return
+        if not entries:
+            screen.say("Nothing of yours to undo.")
+            return
+        screen.app.call_from_thread(ask, entries[0])
+
+    def ask(entry: HistoryEntry) -> None:
+        def answered(yes: bool | None) -> None:
+            if yes:
+                _in_app_worker(screen, lambda: undo(entry), f"undoing {entry.summary}")
+
+        screen.app.push_screen(
+            ConfirmScreen(f"Undo: {entry.summary} ({when_text(entry.at)})?", yes="Undo", no="Keep"),
+            answered,
+        )
+
+    def undo(entry: HistoryEntry) -> None:  # in a thread worker
+        try:
+            screen.crm.undo(entry.batch_id)
+        except UndoConflict as error:
+            screen.say(str(error), severity="error")
+            return
+        except NotFoundError:
+            screen.say("Nothing of yours to undo.")
+            return
+        except (StorageError, ConflictError) as error:
+            screen.say(f"Not undone: {error}", severity="error")
+            return
+        screen.records_changed()
+        screen.say(f"Undone: {entry.summary}.")
+
+    _in_app_worker(screen, find, "finding your last change")
+
+
+def restore_value(
+    screen: CrmScreen, table: str, record_id: str, field: str, label: str, old: Any
+) -> None:
+    """Enter on a History line: put a field's old value back, as a save of its own (checked
+    against the version shown, so that a change made meanwhile is not overwritten)."""
+    record = screen.crm.get(table, record_id)
+    if record is None:
+        return
+    now = record.get(field)
+    version = record.get("version")
+    what = f"{SINGULAR[table]} {display_name(table, record)}"
+    if now == old or (not now and not old):
+        screen.say(f"{label} of the {what} is that already.")
+        return
+
+    def run() -> None:  # in a thread worker
+        try:
+            screen.crm.update(table, record_id, {field: old}, expected_version=version)
+        except ConflictError:
+            screen.say(
+                f"Someone changed the {what} just now; it was refreshed. Try again.",
+                severity="error",
+            )
+            screen.records_changed()
+            return
+        except (StorageError, NotFoundError, ValidationFailed) as error:
+            screen.say(f"Not saved: {error}", severity="error")
+            return
+        screen.records_changed()
+        screen.say(f"Restored the old {label} of the {what}.")
+
+    def answered(yes: bool | None) -> None:
+        if yes:
+            _in_app_worker(screen, run, f"restoring the old {label}")
+
+    screen.app.push_screen(
+        ConfirmScreen(
+            f"Set {label} of the {what} back to {_shown(old)}? (It is {_shown(now)} now.)",
+            yes="Restore",
+            no="Keep",
+        ),
+        answered,
+    )
+
+
+def _shown(value: Any) -> str:
+    return "(empty)" if value is None or value == "" else f'"{value}"'
+
+
+def _in_app_worker(screen: CrmScreen, job: Callable[[], None], description: str) -> None:
+    # The App's worker, not the screen's: an undo may close the screen (a record it deletes).
+    screen.app.run_worker(
+        job, thread=True, group="undo", exit_on_error=False, description=description
+    )
 
 
 def show_hierarchy(screen: CrmScreen, account_id: str) -> None:

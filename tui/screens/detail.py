@@ -16,6 +16,7 @@ from tui.messages import DataChanged
 from tui.screens import actions
 from tui.screens.base import CrmScreen
 from tui.screens.pick import choose_primary_contact
+from tui.widgets.history import RecordHistory
 from tui.widgets.keybar import KeyBar
 from tui.widgets.timeline import Timeline
 from tui.widgets.virtual_table import Column, VirtualTable
@@ -60,6 +61,8 @@ class DetailScreen(CrmScreen):
         Binding("2", "tab(2)", "Tab 2", show=False, id="tab-2", priority=True),
         Binding("3", "tab(3)", "Tab 3", show=False, id="tab-3", priority=True),
         Binding("4", "tab(4)", "Tab 4", show=False, id="tab-4", priority=True),
+        Binding("5", "tab(5)", "Tab 5", show=False, id="tab-5", priority=True),
+        Binding("u", "undo", "Undo my last change", show=False, id="undo"),
     ]
 
     def __init__(self, record_id: str) -> None:
@@ -83,10 +86,16 @@ class DetailScreen(CrmScreen):
         with TabPane("Details", id="tab-details"):
             with VerticalScroll():
                 yield Static(id="all-fields")
+        yield from self.compose_history(3)
+
+    def compose_history(self, number: int) -> ComposeResult:
+        with TabPane(f"{number} History", id="tab-history"):
+            yield RecordHistory(self.TABLE, id="history")
 
     def on_mount(self) -> None:
         self._seen_generation = self.host.data_generation
         self.query_one(Timeline).show(self.crm, self.record_id)
+        self.query_one(RecordHistory).show(self.crm, self.record_id)
         self.reload(None)
         self.query_one(Timeline).table.focus()
 
@@ -100,6 +109,9 @@ class DetailScreen(CrmScreen):
         self.query_one("#info", Static).update(info_lines(self.info_pairs(record)))
         self.query_one("#all-fields", Static).update(self.all_fields(record))
         self.query_one(Timeline).refresh_items()
+        history = self.query_one(RecordHistory)
+        if history.loaded and (changes is None or changes.touches({self.record_id})):
+            history.load()  # read again only once read: never at start-up
 
     def dismiss_screen(self) -> None:
         if len(self.app.screen_stack) > 1 and self.app.screen is self:
@@ -139,6 +151,15 @@ class DetailScreen(CrmScreen):
         if table == ACTIVITIES:
             self.query_one(Timeline).select_activity(record_id)
 
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        if event.pane.id == "tab-history":
+            self.query_one(RecordHistory).load()
+
+    def on_record_history_restore_requested(self, message: RecordHistory.RestoreRequested) -> None:
+        actions.restore_value(
+            self, self.TABLE, self.record_id, message.field, message.label, message.old
+        )
+
     # ------------------------------------------------------------ timeline messages
     async def on_timeline_open_activity(self, message: Timeline.OpenActivity) -> None:
         await actions.edit_record(self, "activities", message.activity["id"])
@@ -162,6 +183,9 @@ class DetailScreen(CrmScreen):
 
     def action_delete(self) -> None:
         actions.delete_record(self, self.TABLE, self.record_id, then=self.dismiss_screen)
+
+    def action_undo(self) -> None:
+        actions.undo_last(self)
 
     def action_tab(self, number: int) -> None:
         if isinstance(self.focused, Input):
@@ -228,6 +252,7 @@ class AccountScreen(DetailScreen):
         with TabPane("4 Details", id="tab-details"):
             with VerticalScroll():
                 yield Static(id="all-fields")
+        yield from self.compose_history(5)
 
     def reload(self, changes: DataChanged | None = None) -> None:
         super().reload(changes)
@@ -327,6 +352,7 @@ class ContactScreen(DetailScreen):
         with TabPane("2 Details", id="tab-details"):
             with VerticalScroll():
                 yield Static(id="all-fields")
+        yield from self.compose_history(3)
 
     def title_content(self, record: Record) -> Content:
         account = self.crm.name_of(ACCOUNTS, record.get("account_id"))

@@ -23,6 +23,9 @@ from tui.widgets.keybar import KeyBar
 from tui.widgets.toggles import MarkedRadioButton as RadioButton
 from tui.widgets.virtual_table import Column, VirtualTable
 
+# The Trash screen's key (the App binds it): the delete dialog and its notification name it.
+TRASH_KEY = "F7"
+
 
 class ConfirmScreen(ModalScreen[bool]):
     """A yes/no question: y or enter on the focused button answers; n or escape says no."""
@@ -104,7 +107,9 @@ class DeleteScreen(ModalScreen[DeleteChoice | None]):
                     f"Its {count(many, 'activity')} {'is' if many == 1 else 'are'} deleted with it."
                 )
             yield Static(
-                "Deactivating (edit › status) keeps everything instead.", classes="dialog-hint"
+                f"It is moved to the trash; restore it from the Trash ({TRASH_KEY} or the "
+                "palette). Deactivating (edit › status) keeps everything instead.",
+                classes="dialog-hint",
             )
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Delete (ctrl+s)", id="delete", variant="error", compact=True)

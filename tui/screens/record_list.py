@@ -51,6 +51,7 @@ class RecordListScreen(CrmScreen):
         Binding("e", "edit", "Edit", id="edit", priority=True),
         Binding("l", "log_activity", "Log", id="log", priority=True),
         Binding("d", "delete", "Delete", id="delete", show=False),
+        Binding("u", "undo", "Undo my last change", id="undo", show=False),
         Binding("s", "cycle_sort", "Sort", id="sort"),
         Binding("r", "reverse_sort", "Reverse sort", show=False, id="reverse"),
         Binding("a", "cycle_status", "Active/all", show=False, id="status"),
@@ -236,6 +237,10 @@ class RecordListScreen(CrmScreen):
         record_id = self.current_id()
         if record_id:
             actions.delete_record(self, self.TABLE, record_id)
+
+    def action_undo(self) -> None:
+        self._skip_while_typing()
+        actions.undo_last(self)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("edit", "log_activity", "delete") and self.current_id() is None:
