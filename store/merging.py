@@ -111,6 +111,34 @@ def duplicate_pairs(crm: CRM, table: str) -> list[DuplicatePair]:
     return pairs
 
 
+def likely_duplicates(crm: CRM, table: str, record_id: str, limit: int = 10) -> list[Record]:
+    """The records most likely to duplicate one record, surest first, by the rules of
+    `duplicate_pairs` (same email or name, then names scoring >= SIMILAR_NAMES): what the
+    app offers first when you merge into a record."""
+    _check_table(table)
+    from rapidfuzz import fuzz, process  # see _similar_names
+
+    record = crm.get(table, record_id)
+    if record is None:
+        return []
+    sure = [r["id"] for r in crm.duplicates(table, record, exclude=record_id)]
+    key = name_key(display_name(table, record))
+    names = {
+        rid: name_key(display_name(table, other))
+        for rid, other in crm.all(table).items()
+        if rid != record_id and rid not in sure
+    }
+    similar = process.extract(
+        key,
+        names,
+        scorer=fuzz.token_sort_ratio,
+        score_cutoff=SIMILAR_NAMES,
+        limit=limit,
+    )
+    ids = sure + [rid for _name, _score, rid in similar]
+    return crm.records(table, ids[:limit])
+
+
 def _similar_names(names: Mapping[str, str]) -> Iterable[tuple[str, str, int]]:
     """Pairs of ids whose names score at least SIMILAR_NAMES (and are not the same).
 

@@ -235,3 +235,30 @@ async def test_names_show_as_typed(sample: Sample, make_app: AppFactory) -> None
         assert f"into {RED_EVE}" in text
         assert "\x1b[31m" not in text and ESCAPE_NAME not in text
         assert "Esc␛[31mape Ltd" in text
+
+
+async def test_m_on_an_account_picks_a_likely_duplicate_and_merges_it(
+    dup: Sample, make_app: AppFactory, db_path: Path
+) -> None:
+    from tests.tui.helpers import open_record
+    from tui.screens.detail import AccountScreen
+    from tui.screens.pick import PickRecordScreen
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await open_record(pilot, ACCOUNTS, dup["parent"])
+        await pilot.press("m")
+        await settle(pilot)
+        assert isinstance(app.screen, PickRecordScreen)
+        picker = screen_text(app)
+        # Only the likely duplicates until you type (a close name: `crm duplicates`'s rules)
+        assert "Northwind Holdings Ltd" in picker and "Contoso" not in picker
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, MergeScreen)
+        await _merge(pilot)
+        assert isinstance(app.screen, AccountScreen)
+    crm = reopen(db_path)
+    assert crm.in_trash(dup["dup"]).merged_into == dup["parent"]
+    assert crm.get(CONTACTS, dup["dup_contact"])["account_id"] == dup["parent"]

@@ -15,7 +15,7 @@ from tui.literal import literal, visible
 from tui.messages import DataChanged
 from tui.screens import actions
 from tui.screens.base import CrmScreen
-from tui.screens.pick import choose_primary_contact
+from tui.screens.pick import choose_primary_contact, choose_record_to_merge
 from tui.widgets.history import RecordHistory
 from tui.widgets.keybar import KeyBar
 from tui.widgets.timeline import Timeline
@@ -187,6 +187,10 @@ class DetailScreen(CrmScreen):
     def action_undo(self) -> None:
         actions.undo_last(self)
 
+    def action_merge(self) -> None:
+        if self.TABLE in (ACCOUNTS, CONTACTS):
+            choose_record_to_merge(self, self.TABLE, self.record_id)
+
     def action_tab(self, number: int) -> None:
         if isinstance(self.focused, Input):
             raise SkipAction()  # a digit typed into the timeline's search box
@@ -223,6 +227,7 @@ class AccountScreen(DetailScreen):
         Binding("h", "hierarchy", "Hierarchy", id="hierarchy"),
         Binding("r", "rollup", "Contacts' activities", show=False, id="rollup"),
         Binding("c", "new_contact", "New contact", show=False, id="new-contact"),
+        Binding("m", "merge", "Merge another account into this one", show=False, id="merge"),
     ]
 
     def compose_tabs(self) -> ComposeResult:
@@ -344,7 +349,10 @@ class AccountScreen(DetailScreen):
 class ContactScreen(DetailScreen):
     help_title = "Contact"
     TABLE = CONTACTS
-    BINDINGS = [Binding("p", "account", "Account", id="account")]
+    BINDINGS = [
+        Binding("p", "account", "Account", id="account"),
+        Binding("m", "merge", "Merge another contact into this one", show=False, id="merge"),
+    ]
 
     def compose_tabs(self) -> ComposeResult:
         with TabPane("1 Timeline", id="tab-timeline"):

@@ -348,7 +348,7 @@ class FormScreen(SendsWorkFailures, ModalScreen[Record | None]):
                 names = ", ".join(display_name(self.table, d) for d in duplicates[:3])
                 self._message(
                     f"Possible duplicate of {names}. Press ctrl+s again to save "
-                    "anyway, or change the fields.",
+                    "anyway (then m on either record merges them), or change the fields.",
                     "warning",
                 )
                 self._duplicates_confirmed = True

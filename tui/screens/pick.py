@@ -12,10 +12,12 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 
 from store.errors import ConflictError, NotFoundError, StorageError
-from store.model import ACCOUNTS, CONTACTS, Record, ValidationFailed, display_name
+from store.merging import likely_duplicates
+from store.model import ACCOUNTS, CONTACTS, SINGULAR, Record, ValidationFailed, display_name
 from store.queries import ListQuery
 from store.text import fold, tokens
 from tui.literal import literal
+from tui.screens.merge import MergeScreen
 from tui.widgets.form_fields import Candidates, RecordItem
 from tui.widgets.keybar import KeyBar
 from tui.widgets.text_entry import CrmInput
@@ -156,3 +158,36 @@ def choose_primary_contact(screen: CrmScreen, account: Record) -> None:
             )
 
     screen.app.push_screen(PickRecordScreen(question, candidates), picked)
+
+
+def choose_record_to_merge(screen: CrmScreen, table: str, keep_id: str) -> None:
+    """Pick the record to merge into `keep_id` (its likely duplicates first, then any record
+    of the table as typed), then show the two side by side (MergeScreen)."""
+    crm = screen.crm
+    keep = crm.get(table, keep_id)
+    if keep is None:
+        return
+    likely = likely_duplicates(crm, table, keep_id)
+
+    def candidates(text: str) -> list[tuple[str, str, str]]:
+        if not text.strip() and likely:
+            records = likely
+        else:
+            records = crm.records(table, crm.search(table, ListQuery(text=text))[:MAX_SHOWN])
+        return [
+            (r["id"], display_name(table, r), crm.describe(table, r))
+            for r in records
+            if r["id"] != keep_id
+        ]
+
+    name = display_name(table, keep)
+    hint = "likely duplicates first · type to find another · enter picks · escape cancels"
+
+    def picked(other_id: str | None) -> None:
+        if other_id:
+            screen.app.push_screen(MergeScreen(crm, table, keep_id, other_id))
+
+    screen.app.push_screen(
+        PickRecordScreen(f"Merge into {name}: which {SINGULAR[table]}?", candidates, hint=hint),
+        picked,
+    )
