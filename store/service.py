@@ -316,8 +316,14 @@ class CRM:
         return None
 
     def name_of(self, table: str, record_id: str | None) -> str:
+        """A referenced record's name; `Acme (deleted)` while it is in the trash."""
         record = self.get(table, record_id) if record_id else None
-        return display_name(table, record) if record else ""
+        if record is not None:
+            return display_name(table, record)
+        trashed = self._database.tables[TRASH].get(record_id) if record_id else None
+        if trashed is not None and trashed.get("table") == table:
+            return f"{display_name(table, trashed['record'])} (deleted)"
+        return ""
 
     def regarding_name(self, activity: Record) -> str:
         table = REGARDING_TABLE.get(activity.get("regarding_type", ""), ACCOUNTS)

@@ -367,3 +367,12 @@ def test_a_merge_is_in_both_histories_and_can_be_undone(db_path: Path) -> None:
     assert crm.get(CONTACTS, ada)["account_id"] == other
     assert crm.get(ACTIVITIES, note)["regarding_id"] == other
     assert crm.get(ACCOUNTS, keep).get("phone") is None and crm.check() == []
+
+
+def test_a_reference_to_a_trashed_record_reads_deleted(db_path: Path) -> None:
+    crm = CRM.open(db_path, user="ana")
+    acme = crm.create(ACCOUNTS, {"name": "Acme"}).record["id"]
+    crm.delete(ACCOUNTS, acme)
+    assert crm.name_of(ACCOUNTS, acme) == "Acme (deleted)"
+    crm.restore(acme)
+    assert crm.name_of(ACCOUNTS, acme) == "Acme"

@@ -226,3 +226,25 @@ async def test_contact_has_a_history_tab(app, sample):
         await settle(pilot)
         assert "contact created" in screen_text(app)
         assert not isinstance(app.screen.focused, Input)
+
+
+async def test_f8_in_an_activitys_form_shows_its_history(app, sample, db_path):
+    from store.model import ACTIVITIES
+    from tui.screens.actions import edit_record
+    from tui.screens.history import HistoryScreen
+
+    CRM.open(db_path, user="bob").update(ACTIVITIES, sample["call"], {"subject": "Renamed call"})
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await open_record(pilot, ACCOUNTS, sample["parent"])
+        await edit_record(app.screen, ACTIVITIES, sample["call"])
+        await settle(pilot)
+        assert isinstance(app.screen, FormScreen)
+        await pilot.press("f8")
+        await settle(pilot)
+        assert isinstance(app.screen, HistoryScreen)
+        text = screen_text(app)
+        assert "bob" in text and "Subject: Pricing call → Rename" in text
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, FormScreen)  # the typed form is still there

@@ -49,6 +49,7 @@ from store.service import CRM, SaveResult
 from tui.literal import literal
 from tui.messages import Notice, RecordsChanged, SendsWorkFailures
 from tui.screens.dialogs import ConfirmScreen, ConflictScreen, DeletedScreen, deleted_text
+from tui.screens.history import HistoryScreen
 from tui.widgets.form_fields import (
     Candidates,
     CheckboxRow,
@@ -141,7 +142,19 @@ class FormScreen(SendsWorkFailures, ModalScreen[Record | None]):
         Binding("shift+tab", "app.focus_previous", "Previous field", show=False, priority=True),
         Binding("ctrl+s", "save", "Save", id="save", priority=True),
         Binding("escape", "cancel", "Cancel", id="cancel"),
+        Binding("f8", "history", "History", id="history"),
     ]
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # An activity's history is shown over its form (accounts and contacts have a tab).
+        if action == "history":
+            return self.table == ACTIVITIES and self.record is not None
+        return True
+
+    def action_history(self) -> None:
+        if self.table == ACTIVITIES and self.record is not None:
+            title = display_name(ACTIVITIES, self.record)
+            self.app.push_screen(HistoryScreen(self.crm, self.record["id"], title))
 
     def __init__(
         self,
