@@ -262,3 +262,26 @@ async def test_m_on_an_account_picks_a_likely_duplicate_and_merges_it(
     crm = reopen(db_path)
     assert crm.in_trash(dup["dup"]).merged_into == dup["parent"]
     assert crm.get(CONTACTS, dup["dup_contact"])["account_id"] == dup["parent"]
+
+
+async def test_f9_at_the_duplicate_warning_saves_and_merges(
+    dup: Sample, make_app: AppFactory, db_path: Path
+) -> None:
+    from tui.screens.forms import FormScreen
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        assert isinstance(app.screen, FormScreen)
+        await pilot.press(*"Contoso", "ctrl+s")  # a name the sample already has
+        await settle(pilot)
+        assert "f9 Save, then merge" in screen_text(app)  # offered with the warning
+        await pilot.press("f9")
+        await settle(pilot)
+        assert isinstance(app.screen, MergeScreen)
+        new_id = app.screen.other_id
+        await _merge(pilot)
+    crm = reopen(db_path)
+    assert crm.in_trash(new_id).merged_into == dup["contoso"]

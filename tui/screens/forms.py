@@ -50,6 +50,7 @@ from tui.literal import literal
 from tui.messages import Notice, RecordsChanged, SendsWorkFailures
 from tui.screens.dialogs import ConfirmScreen, ConflictScreen, DeletedScreen, deleted_text
 from tui.screens.history import HistoryScreen
+from tui.screens.merge import MergeScreen
 from tui.widgets.form_fields import (
     Candidates,
     CheckboxRow,
@@ -143,13 +144,24 @@ class FormScreen(SendsWorkFailures, ModalScreen[Record | None]):
         Binding("ctrl+s", "save", "Save", id="save", priority=True),
         Binding("escape", "cancel", "Cancel", id="cancel"),
         Binding("f8", "history", "History", id="history"),
+        Binding("f9", "save_and_merge", "Save, then merge", id="save-merge"),
     ]
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # An activity's history is shown over its form (accounts and contacts have a tab).
         if action == "history":
             return self.table == ACTIVITIES and self.record is not None
+        if action == "save_and_merge":  # offered with the duplicate warning
+            return self._duplicate_of is not None
         return True
+
+    def action_save_and_merge(self) -> None:
+        """Save the new record anyway, then merge it into the record it duplicates (the
+        merge screen shows both, field by field)."""
+        if self._duplicate_of is not None:
+            self._merge_after = True
+            self._duplicates_confirmed = True
+            self._save()
 
     def action_history(self) -> None:
         if self.table == ACTIVITIES and self.record is not None:
@@ -182,6 +194,8 @@ class FormScreen(SendsWorkFailures, ModalScreen[Record | None]):
         )
         self._initial: dict[str, Any] = {}
         self._duplicates_confirmed = False
+        self._duplicate_of: str | None = None  # the first likely duplicate, once warned
+        self._merge_after = False
         self._saving = False
         self._typed_ahead = ""
 
@@ -360,11 +374,14 @@ class FormScreen(SendsWorkFailures, ModalScreen[Record | None]):
             if duplicates:
                 names = ", ".join(display_name(self.table, d) for d in duplicates[:3])
                 self._message(
-                    f"Possible duplicate of {names}. Press ctrl+s again to save "
-                    "anyway (then m on either record merges them), or change the fields.",
+                    f"Possible duplicate of {names}. Press ctrl+s again to save anyway, "
+                    f"F9 to save and merge it into {display_name(self.table, duplicates[0])}, "
+                    "or change the fields.",
                     "warning",
                 )
                 self._duplicates_confirmed = True
+                self._duplicate_of = duplicates[0]["id"]
+                self.refresh_bindings()
                 return
         await self._store(values)
 
@@ -384,6 +401,14 @@ class FormScreen(SendsWorkFailures, ModalScreen[Record | None]):
         elif isinstance(result, StorageError | NotFoundError):
             self._message(f"Not saved: {result}. Your changes are still here.", "error")
         else:
+            if self._merge_after and self._duplicate_of is not None:
+                # Not the new record's screen: the merge screen, then the list as it was.
+                self.app.post_message(RecordsChanged())
+                self.dismiss(None)
+                self.app.push_screen(
+                    MergeScreen(self.crm, self.table, self._duplicate_of, result.record["id"])
+                )
+                return
             for warning in result.warnings:
                 self.app.post_message(Notice(warning, "warning"))
             self.dismiss(result.record)
