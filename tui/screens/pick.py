@@ -181,7 +181,11 @@ def choose_record_to_merge(screen: CrmScreen, table: str, keep_id: str) -> None:
         ]
 
     name = display_name(table, keep)
-    hint = "likely duplicates first · type to find another · enter picks · escape cancels"
+    hint = (
+        "its likely duplicates · type to find another · enter picks · escape cancels"
+        if likely
+        else "no likely duplicates: type to find one · enter picks · escape cancels"
+    )
 
     def picked(other_id: str | None) -> None:
         if other_id:
