@@ -166,6 +166,21 @@ class TrashEntry:
         return text
 
 
+def _trash_entry(entry: Record) -> TrashEntry:
+    """A stored trash entry as the TrashEntry the callers read."""
+    return TrashEntry(
+        entry["id"],
+        entry["table"],
+        display_name(entry["table"], entry["record"]),
+        entry.get("deleted_by", ""),
+        entry.get("deleted_at", ""),
+        entry["batch"],
+        str(entry.get("root", entry["id"])),
+        int(entry.get("dependants", 0)),
+        entry.get("merged_into"),
+    )
+
+
 def _trashed_name(entry: Record) -> str:
     return f"{SINGULAR[entry['table']]} {display_name(entry['table'], entry['record'])}"
 
@@ -990,40 +1005,21 @@ class CRM:
             batches.add(trash[rid]["batch"])
         return [("del", TRASH, e["id"]) for e in trash.values() if e["batch"] in batches]
 
-    def trash(self) -> list[TrashEntry]:
-        """What the user deleted (each deleted record, not its dependants), newest first."""
+    def trash(self, *, older_than: timedelta | None = None) -> list[TrashEntry]:
+        """What the user deleted (each deleted record, not its dependants), newest first;
+        with `older_than`, only what was deleted longer ago than that."""
+        limit = now_iso(datetime.now(UTC) - older_than) if older_than is not None else None
         entries = [
-            TrashEntry(
-                e["id"],
-                e["table"],
-                display_name(e["table"], e["record"]),
-                e.get("deleted_by", ""),
-                e.get("deleted_at", ""),
-                e["batch"],
-                str(e.get("root", e["id"])),
-                int(e.get("dependants", 0)),
-                e.get("merged_into"),
-            )
+            _trash_entry(e)
             for e in self._database.tables[TRASH].values()
             if e.get("root", e["id"]) == e["id"]
+            and (limit is None or e.get("deleted_at", "") < limit)
         ]
         return sorted(entries, key=lambda e: (e.deleted_at, e.record_id), reverse=True)
 
     def in_trash(self, record_id: str) -> TrashEntry | None:
         entry = self._database.tables[TRASH].get(record_id)
-        if entry is None:
-            return None
-        return TrashEntry(
-            entry["id"],
-            entry["table"],
-            display_name(entry["table"], entry["record"]),
-            entry.get("deleted_by", ""),
-            entry.get("deleted_at", ""),
-            entry["batch"],
-            str(entry.get("root", entry["id"])),
-            int(entry.get("dependants", 0)),
-            entry.get("merged_into"),
-        )
+        return None if entry is None else _trash_entry(entry)
 
     def restore(self, record_id: str, *, with_parents: bool = False) -> BatchResult:
         """Bring back a record from the trash with everything deleted with it."""
@@ -1034,8 +1030,7 @@ class CRM:
         many records went."""
         ids = list(record_ids)
         if older_than is not None:
-            limit = now_iso(datetime.now(UTC) - older_than)
-            ids += [e.record_id for e in self.trash() if e.deleted_at < limit]
+            ids += [e.record_id for e in self.trash(older_than=older_than)]
         if not ids:
             return 0
         before = len(self._database.tables[TRASH])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import sys
 from dataclasses import asdict
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import click
@@ -14,7 +14,7 @@ from store.dates import format_full
 from store.errors import NotFoundError, TrashedParentError, UndoConflict
 from store.history import HistoryEntry
 from store.model import SINGULAR
-from store.service import CRM, TrashEntry, now_iso
+from store.service import CRM, TrashEntry
 from store.text import counted, fold, visible
 from tui.cli.context import db_options, db_options_for_reading, handle_errors, open_crm
 from tui.cli.errors import CLIError
@@ -120,8 +120,7 @@ def purge(ctx: click.Context, ref: str | None, older_than: str | None, yes: bool
     if ref is not None:
         chosen = [_trashed(crm, ref)]
     else:
-        assert age is not None
-        chosen = _older(crm, age)
+        chosen = crm.trash(older_than=age)
     if not chosen:
         click.echo("nothing to purge", err=True)
         return
@@ -132,11 +131,6 @@ def purge(ctx: click.Context, ref: str | None, older_than: str | None, yes: bool
         click.confirm(f"Delete {what} for good? This cannot be undone", abort=True)
     gone = crm.purge([e.record_id for e in chosen])
     click.echo(f"purged {what}: {counted(gone, 'record')} deleted for good")
-
-
-def _older(crm: CRM, age: timedelta) -> list[TrashEntry]:
-    limit = now_iso(datetime.now(UTC) - age)
-    return [e for e in crm.trash() if e.deleted_at < limit]
 
 
 def _history_json(entry: HistoryEntry) -> dict[str, Any]:
