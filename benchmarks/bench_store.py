@@ -185,7 +185,7 @@ def child_build(scale: str, seed: str, db: str, sqlite_path: str) -> dict[str, A
     tables = demo.generate(scale, int(seed), user=USER)
     generated = now_ms()
     crm = CRM(db, user=USER)
-    crm._database.open()
+    crm._engine.database.open()
     crm.replace_all(tables)
     written = now_ms()
     build_sqlite(Path(sqlite_path), tables)
@@ -502,7 +502,7 @@ def bench_in_process(db: Path, reps: dict[str, int], report: Report, profile: se
     from store.service import CRM
 
     crm = CRM.open(db, user=USER)
-    indexes = crm._indexes
+    indexes = crm._engine.indexes
     accounts = crm.all(ACCOUNTS)
     contacts = crm.all(CONTACTS)
 

@@ -41,8 +41,10 @@ def database(scale: str) -> Path:
 
 def busiest_account(path: Path) -> tuple[str, int]:
     crm = CRM.open(path)
-    best = max(crm.all(ACCOUNTS), key=lambda rid: len(crm._indexes.activities_of.get(rid, ())))
-    return best, len(crm._indexes.activities_of.get(best, ()))
+    best = max(
+        crm.all(ACCOUNTS), key=lambda rid: len(crm._engine.indexes.activities_of.get(rid, ()))
+    )
+    return best, len(crm._engine.indexes.activities_of.get(best, ()))
 
 
 LAUNCH = """

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from store.model import RECORD_TABLES, SINGULAR, TRASH, Record, Tables, display_name
+from store.model import RECORD_TABLES, SINGULAR, TRASH, Record, TablesView, display_name
 
 Op = tuple[str, str, Any]  # as in the journal: ("put", table, record) | ("del", table, id)
 
@@ -56,7 +56,7 @@ def entry_for(
     by: str,
     summary: str,
     ops: Iterable[Op],
-    before: Tables,
+    before: TablesView,
     undoes: str | None = None,
 ) -> Record:
     """The history entry (as stored) of a batch whose journal ops are `ops`, applied to the

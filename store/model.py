@@ -7,6 +7,7 @@ the stored document; a missing field reads as "" (or None for references and dat
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, TypedDict
@@ -18,6 +19,8 @@ from store.errors import ValidationFailed as ValidationFailed  # still imported 
 # A record as stored: a plain dict (the TinyDB document); a table maps ids to records.
 Record = dict[str, Any]
 Tables = dict[str, dict[str, Record]]
+# The tables as the rules read them: a file's dicts, or a server's tables read as asked.
+TablesView = Mapping[str, Mapping[str, Record]]
 
 
 @dataclass(frozen=True)

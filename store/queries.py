@@ -200,7 +200,7 @@ class Indexes:
         if table == CONTACTS:
             self._index_contact_text(rid)
         else:
-            self.haystack[table][rid] = folded + " " + _haystack(record, SEARCH_FIELDS[table])
+            self.haystack[table][rid] = folded + " " + haystack(record, SEARCH_FIELDS[table])
         if not bulk:
             order = self.order[table]
             at = bisect.bisect_left(order, (key, rid))
@@ -247,7 +247,7 @@ class Indexes:
         text = (
             self.folded_name[CONTACTS].get(rid, "")
             + " "
-            + _haystack(contact, SEARCH_FIELDS[CONTACTS])
+            + haystack(contact, SEARCH_FIELDS[CONTACTS])
         )
         account_name = self.folded_name[ACCOUNTS].get(contact.get("account_id") or "")
         if account_name:
@@ -290,12 +290,10 @@ class Indexes:
             if query.account_id:
                 ids = [r for r in ids if records[r].get("account_id") == query.account_id]
             if query.sort != "name":
-                key = self._sort_value(table, query.sort)
-                ids.sort(key=key)
-                if query.descending:  # records without a value stay last either way
-                    filled = [r for r in ids if key(r)[0] == 0]
-                    ids = filled[::-1] + ids[len(filled) :]
-            elif query.descending:
+                return order_by_column(
+                    ids, self._sort_value(table, query.sort), query.sort, query.descending
+                )
+            if query.descending:
                 ids.reverse()
             return ids
 
@@ -317,23 +315,18 @@ class Indexes:
             self._views[table] = view
         return view
 
-    def _sort_value(self, table: str, column: str) -> Callable[[str], Any]:
+    def _sort_value(self, table: str, column: str) -> Callable[[str], str | None]:
+        """A record's value for the sort `column` (a contact's account: its name)."""
         records = self.tables[table]
         if column == "account":
             accounts = self.tables[ACCOUNTS]
 
-            def by_account(rid: str) -> tuple[int, str]:
+            def account_name(rid: str) -> str | None:
                 account = accounts.get(records[rid].get("account_id") or "")
-                name = fold(account["name"]) if account else ""
-                return (0 if name else 1, name)
+                return account["name"] if account else None
 
-            return by_account
-
-        def by_field(rid: str) -> tuple[int, str]:
-            value = records[rid].get(column) or ""
-            return (0 if value else 1, fold(value) if column != "modified_at" else value)
-
-        return by_field
+            return account_name
+        return lambda rid: records[rid].get(column)
 
     def timeline(self, record_id: str, query: TimelineQuery) -> list[Record]:
         """The record's activities, newest first."""
@@ -366,40 +359,10 @@ class Indexes:
 
         `today` is the local date (YYYY-MM-DD) that date-only values are compared with; the
         UTC date of local midnight is another day east of UTC."""
-        buckets = AgendaBuckets()
-        day = today or today_start_iso[:10]
         with self.lock:
             activities = self.tables[ACTIVITIES]
             items = [activities[a] for a in self.open_agenda if a in activities]
-        for item in items:
-            if owner and item.get("owner") != owner:
-                continue
-            when = (
-                item.get("due_at")
-                if item.get("type") == ActivityType.TASK
-                else item.get("start_at")
-            )
-            if not when:
-                buckets.no_date.append(item)
-            elif len(when) == 10:  # a date without time: due some time that day
-                if when < day:
-                    buckets.overdue.append(item)
-                elif when == day:
-                    buckets.today.append(item)
-                else:
-                    buckets.upcoming.append(item)
-            elif when < now_iso and item.get("type") == ActivityType.TASK:
-                buckets.overdue.append(item)
-            elif when < now_iso and when < today_start_iso:
-                buckets.overdue.append(item)  # an appointment from before today never closed
-            elif when <= today_end_iso:
-                buckets.today.append(item)
-            else:
-                buckets.upcoming.append(item)
-        for bucket in (buckets.overdue, buckets.today, buckets.upcoming):
-            bucket.sort(key=lambda a: (a.get("due_at") or a.get("start_at") or "", a["id"]))
-        buckets.no_date.sort(key=lambda a: a.get("created_at", ""))
-        return buckets
+        return bucket_agenda(items, owner, now_iso, today_end_iso, today_start_iso, today)
 
     def subsidiaries(self, account_id: str) -> list[Record]:
         with self.lock:
@@ -431,22 +394,11 @@ class Indexes:
     def hierarchy(self, account_id: str) -> TreeNode | None:
         """The tree from the account's top parent down."""
         with self.lock:
-            return self._hierarchy(account_id)
-
-    def _hierarchy(self, account_id: str) -> TreeNode | None:
-        accounts = self.tables[ACCOUNTS]
-        if account_id not in accounts:
-            return None
-        chain = self.parent_chain(account_id)
-        root = chain[-1] if chain else accounts[account_id]
-        seen: set[str] = set()
-
-        def build(record: Record) -> TreeNode:
-            seen.add(record["id"])
-            kids = [k for k in self.subsidiaries(record["id"]) if k["id"] not in seen]
-            return TreeNode(record, [build(k) for k in kids])
-
-        return build(root)
+            accounts = self.tables[ACCOUNTS]
+            if account_id not in accounts:
+                return None
+            chain = self.parent_chain(account_id)
+            return build_tree(chain[-1] if chain else accounts[account_id], self.subsidiaries)
 
     def descendants(self, account_id: str) -> set[str]:
         found: set[str] = set()
@@ -492,7 +444,76 @@ class Indexes:
         return set(self.by_email[table].get(email.casefold(), ()))
 
 
-def _haystack(record: Record, fields: Iterable[str]) -> str:
+def order_by_column(
+    ids: list[str], value_of: Callable[[str], str | None], column: str, descending: bool
+) -> list[str]:
+    """`ids` (in name order) sorted by a column's value, folded (but `modified_at`); records
+    without a value stay last either way, in name order."""
+
+    def key(rid: str) -> tuple[int, str]:
+        value = value_of(rid) or ""
+        return (0 if value else 1, fold(value) if column != "modified_at" else value)
+
+    ordered = sorted(ids, key=key)
+    if descending:
+        filled = [r for r in ordered if key(r)[0] == 0]
+        ordered = filled[::-1] + ordered[len(filled) :]
+    return ordered
+
+
+def bucket_agenda(
+    items: Iterable[Record],
+    owner: str | None,
+    now_iso: str,
+    today_end_iso: str,
+    today_start_iso: str,
+    today: str | None = None,
+) -> AgendaBuckets:
+    """Open tasks and appointments by when they fall (see Indexes.agenda)."""
+    buckets = AgendaBuckets()
+    day = today or today_start_iso[:10]
+    for item in items:
+        if owner and item.get("owner") != owner:
+            continue
+        when = item.get("due_at") if item.get("type") == ActivityType.TASK else item.get("start_at")
+        if not when:
+            buckets.no_date.append(item)
+        elif len(when) == 10:  # a date without time: due some time that day
+            if when < day:
+                buckets.overdue.append(item)
+            elif when == day:
+                buckets.today.append(item)
+            else:
+                buckets.upcoming.append(item)
+        elif when < now_iso and item.get("type") == ActivityType.TASK:
+            buckets.overdue.append(item)
+        elif when < now_iso and when < today_start_iso:
+            buckets.overdue.append(item)  # an appointment from before today never closed
+        elif when <= today_end_iso:
+            buckets.today.append(item)
+        else:
+            buckets.upcoming.append(item)
+    for bucket in (buckets.overdue, buckets.today, buckets.upcoming):
+        bucket.sort(key=lambda a: (a.get("due_at") or a.get("start_at") or "", a["id"]))
+    buckets.no_date.sort(key=lambda a: a.get("created_at", ""))
+    return buckets
+
+
+def build_tree(root: Record, children_of: Callable[[str], list[Record]]) -> TreeNode:
+    """The tree under `root`, each account's subsidiaries (in the order `children_of` gives)
+    below it; an account met twice (a loop in damaged data) is shown once."""
+    seen: set[str] = set()
+
+    def build(record: Record) -> TreeNode:
+        seen.add(record["id"])
+        kids = [k for k in children_of(record["id"]) if k["id"] not in seen]
+        return TreeNode(record, [build(k) for k in kids])
+
+    return build(root)
+
+
+def haystack(record: Record, fields: Iterable[str]) -> str:
+    """The folded text a list search looks in, of `fields`."""
     return fold(" ".join([record[f] for f in fields if f in record]))
 
 

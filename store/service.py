@@ -12,12 +12,12 @@ from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 
-import orjson
 from ulid import ULID
 
+from store.embedded import EmbeddedEngine
+from store.engine import Engine, is_server_location
 from store.errors import (
     AmbiguousError,
     ConflictError,
@@ -29,7 +29,7 @@ from store.errors import (
     ValidationFailed,
 )
 from store.files import database_file_mode
-from store.history import HistoryEntry, entry_for
+from store.history import HistoryEntry, Op, entry_for
 from store.history import parse as parse_history
 from store.model import (
     ACCOUNTS,
@@ -38,20 +38,23 @@ from store.model import (
     RECORD_TABLES,
     REGARDING_TABLE,
     SINGULAR,
+    STORED_TABLES,
     SYSTEM_FIELDS,
     TABLE_REGARDING,
     TRASH,
     ActivityStatus,
     ActivityType,
+    Change,
+    Deletion,
     Record,
     Tables,
+    TablesView,
     brief,
     clean,
     display_name,
     validate_fields,
 )
-from store.queries import AgendaBuckets, Indexes, ListQuery, TimelineQuery, TreeNode
-from store.storage import Change, Database, Deletion, Op
+from store.queries import AgendaBuckets, ListQuery, TimelineQuery, TreeNode
 from store.text import counted
 
 
@@ -243,7 +246,7 @@ class _Pending(Mapping[str, Record]):
         return sum(1 for _ in self)
 
 
-def _after(tables: Tables, ops: list[Op]) -> dict[str, Mapping[str, Record]]:
+def _after(tables: TablesView, ops: list[Op]) -> dict[str, Mapping[str, Record]]:
     changed: dict[str, dict[str, Record | None]] = {t: {} for t in tables}
     for kind, table, value in ops:
         if kind == "put":
@@ -251,6 +254,25 @@ def _after(tables: Tables, ops: list[Op]) -> dict[str, Mapping[str, Record]]:
         else:
             changed[table][value] = None
     return {t: _Pending(tables[t], changed[t]) if changed[t] else tables[t] for t in tables}
+
+
+class _EngineTables(Mapping[str, Mapping[str, Record]]):
+    """The engine's tables as the rules read them outside a write (`problems`, an undo's
+    plan, `check`): looked up by id; on a server, read as asked."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def __getitem__(self, table: str) -> Mapping[str, Record]:
+        if table not in STORED_TABLES:
+            raise KeyError(table)
+        return self.engine.all(table)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(STORED_TABLES)
+
+    def __len__(self) -> int:
+        return len(STORED_TABLES)
 
 
 def now_iso(moment: datetime | None = None) -> str:
@@ -267,65 +289,82 @@ def current_user() -> str:
         return "unknown"
 
 
+def open_engine(
+    location: str | os.PathLike[str], *, group_writable: bool = False, lock_timeout: float = 10.0
+) -> Engine:
+    """The engine for a location: a `postgresql://` URL is a server database (the optional
+    `postgres` extra), anything else a database file."""
+    if is_server_location(location):
+        from store.postgres import PostgresEngine  # psycopg is only needed for a server
+
+        return PostgresEngine(str(location), lock_timeout=lock_timeout)
+    return EmbeddedEngine(location, group_writable=group_writable, lock_timeout=lock_timeout)
+
+
 class CRM:
-    """Accounts, contacts and activities in one database file."""
+    """Accounts, contacts and activities in one database: a file, or a PostgreSQL server's."""
 
     def __init__(
         self,
-        path: str | os.PathLike[str],
+        location: str | os.PathLike[str],
         *,
         user: str | None = None,
         group_writable: bool = False,
         lock_timeout: float = 10.0,
     ) -> None:
-        self.path = Path(path)
-        self.user = user or current_user()
-        self._database = Database(path, group_writable=group_writable, lock_timeout=lock_timeout)
-        self._indexes = Indexes(self._database)
-        self._database.subscribe(self._indexes)
+        self._engine = open_engine(
+            location, group_writable=group_writable, lock_timeout=lock_timeout
+        )
+        self.location = self._engine.location  # as shown to the user (never a password)
+        self._user = user
+
+    @property
+    def user(self) -> str:
+        """Who the saves are stamped with: the engine's say (a server's login role), else
+        the user given, else $CRM_USER, else the login name."""
+        return self._engine.identity(self._user) or self._user or current_user()
 
     @classmethod
-    def open(cls, path: str | os.PathLike[str], **kwargs: Any) -> CRM:
-        """Open (creating if needed) and load everything."""
-        crm = cls(path, **kwargs)
-        crm._database.open()
+    def open(cls, location: str | os.PathLike[str], **kwargs: Any) -> CRM:
+        """Open (a file: creating it if needed) and load everything."""
+        crm = cls(location, **kwargs)
+        crm._engine.open()
         return crm
 
     @classmethod
     def open_for_reading(
-        cls, path: str | os.PathLike[str], tables: tuple[str, ...], **kwargs: Any
+        cls, location: str | os.PathLike[str], tables: tuple[str, ...], **kwargs: Any
     ) -> CRM:
         """Open with only `tables` read (listing accounts need not parse 250k activities).
         Nothing can be saved through it."""
-        crm = cls(path, **kwargs)
-        crm._database.open(defer=tuple(t for t in (CONTACTS, ACTIVITIES) if t not in tables))
-        crm._database.partial = True
+        crm = cls(location, **kwargs)
+        deferred = tuple(t for t in (CONTACTS, ACTIVITIES) if t not in tables)
+        crm._engine.open(defer=deferred, read_only=True)
         return crm
 
     def open_for_screen(self) -> None:
         """Load what the first screen needs (accounts); call `finish_loading()` in a worker
         afterwards for contacts and activities. `ready` tells when everything is there."""
-        self._database.open(defer=(CONTACTS, ACTIVITIES))
+        self._engine.open(defer=(CONTACTS, ACTIVITIES))
 
     def finish_loading(self) -> None:
-        self._database.load_deferred()
-        self._indexes.warm()
+        self._engine.finish_loading()
 
     @property
     def ready(self) -> bool:
-        return self._database.activities_loaded.is_set()
+        return self._engine.ready
 
     # ------------------------------------------------------------ reading
     def get(self, table: str, record_id: str) -> Record | None:
-        return self._database.tables[table].get(record_id)
+        return self._engine.get(table, record_id)
 
     def count(self, table: str) -> int:
-        return len(self._database.tables[table])
+        return self._engine.count(table)
 
     def find(self, record_id: str) -> tuple[str, Record] | None:
         """The table and record for an id of any kind."""
         for table in RECORD_TABLES:
-            record = self._database.tables[table].get(record_id)
+            record = self._engine.get(table, record_id)
             if record is not None:
                 return table, record
         return None
@@ -335,7 +374,7 @@ class CRM:
         record = self.get(table, record_id) if record_id else None
         if record is not None:
             return display_name(table, record)
-        trashed = self._database.tables[TRASH].get(record_id) if record_id else None
+        trashed = self._engine.get(TRASH, record_id) if record_id else None
         if trashed is not None and trashed.get("table") == table:
             return f"{display_name(table, trashed['record'])} (deleted)"
         return ""
@@ -352,26 +391,26 @@ class CRM:
 
     def search(self, table: str, query: ListQuery | None = None) -> list[str]:
         """Ids of accounts or contacts that match, sorted as asked."""
-        return self._indexes.search_ids(table, query or ListQuery())
+        return self._engine.search_ids(table, query or ListQuery())
 
     def all(self, table: str) -> Mapping[str, Record]:
         """Every record of `table` by id: a live, read-only view (do not keep it across saves
-        if you need a snapshot; copy it)."""
-        return MappingProxyType(self._database.tables[table])
+        if you need a snapshot; copy it). On a server it is read as it is iterated."""
+        return self._engine.all(table)
 
     @property
     def generation(self) -> int:
         """Bumped by every change this process has taken in (its own or other users'): a
         cheap "has anything changed since?" for caches and screens."""
-        return self._indexes.generation
+        return self._engine.generation
 
     def by_source_id(self, table: str, source_id: str) -> str | None:
         """The id of the record imported with the source system's id `source_id`."""
-        return self._indexes.by_source_id[table].get(source_id)
+        return self._engine.by_source_id(table, source_id)
 
     def same_name(self, table: str, name: str) -> set[str]:
         """Ids of accounts or contacts whose normalised name is `name`'s."""
-        return self._indexes.same_name(table, name)
+        return self._engine.same_name(table, name)
 
     def search_activities(
         self,
@@ -382,18 +421,19 @@ class CRM:
     ) -> list[Record]:
         """Activities whose subject or description has every word of `text` (any case and
         accent), of those types and statuses (None: any), newest first."""
-        return self._indexes.search_activities(text, types=types, statuses=statuses)
+        return self._engine.search_activities(text, types, statuses)
 
     def file_mode(self) -> int:
         """The mode for a file written beside the database (exports): its group's, or private."""
-        return database_file_mode(self._database.path, self._database.mode)
+        if is_server_location(self.location):
+            return self._engine.mode
+        return database_file_mode(Path(self.location).expanduser().absolute(), self._engine.mode)
 
     def records(self, table: str, ids: Iterable[str]) -> list[Record]:
-        records = self._database.tables[table]
-        return [records[i] for i in ids if i in records]
+        return self._engine.records(table, ids)
 
     def timeline(self, record_id: str, query: TimelineQuery | None = None) -> list[Record]:
-        return self._indexes.timeline(record_id, query or TimelineQuery())
+        return self._engine.timeline(record_id, query or TimelineQuery())
 
     def agenda(self, owner: str | None = None, now: datetime | None = None) -> AgendaBuckets:
         """Open tasks and appointments of `owner` (None: everyone's) around `now`; "today" is
@@ -405,21 +445,21 @@ class CRM:
         )
         start = local_now.replace(hour=0, minute=0, second=0, microsecond=0)
         end = start + timedelta(days=1) - timedelta(seconds=1)
-        return self._indexes.agenda(
+        return self._engine.agenda(
             owner, now_iso(local_now), now_iso(end), now_iso(start), start.date().isoformat()
         )
 
     def subsidiaries(self, account_id: str) -> list[Record]:
-        return self._indexes.subsidiaries(account_id)
+        return self._engine.subsidiaries(account_id)
 
     def contacts_of(self, account_id: str) -> list[Record]:
-        return self._indexes.contacts_of_account(account_id)
+        return self._engine.contacts_of(account_id)
 
     def parent_chain(self, account_id: str) -> list[Record]:
-        return self._indexes.parent_chain(account_id)
+        return self._engine.parent_chain(account_id)
 
     def hierarchy(self, account_id: str) -> TreeNode | None:
-        return self._indexes.hierarchy(account_id)
+        return self._engine.hierarchy(account_id)
 
     def duplicates(self, table: str, fields: Record, exclude: str | None = None) -> list[Record]:
         """Existing records with the same email (any case) or the same normalised name."""
@@ -428,26 +468,23 @@ class CRM:
         ids = set()
         name = display_name(table, fields)
         if name and name != "(no name)":
-            ids |= self._indexes.same_name(table, name)
+            ids |= self._engine.same_name(table, name)
         if fields.get("email"):
-            ids |= self._indexes.same_email(table, fields["email"])
+            ids |= self._engine.same_email(table, fields["email"])
         ids.discard(exclude or "")
         return self.records(table, sorted(ids))
 
     def resolve(self, table: str, reference: str) -> str:
         """An id for `reference`: an id, a source-system id, a unique name or email."""
         reference = reference.strip()
-        records = self._database.tables[table]
-        if reference in records:
+        if self._engine.get(table, reference) is not None:
             return reference
-        by_source = self._indexes.by_source_id[table].get(reference)
+        by_source = self._engine.by_source_id(table, reference)
         if by_source:
             return by_source
         if table == ACTIVITIES:
             raise NotFoundError(f"no activity with id '{reference}'")
-        ids = self._indexes.same_name(table, reference) or self._indexes.same_email(
-            table, reference
-        )
+        ids = self._engine.same_name(table, reference) or self._engine.same_email(table, reference)
         if len(ids) == 1:
             return next(iter(ids))
         if not ids:
@@ -524,7 +561,7 @@ class CRM:
         removed = restored = 0
         history: Record = {}
 
-        def build(tables: Tables) -> list[Op]:
+        def build(tables: TablesView) -> list[Op]:
             nonlocal removed, restored
             ops, puts, removed = self._batch_ops(batch, tables, stamp, batch_id)
             restore_ops, restored_puts = self._restore_ops(batch, tables, stamp)
@@ -548,7 +585,7 @@ class CRM:
 
         # The entry names who deleted: someone still editing the record is told (deleted_by).
         deletion = Deletion(self.user, stamp) if batch.deletes else None
-        self._database.transact(build, deletion=deletion, extra=history)
+        self._engine.transact(build, deletion=deletion, extra=history)
         if batch.warn_duplicates:
             for create, record in zip(batch.creates, saved, strict=False):
                 warnings.extend(self._duplicate_warnings(create.table, record))
@@ -559,7 +596,7 @@ class CRM:
         references, each with its errors, checked against the data as this process last read
         it (no lock, nothing written): for a caller that reports every problem at once and
         leaves those items out (the importer). `apply` checks again under the lock."""
-        tables = self._database.tables
+        tables = _EngineTables(self._engine)
         ops, puts, _removed = self._batch_ops(batch, tables, batch.stamp or now_iso())
         after = _after(tables, ops)
         items: list[Create | Update] = [*batch.creates, *batch.updates]
@@ -616,7 +653,7 @@ class CRM:
         return record
 
     def _batch_ops(
-        self, batch: Batch, tables: Tables, stamp: str, batch_id: str = ""
+        self, batch: Batch, tables: TablesView, stamp: str, batch_id: str = ""
     ) -> tuple[list[Op], list[tuple[str, Record]], int]:
         """The journal ops of `batch`, the records its creates and updates put (in their
         order), and how many records its deletes remove."""
@@ -776,15 +813,11 @@ class CRM:
     ) -> dict[str, int]:
         """What refers to a record: counts by kind, for the delete dialog (`moved`: records
         a batch points elsewhere before it deletes this one)."""
-        index = self._indexes
-
-        def left(ids: Iterable[str]) -> int:
-            return len(set(ids).difference(moved))
-
-        counts = {"activities": left(index.activities_of.get(record_id, ()))}
+        found = self._engine.dependant_ids(record_id)
+        counts = {"activities": len(found["activities"].difference(moved))}
         if table == ACCOUNTS:
-            counts["contacts"] = left(index.contacts_of.get(record_id, ()))
-            counts["subsidiaries"] = left(index.children.get(record_id, ()))
+            counts["contacts"] = len(found.get("contacts", set()).difference(moved))
+            counts["subsidiaries"] = len(found.get("subsidiaries", set()).difference(moved))
         return {k: v for k, v in counts.items() if v}
 
     def delete(
@@ -814,7 +847,7 @@ class CRM:
     def _delete_ops(
         self,
         delete: Delete,
-        tables: Tables,
+        tables: TablesView,
         stamp: str,
         moved: Collection[str] = (),
         after: Mapping[str, Mapping[str, Record]] | None = None,
@@ -869,14 +902,14 @@ class CRM:
         else:
             ops.append(("del", table, record_id))
             for owner_id in doomed:
-                for activity_id in self._indexes.activities_of.get(owner_id, ()):
+                for activity_id in sorted(self._engine.dependant_ids(owner_id)["activities"]):
                     if activity_id not in moved:
                         ops.append(("del", ACTIVITIES, activity_id))
             # A subsidiary put above may name a doomed contact too: amend that put, or
             # the second put would bring back its old parent.
             puts = {op[2]["id"]: op[2] for op in ops if op[:2] == ("put", ACCOUNTS)}
-            for account in after[ACCOUNTS].values() if table != ACTIVITIES else ():
-                if account.get("primary_contact_id") in doomed and account["id"] not in doomed:
+            for account in self._primary_contact_of(doomed, after) if table != ACTIVITIES else ():
+                if account["id"] not in doomed:
                     if account["id"] in puts:
                         puts[account["id"]].pop("primary_contact_id", None)
                     else:
@@ -891,11 +924,23 @@ class CRM:
                         )
         return ops
 
+    def _primary_contact_of(
+        self, contact_ids: set[str], after: Mapping[str, Mapping[str, Record]]
+    ) -> list[Record]:
+        """Accounts (as the batch leaves them so far) whose primary contact is one of
+        `contact_ids`, by id."""
+        accounts = after[ACCOUNTS]
+        ids = {a["id"] for a in self._engine.accounts_with_primary_contact(contact_ids)}
+        if isinstance(accounts, _Pending):
+            ids |= {rid for rid, record in accounts.changed.items() if record is not None}
+        found = [accounts.get(rid) for rid in sorted(ids)]
+        return [a for a in found if a is not None and a.get("primary_contact_id") in contact_ids]
+
     # ------------------------------------------------------------ trash
     _LINKS = ("parent_account_id", "account_id", "primary_contact_id")
 
     def _to_trash(
-        self, delete: Delete, ops: list[Op], tables: Tables, stamp: str, batch_id: str
+        self, delete: Delete, ops: list[Op], tables: TablesView, stamp: str, batch_id: str
     ) -> list[Op]:
         """A delete's ops with every removed record moved to the trash, and the links the
         delete cleared (detached contacts, subsidiaries, primary contact) noted on the
@@ -930,7 +975,7 @@ class CRM:
         return moved
 
     def _restore_ops(
-        self, batch: Batch, tables: Tables, stamp: str
+        self, batch: Batch, tables: TablesView, stamp: str
     ) -> tuple[list[Op], list[tuple[str, Record]]]:
         """Ops bringing back each asked-for record with everything deleted with it, versions
         continuing and cleared links put back where nobody has set them since."""
@@ -945,7 +990,7 @@ class CRM:
             if entry["batch"] not in batches:
                 batches.append(entry["batch"])
         while True:
-            group = {e["id"]: e for e in trash.values() if e["batch"] in batches}
+            group = {e["id"]: e for e in self._engine.trash_entries(batches=batches)}
             needed = {
                 trash[target]["batch"]
                 for e in group.values()
@@ -996,14 +1041,14 @@ class CRM:
                     ops.append(("put", table, relinked))
         return ops, puts
 
-    def _purge_ops(self, batch: Batch, tables: Tables) -> list[Op]:
+    def _purge_ops(self, batch: Batch, tables: TablesView) -> list[Op]:
         trash = tables[TRASH]
         batches = set()
         for rid in batch.purges:
             if rid not in trash:
                 raise NotFoundError(f"'{rid}' is not in the trash")
             batches.add(trash[rid]["batch"])
-        return [("del", TRASH, e["id"]) for e in trash.values() if e["batch"] in batches]
+        return [("del", TRASH, e["id"]) for e in self._engine.trash_entries(batches=batches)]
 
     def trash(self, *, older_than: timedelta | None = None) -> list[TrashEntry]:
         """What the user deleted (each deleted record, not its dependants), newest first;
@@ -1011,14 +1056,13 @@ class CRM:
         limit = now_iso(datetime.now(UTC) - older_than) if older_than is not None else None
         entries = [
             _trash_entry(e)
-            for e in self._database.tables[TRASH].values()
-            if e.get("root", e["id"]) == e["id"]
-            and (limit is None or e.get("deleted_at", "") < limit)
+            for e in self._engine.trash_entries(roots_only=True)
+            if limit is None or e.get("deleted_at", "") < limit
         ]
         return sorted(entries, key=lambda e: (e.deleted_at, e.record_id), reverse=True)
 
     def in_trash(self, record_id: str) -> TrashEntry | None:
-        entry = self._database.tables[TRASH].get(record_id)
+        entry = self._engine.get(TRASH, record_id)
         return None if entry is None else _trash_entry(entry)
 
     def restore(self, record_id: str, *, with_parents: bool = False) -> BatchResult:
@@ -1033,9 +1077,9 @@ class CRM:
             ids += [e.record_id for e in self.trash(older_than=older_than)]
         if not ids:
             return 0
-        before = len(self._database.tables[TRASH])
+        before = self._engine.count(TRASH)
         self.apply(Batch(purges=ids))
-        return before - len(self._database.tables[TRASH])
+        return before - self._engine.count(TRASH)
 
     # ------------------------------------------------------------ history and undo
     def history(
@@ -1046,13 +1090,8 @@ class CRM:
         since: str | None = None,
     ) -> list[HistoryEntry]:
         """Every change (of one record, by one user, since an ISO moment), newest first."""
-        needle = None
-        if record_id is not None:
-            needle = f'"{record_id}"'.encode()
-        elif user is not None:
-            needle = orjson.dumps({"by": user})[1:-1]
         entries = []
-        for raw in self._database.history_lines(needle):
+        for raw in self._engine.history_entries(record_id, user):
             entry = parse_history(raw)
             if record_id is not None and not entry.concerns(record_id):
                 continue
@@ -1097,7 +1136,7 @@ class CRM:
 
     def _inverse(self, entry: HistoryEntry) -> Batch:
         batch = Batch(summary=f"undo: {entry.summary}", undoes=entry.batch_id)
-        tables = self._database.tables
+        tables = _EngineTables(self._engine)
         created = {c.record_id for c in entry.changes if c.action == "create"}
         restores: set[str] = set()
         others = self._changed_by_others_since(entry)
@@ -1178,8 +1217,8 @@ class CRM:
         their own to it (their work would go to the trash with it)."""
         if delete.record_id not in created:
             return
-        owned = set(self._indexes.activities_of.get(delete.record_id, ()))
-        owned |= set(self._indexes.contacts_of.get(delete.record_id, ()))
+        found = self._engine.dependant_ids(delete.record_id)
+        owned = found["activities"] | found.get("contacts", set())
         strangers = owned - created
         if strangers:
             raise UndoConflict(
@@ -1191,10 +1230,10 @@ class CRM:
     def deleted_by(self, record_id: str) -> Deletion | None:
         """Who deleted a record and when: from its trash entry, or, once purged, from the
         journal entry this process read."""
-        entry = self._database.tables[TRASH].get(record_id)
+        entry = self._engine.get(TRASH, record_id)
         if entry is not None:
             return Deletion(entry.get("deleted_by", ""), entry.get("deleted_at", ""))
-        return self._database.deleted_by(record_id)
+        return self._engine.deleted_by(record_id)
 
     def _require_choices(
         self,
@@ -1214,7 +1253,7 @@ class CRM:
         doomed_activities = counts.get("activities", 0)
         if contacts == "delete":
             doomed_activities += sum(
-                len(self._indexes.activities_of.get(c["id"], ()))
+                len(self._engine.dependant_ids(c["id"])["activities"])
                 for c in self.contacts_of(record_id)
             )
         if doomed_activities and activities != "delete":
@@ -1230,23 +1269,23 @@ class CRM:
     # ------------------------------------------------------------ sync and upkeep
     def refresh(self) -> list[Change]:
         """Take in other users' changes; returns what changed."""
-        return self._database.refresh()
+        return self._engine.refresh()
 
     def compact(self) -> None:
-        self._database.compact()
+        self._engine.compact()
 
     def compact_if_needed(self) -> bool:
-        if self._database.needs_compaction():
-            self._database.compact()
+        if self._engine.needs_compaction():
+            self._engine.compact()
             return True
         return False
 
     def replace_all(self, tables: Tables) -> None:
-        self._database.replace_all(tables)
+        self._engine.replace_all(tables)
 
     def check(self) -> list[Problem]:
         """Integrity report: dangling references, cycles and invalid fields."""
-        tables = self._database.tables
+        tables = _EngineTables(self._engine)
         problems: list[Problem] = []
         for table in RECORD_TABLES:
             for record in tables[table].values():
@@ -1289,5 +1328,4 @@ class CRM:
     def close(self) -> None:
         """Nothing is buffered (every write is durable when acknowledged); fold the journal in
         when it has grown large so that the next start is quick."""
-        if self.ready:  # a compaction needs every table in memory
-            self.compact_if_needed()
+        self._engine.close()

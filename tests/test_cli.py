@@ -729,7 +729,7 @@ def test_check_and_compact(sample: dict[str, str], db: Path) -> None:
     assert load(db).get(ACCOUNTS, sample["acme"])["name"] == "Acme Ltd"
     crm = load(db)  # a dangling reference written behind the service's back
     contact = dict(crm.get(CONTACTS, sample["ada"]), account_id="01GONE")
-    crm._database.transact(lambda tables: [("put", CONTACTS, contact)])
+    crm._engine.database.transact(lambda tables: [("put", CONTACTS, contact)])
     result = run("check")
     assert result.exit_code == 1
     assert f"contact {sample['ada']}: account_id: no account '01GONE'" in result.stdout

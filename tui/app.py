@@ -67,7 +67,7 @@ class CrmApp(SendsWorkFailures, App[None]):
         self.data_generation = 0
         self._announced = -1  # the index generation the screens were last told about
         self._polls = 0
-        self.sub_title = str(crm.path)
+        self.sub_title = str(crm.location)
 
     def on_mount(self) -> None:
         self.finish_loading()

@@ -194,7 +194,7 @@ def test_parallel_creates_are_all_kept_exactly_once(db_path):
         assert crm.get(CONTACTS, first["primary_contact_id"])["account_id"] == ids[0]
     assert crm.check() == []
     # The journal holds one whole line per transaction, nothing interleaved.
-    journal = Path(f"{db_path}.journal-{crm._database.generation}")
+    journal = Path(f"{db_path}.journal-{crm._engine.database.generation}")
     assert len(journal.read_bytes().splitlines()) == workers * (count + 2 * count // 10)
     # A process that was open all along catches up without reopening.
     watcher.refresh()

@@ -79,7 +79,7 @@ def one_line(error: Exception | str) -> str:
 
 def test_a_generation_gap_is_refused_and_reported_by_check(db_path: Path) -> None:
     crm, account = two_generations(db_path)
-    generation = crm._database.generation
+    generation = crm._engine.database.generation
     # journal G holds the first saves, journal G+2 the rest: G+1 has gone missing.
     crm.log_activity("note", account, {"description": "in the next journal"})
     os.rename(journal(db_path, generation), journal(db_path, generation + 2))
@@ -99,7 +99,7 @@ def test_a_generation_gap_is_refused_and_reported_by_check(db_path: Path) -> Non
 
 def test_writers_that_are_already_open_refuse_to_write_past_a_gap(db_path: Path) -> None:
     crm, account = two_generations(db_path)
-    generation = crm._database.generation
+    generation = crm._engine.database.generation
     journal(db_path, generation + 2).write_bytes(journal(db_path, generation).read_bytes())
     with pytest.raises(CorruptDatabaseError) as refused:
         crm.log_activity("note", account, {"description": "over the gap"})
@@ -109,7 +109,7 @@ def test_writers_that_are_already_open_refuse_to_write_past_a_gap(db_path: Path)
 
 def test_a_missing_current_journal_is_one_line_not_a_recursion(db_path: Path) -> None:
     crm, _account = two_generations(db_path)
-    generation = crm._database.generation
+    generation = crm._engine.database.generation
     os.rename(journal(db_path, generation), journal(db_path, generation + 1))
 
     result = crm_command("list", "activities", db=db_path)
@@ -122,7 +122,7 @@ def test_a_missing_current_journal_is_one_line_not_a_recursion(db_path: Path) ->
 
 def test_a_journal_removed_while_in_use_is_reported_to_the_process_using_it(db_path: Path) -> None:
     crm, account = two_generations(db_path)
-    journal(db_path, crm._database.generation).unlink()
+    journal(db_path, crm._engine.database.generation).unlink()
     with pytest.raises(CorruptDatabaseError) as refused:
         crm.log_activity("note", account, {"description": "after the removal"})
     assert "removed while in use" in one_line(refused.value)
@@ -157,7 +157,7 @@ def test_no_single_bit_flip_changes_data_silently_or_fails_with_an_unexpected_er
     db = tmp_path / "crm.json"
     crm, _account = two_generations(db, before=6, after=6)
     intact = tables_of(CRM.open(db))
-    path = db if target == "base" else journal(db, crm._database.generation)
+    path = db if target == "base" else journal(db, crm._engine.database.generation)
     data = path.read_bytes()
     outcomes = {"refused": 0, "same data": 0}
     for at in range(len(data)):
@@ -248,7 +248,7 @@ def test_a_base_written_before_checksums_still_opens(db_path: Path) -> None:
 
 def test_an_entry_that_lost_its_line_end_is_kept_by_the_next_writer(db_path: Path) -> None:
     crm, account = two_generations(db_path, before=0, after=3)
-    current = journal(db_path, crm._database.generation)
+    current = journal(db_path, crm._engine.database.generation)
     current.write_bytes(current.read_bytes()[:-1])  # the last entry has no line end now
     last = crm.all(ACTIVITIES).copy()
 
@@ -262,7 +262,7 @@ def test_an_entry_that_lost_its_line_end_is_kept_by_the_next_writer(db_path: Pat
 
 def test_an_entry_whose_line_end_was_flipped_is_refused_not_cut(db_path: Path) -> None:
     crm, account = two_generations(db_path, before=0, after=3)
-    current = journal(db_path, crm._database.generation)
+    current = journal(db_path, crm._engine.database.generation)
     data = current.read_bytes()
     current.write_bytes(data[:-1] + b"*")
     with pytest.raises(CorruptDatabaseError) as refused:
@@ -288,7 +288,7 @@ def test_an_entry_whose_line_end_was_flipped_is_refused_not_cut(db_path: Path) -
 )
 def test_a_journal_damaged_so_that_it_still_parses_is_one_line(db_path: Path, damage) -> None:
     crm, _account = two_generations(db_path, before=0, after=3)
-    current = journal(db_path, crm._database.generation)
+    current = journal(db_path, crm._engine.database.generation)
     data = current.read_bytes()
     # Re-sealed, as an older entry without a checksum would be: the content itself is checked.
     lines = [line.rsplit(b',"crc":', 1)[0] + b"}" for line in data.splitlines()]
@@ -319,7 +319,7 @@ def test_recover_rescues_the_rest_lists_every_drop_and_leaves_the_original(
 ) -> None:
     crm, account = two_generations(db_path, before=100, after=30)
     good = tables_of(crm)
-    current = journal(db_path, crm._database.generation)
+    current = journal(db_path, crm._engine.database.generation)
     lines = current.read_bytes().split(b"\n")
     dropped = orjson.loads(lines[5])["ops"][0][2]["id"]
     lines[5] = lines[5][:40] + b"\x1b]0;owned\x07" + lines[5][50:]  # damaged, and hostile
@@ -354,7 +354,7 @@ def test_recover_of_a_gap_keeps_both_sides_and_names_the_missing_journal(
     db_path: Path, tmp_path: Path
 ) -> None:
     crm, account = two_generations(db_path)
-    generation = crm._database.generation
+    generation = crm._engine.database.generation
     crm.log_activity("note", account, {"description": "beyond the gap"})
     lines = journal(db_path, generation).read_bytes().splitlines(keepends=True)
     journal(db_path, generation).write_bytes(b"".join(lines[:-1]))

@@ -80,7 +80,7 @@ def journal(db_path: Path, generation: int) -> Path:
 
 
 def generation_of(crm: CRM) -> int:
-    return crm._database.generation
+    return crm._engine.database.generation
 
 
 def new_db(db_path: Path) -> tuple[CRM, str]:

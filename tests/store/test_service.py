@@ -25,7 +25,7 @@ def only_error(excinfo: pytest.ExceptionInfo[ValidationFailed], field: str) -> s
 
 
 def reopened(crm: CRM, user: str = "carol") -> CRM:
-    return CRM.open(crm.path, user=user)
+    return CRM.open(crm.location, user=user)
 
 
 # ---------------------------------------------------------------- stamps and versions

@@ -43,7 +43,7 @@ def journals(path: Path) -> dict[int, Path]:
 
 
 def current_journal(crm: CRM) -> Path:
-    return journals(crm.path)[crm._database.generation]
+    return journals(crm._engine.database.path)[crm._engine.database.generation]
 
 
 def snapshot(crm: CRM) -> dict[str, dict]:
@@ -108,7 +108,7 @@ def test_compact_then_plain_tinydb_reads_every_record(crm, db_path):
         for table in RECORD_TABLES:
             stored = {doc["id"]: dict(doc) for doc in db.table(table).all()}
             assert stored == expected[table]
-        assert db.table("meta").all()[0]["generation"] == crm._database.generation
+        assert db.table("meta").all()[0]["generation"] == crm._engine.database.generation
     raw = json.loads(db_path.read_text(encoding="utf-8"))
     assert set(raw) == {"meta", *STORED_TABLES}  # the trash is a table of the file too
     with tinydb.TinyDB(db_path) as db:  # the default, read-write mode opens it too
@@ -440,7 +440,7 @@ def test_compaction_keeps_the_chain_for_followers(crm, db_path, monkeypatch):
     def no_reload(*args, **kwargs):
         raise AssertionError("the follower reloaded the base")
 
-    monkeypatch.setattr(follower._database, "_load_base", no_reload)
+    monkeypatch.setattr(follower._engine.database, "_load_base", no_reload)
     changes = follower.refresh()
     assert [(c.table, c.record_id) for c in changes] == [(ACCOUNTS, new["id"])]
     assert follower.get(ACCOUNTS, new["id"]) == new
@@ -451,7 +451,7 @@ def test_compaction_keeps_the_chain_for_followers(crm, db_path, monkeypatch):
 def test_followers_that_slept_through_compactions_reload(crm, db_path):
     populate(crm)
     follower = CRM.open(db_path, user="follower")
-    first_generation = follower._database.generation
+    first_generation = follower._engine.database.generation
     for i in range(3):
         crm.create(ACCOUNTS, {"name": f"Round {i}"})
         crm.compact()

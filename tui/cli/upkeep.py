@@ -44,7 +44,7 @@ def demo(ctx: click.Context, size: str, seed: int | None, force: bool) -> None:
     existing = sum(crm.count(table) for table in RECORD_TABLES)
     if existing and not force:
         raise CLIError(
-            f"{crm.path} already has {existing} records; "
+            f"{crm.location} already has {existing} records; "
             "use --force to replace them all with demo data"
         )
     # Imported here, not above: the generator's name pools would slow every other command.
@@ -55,7 +55,7 @@ def demo(ctx: click.Context, size: str, seed: int | None, force: bool) -> None:
     else:
         fill(crm, size.upper(), seed)
     counts = ", ".join(f"{crm.count(t)} {t}" for t in RECORD_TABLES)
-    click.echo(f"{counts} in {visible(crm.path)}", err=True)
+    click.echo(f"{counts} in {visible(crm.location)}", err=True)
 
 
 @click.command()
@@ -102,7 +102,7 @@ def compact(ctx: click.Context) -> None:
     """
     crm = open_crm(ctx)
     crm.compact()
-    click.echo(f"compacted {visible(crm.path)}", err=True)
+    click.echo(f"compacted {visible(crm.location)}", err=True)
 
 
 @click.command()

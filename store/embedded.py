@@ -1,0 +1,167 @@
+"""The embedded engine: one journaled TinyDB file (`store.storage.Database`), every record in
+memory, with the indexes of `store.queries` kept in step with every change it takes in."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Collection, Iterable, Iterator, Mapping
+from types import MappingProxyType
+
+import orjson
+
+from store.engine import Build
+from store.model import ACCOUNTS, TRASH, Change, Deletion, Record, Tables
+from store.queries import AgendaBuckets, Indexes, ListQuery, TimelineQuery, TreeNode
+from store.storage import Database
+
+
+class EmbeddedEngine:
+    def __init__(
+        self, path: str | os.PathLike[str], *, group_writable: bool = False, lock_timeout: float
+    ) -> None:
+        self.database = Database(path, group_writable=group_writable, lock_timeout=lock_timeout)
+        self.indexes = Indexes(self.database)
+        self.database.subscribe(self.indexes)
+        self.location = str(path)
+
+    def identity(self, asked: str | None) -> str | None:
+        return None  # a file stamps whom the caller names
+
+    @property
+    def mode(self) -> int:
+        return self.database.mode
+
+    # ------------------------------------------------------------ lifecycle
+    def open(self, *, defer: tuple[str, ...] = (), read_only: bool = False) -> None:
+        self.database.open(defer=defer)
+        self.database.partial = read_only
+
+    def finish_loading(self) -> None:
+        self.database.load_deferred()
+        self.indexes.warm()
+
+    @property
+    def ready(self) -> bool:
+        return self.database.activities_loaded.is_set()
+
+    @property
+    def generation(self) -> int:
+        return self.indexes.generation
+
+    def close(self) -> None:
+        if self.ready and self.needs_compaction():  # a compaction needs every table in memory
+            self.compact()
+
+    # ------------------------------------------------------------ one record, one table
+    def get(self, table: str, record_id: str) -> Record | None:
+        return self.database.tables[table].get(record_id)
+
+    def count(self, table: str) -> int:
+        return len(self.database.tables[table])
+
+    def all(self, table: str) -> Mapping[str, Record]:
+        return MappingProxyType(self.database.tables[table])
+
+    def records(self, table: str, ids: Iterable[str]) -> list[Record]:
+        records = self.database.tables[table]
+        return [records[i] for i in ids if i in records]
+
+    def by_source_id(self, table: str, source_id: str) -> str | None:
+        return self.indexes.by_source_id[table].get(source_id)
+
+    def same_name(self, table: str, name: str) -> set[str]:
+        return self.indexes.same_name(table, name)
+
+    def same_email(self, table: str, email: str) -> set[str]:
+        return self.indexes.same_email(table, email)
+
+    # ------------------------------------------------------------ what the screens ask
+    def search_ids(self, table: str, query: ListQuery) -> list[str]:
+        return self.indexes.search_ids(table, query)
+
+    def timeline(self, record_id: str, query: TimelineQuery) -> list[Record]:
+        return self.indexes.timeline(record_id, query)
+
+    def agenda(
+        self, owner: str | None, now_iso: str, today_end_iso: str, today_start_iso: str, today: str
+    ) -> AgendaBuckets:
+        return self.indexes.agenda(owner, now_iso, today_end_iso, today_start_iso, today)
+
+    def subsidiaries(self, account_id: str) -> list[Record]:
+        return self.indexes.subsidiaries(account_id)
+
+    def contacts_of(self, account_id: str) -> list[Record]:
+        return self.indexes.contacts_of_account(account_id)
+
+    def parent_chain(self, account_id: str) -> list[Record]:
+        return self.indexes.parent_chain(account_id)
+
+    def hierarchy(self, account_id: str) -> TreeNode | None:
+        return self.indexes.hierarchy(account_id)
+
+    def search_activities(
+        self, text: str, types: Collection[str] | None, statuses: Collection[str] | None
+    ) -> list[Record]:
+        return self.indexes.search_activities(text, types=types, statuses=statuses)
+
+    # ------------------------------------------------------------ what the rules ask
+    def dependant_ids(self, record_id: str) -> dict[str, set[str]]:
+        index = self.indexes
+        with index.lock:
+            found = {"activities": set(index.activities_of.get(record_id, ()))}
+            if record_id in self.database.tables[ACCOUNTS]:
+                found["contacts"] = set(index.contacts_of.get(record_id, ()))
+                found["subsidiaries"] = set(index.children.get(record_id, ()))
+        return found
+
+    def accounts_with_primary_contact(self, contact_ids: Collection[str]) -> list[Record]:
+        wanted = set(contact_ids)
+        return [
+            account
+            for account in self.database.tables[ACCOUNTS].values()
+            if account.get("primary_contact_id") in wanted
+        ]
+
+    def trash_entries(
+        self, *, roots_only: bool = False, batches: Collection[str] | None = None
+    ) -> list[Record]:
+        wanted = set(batches) if batches is not None else None
+        return [
+            entry
+            for entry in self.database.tables[TRASH].values()
+            if (not roots_only or entry.get("root", entry["id"]) == entry["id"])
+            and (wanted is None or entry["batch"] in wanted)
+        ]
+
+    # ------------------------------------------------------------ history
+    def history_entries(
+        self, record_id: str | None = None, user: str | None = None
+    ) -> Iterator[Record]:
+        # The history file is searched as bytes for the id or the user before a line is parsed.
+        needle = None
+        if record_id is not None:
+            needle = f'"{record_id}"'.encode()
+        elif user is not None:
+            needle = orjson.dumps({"by": user})[1:-1]
+        return self.database.history_lines(needle)
+
+    def deleted_by(self, record_id: str) -> Deletion | None:
+        return self.database.deleted_by(record_id)
+
+    # ------------------------------------------------------------ writing
+    def transact(
+        self, build: Build, *, deletion: Deletion | None = None, extra: Record | None = None
+    ) -> list[Change]:
+        return self.database.transact(build, deletion=deletion, extra=extra)
+
+    def refresh(self) -> list[Change]:
+        return self.database.refresh()
+
+    def replace_all(self, tables: Tables) -> None:
+        self.database.replace_all(tables)
+
+    def needs_compaction(self) -> bool:
+        return self.database.needs_compaction()
+
+    def compact(self) -> None:
+        self.database.compact()
