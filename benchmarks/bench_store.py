@@ -115,8 +115,9 @@ def fmt_ms(value: float | None) -> str:
 class Report:
     """Rows of the result tables, printed as Markdown."""
 
-    def __init__(self, scale: str) -> None:
+    def __init__(self, scale: str, target_scale: str = "M") -> None:
         self.scale = scale
+        self.target_scale = target_scale  # the scale the targets are set for
         self.rows: dict[str, list[list[str]]] = {}
         self.notes: list[str] = []
 
@@ -154,7 +155,9 @@ class Report:
         out = []
         for section, rows in self.rows.items():
             out.append(f"\n### {section}\n")
-            target_head = "target (M)" if self.scale != "M" else "target"
+            target_head = "target"
+            if self.scale != self.target_scale:
+                target_head = f"target ({self.target_scale})"
             out.append(f"| operation | n | median | p95 | {target_head} | notes |")
             out.append("|---|---:|---:|---:|---|---|")
             out.extend("| " + " | ".join(cells) + " |" for cells in rows)
@@ -403,7 +406,10 @@ def dataset(scale: str, seed: int, rebuild: bool, report: Report) -> tuple[Path,
     sqlite_path = DATA / f"crm-{scale}-seed{seed}.sqlite"
     marker = DATA / f"crm-{scale}-seed{seed}.ready.json"
     # A changed generator means other data: rebuild rather than compare unlike databases.
-    version = hashlib.sha256((ROOT / "store" / "demo.py").read_bytes()).hexdigest()[:16]
+    generator = hashlib.sha256()
+    for source in sorted((ROOT / "store" / "demo").glob("*.py")):
+        generator.update(source.read_bytes())
+    version = generator.hexdigest()[:16]
     current = marker.exists() and json.loads(marker.read_text()).get("demo") == version
     if rebuild or not (current and db.exists() and sqlite_path.exists()):
         for stale in DATA.glob(f"crm-{scale}-seed{seed}.*"):

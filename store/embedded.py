@@ -4,12 +4,14 @@ memory, with the indexes of `store.queries` kept in step with every change it ta
 from __future__ import annotations
 
 import os
-from collections.abc import Collection, Iterable, Iterator, Mapping
+import time
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from types import MappingProxyType
 
 import orjson
 
 from store.engine import Build
+from store.errors import StorageError
 from store.model import ACCOUNTS, TRASH, Change, Deletion, Record, Tables
 from store.queries import AgendaBuckets, Indexes, ListQuery, TimelineQuery, TreeNode
 from store.storage import Database
@@ -35,6 +37,16 @@ class EmbeddedEngine:
     def open(self, *, defer: tuple[str, ...] = (), read_only: bool = False) -> None:
         self.database.open(defer=defer)
         self.database.partial = read_only
+
+    def create(self, *, users_name_themselves: bool | None = None, team: str | None = None) -> bool:
+        if users_name_themselves is not None or team is not None:
+            raise StorageError(
+                "a database file is shared through its folder's group (--group) and stamped "
+                "with the name each user gives; roles are for a PostgreSQL database"
+            )
+        existed = self.database.path.exists()
+        self.database.open()
+        return not existed
 
     def finish_loading(self) -> None:
         self.database.load_deferred()
@@ -76,7 +88,7 @@ class EmbeddedEngine:
         return self.indexes.same_email(table, email)
 
     # ------------------------------------------------------------ what the screens ask
-    def search_ids(self, table: str, query: ListQuery) -> list[str]:
+    def search_ids(self, table: str, query: ListQuery) -> Sequence[str]:
         return self.indexes.search_ids(table, query)
 
     def timeline(self, record_id: str, query: TimelineQuery) -> list[Record]:
@@ -148,6 +160,9 @@ class EmbeddedEngine:
     def deleted_by(self, record_id: str) -> Deletion | None:
         return self.database.deleted_by(record_id)
 
+    def add_history(self, entries: Iterable[Record]) -> int:
+        return self.database.add_history(entries)
+
     # ------------------------------------------------------------ writing
     def transact(
         self, build: Build, *, deletion: Deletion | None = None, extra: Record | None = None
@@ -156,6 +171,14 @@ class EmbeddedEngine:
 
     def refresh(self) -> list[Change]:
         return self.database.refresh()
+
+    @property
+    def wakes(self) -> bool:
+        return False  # followed by polling the journal (refresh)
+
+    def wait_for_changes(self, timeout: float) -> bool:
+        time.sleep(timeout)
+        return False
 
     def replace_all(self, tables: Tables) -> None:
         self.database.replace_all(tables)

@@ -9,9 +9,11 @@ write lock; so a rule behaves the same on both, and nothing above the service kn
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from typing import Protocol
+from urllib.parse import urlsplit, urlunsplit
 
+from store.errors import StorageError
 from store.history import Op
 from store.model import Change, Deletion, Record, Tables, TablesView
 from store.queries import AgendaBuckets, ListQuery, TimelineQuery, TreeNode
@@ -24,6 +26,24 @@ POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 def is_server_location(location: object) -> bool:
     """A `postgresql://` URL names a server database; anything else is a file path."""
     return isinstance(location, str) and location.startswith(POSTGRES_SCHEMES)
+
+
+def public_location(url: str) -> str:
+    """The URL as shown and logged: never with a password."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    netloc = (parts.username or "") + "@" + host + (f":{parts.port}" if parts.port else "")
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+def refuse_password(url: str) -> None:
+    if urlsplit(url).password is not None:
+        raise StorageError(
+            "the database URL holds a password: it would show in `ps`, shell history and "
+            "logs; put it in ~/.pgpass (or $PGPASSWORD) and leave it out of the URL"
+        )
 
 
 class Engine(Protocol):
@@ -42,6 +62,11 @@ class Engine(Protocol):
     # ------------------------------------------------------------ lifecycle
     def open(self, *, defer: tuple[str, ...] = (), read_only: bool = False) -> None:
         """Connect, or read the file (tables in `defer` later, by `finish_loading`)."""
+
+    def create(self, *, users_name_themselves: bool | None = None, team: str | None = None) -> bool:
+        """Make the database if it is not there (`crm init`); True when it was made or
+        upgraded. A server's options: `users_name_themselves` (saves stamped with a given
+        name, not the login role), `team` (the group role whose members may work in it)."""
 
     def finish_loading(self) -> None: ...
 
@@ -73,7 +98,8 @@ class Engine(Protocol):
     def same_email(self, table: str, email: str) -> set[str]: ...
 
     # ------------------------------------------------------------ what the screens ask
-    def search_ids(self, table: str, query: ListQuery) -> list[str]: ...
+    def search_ids(self, table: str, query: ListQuery) -> Sequence[str]:
+        """In the order asked for; a server reads them a page at a time as they are asked."""
 
     def timeline(self, record_id: str, query: TimelineQuery) -> list[Record]: ...
 
@@ -115,6 +141,10 @@ class Engine(Protocol):
 
     def deleted_by(self, record_id: str) -> Deletion | None: ...
 
+    def add_history(self, entries: Iterable[Record]) -> int:
+        """Bring stored history entries in from another database (`crm migrate`), each once
+        by its id, durably; returns how many were new."""
+
     # ------------------------------------------------------------ writing
     def transact(
         self, build: Build, *, deletion: Deletion | None = None, extra: Record | None = None
@@ -125,6 +155,14 @@ class Engine(Protocol):
 
     def refresh(self) -> list[Change]:
         """Take in other users' changes; returns what changed."""
+
+    @property
+    def wakes(self) -> bool:
+        """Whether `wait_for_changes` is told of other users' saves (a server notifies; a
+        file is polled)."""
+
+    def wait_for_changes(self, timeout: float) -> bool:
+        """Block until another user may have saved (True) or `timeout` passed (False)."""
 
     def replace_all(self, tables: Tables) -> None:
         """The whole database replaced by `tables` in one step (demo data, a rescue)."""

@@ -15,8 +15,18 @@ class StorageError(Exception):
     """A database file could not be read or written; the message is for the user."""
 
 
+class ServerUnavailable(StorageError):
+    """The database server cannot be reached, or the connection broke: nothing was saved
+    unless said so, and the next call tries again. The app says so and keeps what was typed."""
+
+
 class CorruptDatabaseError(StorageError):
     pass
+
+
+class MigrationRefused(StorageError):  # noqa: N818
+    """`crm migrate` would overwrite a database that holds data, or copy one onto itself:
+    nothing was written."""
 
 
 class NewerSchemaError(StorageError):

@@ -147,7 +147,8 @@ def parse(raw: Record) -> HistoryEntry:
             action=c["a"],
             version=c.get("v"),
             name=c.get("n", c["id"]),
-            fields={k: (v[0], v[1]) for k, v in c.get("f", {}).items()},
+            # By name, as `_diff` writes them: a server's jsonb keeps keys in an order of its own.
+            fields={k: (v[0], v[1]) for k, v in sorted(c.get("f", {}).items())},
             root=c.get("r"),
         )
         for c in raw.get("changes", ())

@@ -16,16 +16,30 @@ never change or delete it (README, "A team on PostgreSQL").
 
 from __future__ import annotations
 
+import select
 import threading
 import time
-from collections.abc import Collection, ItemsView, Iterable, Iterator, Mapping, ValuesView
-from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from collections.abc import (
+    Collection,
+    ItemsView,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+    ValuesView,
+)
+from typing import Any, overload
 
 import orjson
 
-from store.engine import Build
-from store.errors import ConflictError, LockTimeoutError, NewerSchemaError, StorageError
+from store.engine import Build, public_location, refuse_password
+from store.errors import (
+    ConflictError,
+    LockTimeoutError,
+    NewerSchemaError,
+    ServerUnavailable,
+    StorageError,
+)
 from store.history import Op
 from store.model import (
     ACCOUNTS,
@@ -70,8 +84,9 @@ except ImportError as error:  # pragma: no cover - the extra is installed in the
 SCHEMA_VERSION = 1
 CHANNEL = "crm_changes"
 _LOCK_KEY = 0x7465726D63726D  # "termcrm": the one advisory lock every writer takes
-_CATCH_UP_EVERY = 5.0  # seconds: read the change feed even without a notification
 _PAGE = 5000  # rows per round trip when a whole table is read
+_ID_PAGE = 200  # ids per round trip when a list is scrolled
+_RETRY_AFTER = 2.0  # seconds between attempts to reach a server that did not answer
 
 _CREATE_V1 = """
 CREATE EXTENSION IF NOT EXISTS pg_trgm;
@@ -142,11 +157,41 @@ CREATE INDEX contacts_source ON contacts ((doc->>'source_id'));
 CREATE INDEX contacts_search ON contacts USING gin (search gin_trgm_ops);
 CREATE INDEX activities_regarding ON activities (regarding_id, filed_at);
 CREATE INDEX activities_agenda ON activities (filed_at) WHERE open_agenda;
+CREATE INDEX activities_agenda_owner ON activities ((doc->>'owner')) WHERE open_agenda;
 CREATE INDEX activities_source ON activities ((doc->>'source_id'));
 CREATE INDEX activities_search ON activities USING gin (search gin_trgm_ops);
 CREATE INDEX trash_batch ON trash (batch);
 CREATE INDEX history_ids ON history USING gin (ids);
 CREATE INDEX history_by ON history (by);
+
+-- Who saved is the login role, not a name a member types: a row stamped with another name is
+-- refused, unless the admin lets users name themselves (crm_meta) or the tables' owner (the
+-- admin: a migration, a restore) writes it. WHEN keeps the common case free of plpgsql.
+CREATE FUNCTION crm_stamped_by_login() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF session_user = (SELECT pg_get_userbyid(relowner) FROM pg_class WHERE oid = TG_RELID)
+       OR coalesce((SELECT value FROM crm_meta WHERE key = 'users_name_themselves'),
+                   'false'::jsonb) = 'true'::jsonb THEN
+        RETURN NEW;
+    END IF;
+    RAISE EXCEPTION 'termcrm: % may only save as %', session_user, session_user
+        USING ERRCODE = 'insufficient_privilege';
+END $$;
+CREATE TRIGGER accounts_stamped BEFORE INSERT OR UPDATE ON accounts FOR EACH ROW
+    WHEN (NEW.doc->>'modified_by' IS DISTINCT FROM session_user)
+    EXECUTE FUNCTION crm_stamped_by_login();
+CREATE TRIGGER contacts_stamped BEFORE INSERT OR UPDATE ON contacts FOR EACH ROW
+    WHEN (NEW.doc->>'modified_by' IS DISTINCT FROM session_user)
+    EXECUTE FUNCTION crm_stamped_by_login();
+CREATE TRIGGER activities_stamped BEFORE INSERT OR UPDATE ON activities FOR EACH ROW
+    WHEN (NEW.doc->>'modified_by' IS DISTINCT FROM session_user)
+    EXECUTE FUNCTION crm_stamped_by_login();
+CREATE TRIGGER trash_stamped BEFORE INSERT OR UPDATE ON trash FOR EACH ROW
+    WHEN (NEW.doc->>'deleted_by' IS DISTINCT FROM session_user)
+    EXECUTE FUNCTION crm_stamped_by_login();
+CREATE TRIGGER history_stamped BEFORE INSERT ON history FOR EACH ROW
+    WHEN (NEW.by IS DISTINCT FROM session_user)
+    EXECUTE FUNCTION crm_stamped_by_login();
 """
 
 # version -> the SQL that brings a database of the version before it up to it.
@@ -161,32 +206,26 @@ def _dumps(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
-def public_location(url: str) -> str:
-    """The URL as shown and logged: never with a password."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    netloc = (parts.username or "") + "@" + host + (f":{parts.port}" if parts.port else "")
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
-
-
-def _refuse_password(url: str) -> None:
-    if urlsplit(url).password is not None:
-        raise StorageError(
-            "the database URL holds a password: it would show in `ps`, shell history and "
-            "logs; put it in ~/.pgpass (or $PGPASSWORD) and leave it out of the URL"
-        )
-
-
-class ServerUnavailable(StorageError):
-    """The database server cannot be reached (or the connection broke): nothing was saved
-    unless said so; the next call reconnects."""
+def _refusal(error: psycopg.Error) -> str:
+    """A server's refusal in one line: `permission denied for table history`."""
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
 
 
 def _unavailable(location: str, error: BaseException) -> ServerUnavailable:
-    reason = " ".join(str(error).split()) or type(error).__name__
+    # libpq's first line ends in the cause ("... port 5432 failed: Connection refused").
+    reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
+    reason = reason.rsplit(" failed: ", 1)[-1].strip() or type(error).__name__
     return ServerUnavailable(f"cannot reach the database server ({location}): {reason}")
+
+
+def _hung_up(conn: psycopg.Connection[Any]) -> bool:
+    """An idle connection has nothing to read unless the server said goodbye (a terminated
+    backend's notice, or the end of the stream): seen without a round trip."""
+    try:
+        readable, _, _ = select.select([conn.fileno()], [], [], 0)
+    except (OSError, ValueError, psycopg.Error):
+        return True
+    return bool(readable)
 
 
 # ---------------------------------------------------------------- derived columns
@@ -234,6 +273,80 @@ def _has_nul(value: Any) -> bool:
 
 
 # ---------------------------------------------------------------- tables read as asked
+class PagedIds(Sequence[str]):
+    """The ids a search finds, in its order, read a page at a time as they are asked for: a
+    list shows twenty rows of 500,000, and a picker the first dozen."""
+
+    def __init__(
+        self,
+        engine: PostgresEngine,
+        select: sql.Composable,
+        count: sql.Composable,
+        params: list[Any],
+    ) -> None:
+        self.engine, self.select, self.count_query, self.params = engine, select, count, params
+        self._pages: dict[int, list[str]] = {}
+        self._length: int | None = None
+
+    def __eq__(self, other: object) -> bool:
+        # Equal to the list of the same ids, as the file engine's answer is (`== []` works).
+        if isinstance(other, Sequence) and not isinstance(other, str):
+            return list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # mutable pages: like a list, not hashable
+
+    def _page(self, number: int) -> list[str]:
+        page = self._pages.get(number)
+        if page is None:
+            query = sql.SQL("{} LIMIT %s OFFSET %s").format(self.select)
+            rows = self.engine._rows(query, [*self.params, _ID_PAGE, number * _ID_PAGE])
+            page = self._pages[number] = [row[0] for row in rows]
+            if len(page) < _ID_PAGE and self._length is None:
+                self._length = number * _ID_PAGE + len(page)
+        return page
+
+    def __len__(self) -> int:
+        if self._length is None:
+            self._length = int(self.engine._value(self.count_query, self.params))
+        return self._length
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[str]: ...
+
+    def __getitem__(self, index: int | slice) -> str | list[str]:
+        if isinstance(index, slice):
+            if index.start in (None, 0) and index.step in (None, 1) and index.stop is not None:
+                found = []  # the first N: no count needed
+                for number in range(0, max(0, index.stop) // _ID_PAGE + 1):
+                    page = self._page(number)
+                    found += page
+                    if len(page) < _ID_PAGE:
+                        break
+                return found[: max(0, index.stop)]
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if index < 0 or (self._length is not None and index >= self._length):
+            raise IndexError(index)
+        page = self._page(index // _ID_PAGE)
+        if index % _ID_PAGE >= len(page):
+            raise IndexError(index)
+        return page[index % _ID_PAGE]
+
+    def __iter__(self) -> Iterator[str]:
+        number = 0
+        while True:
+            page = self._page(number)
+            yield from page
+            if len(page) < _ID_PAGE:
+                return
+            number += 1
+
+
 class _Items(ItemsView[str, Record]):
     def __init__(self, table: ServerTable) -> None:
         super().__init__(table)
@@ -311,21 +424,28 @@ class _TablesView(Mapping[str, Mapping[str, Record]]):
         return len(self.tables)
 
 
+class _KeptConnectionGone(Exception):
+    """The first statement of a save failed on a connection kept from before: retry."""
+
+
 class _Write(threading.local):
     """The connection of the write this thread is in, and the versions it read."""
 
     conn: psycopg.Connection[Any] | None = None
     seen: dict[tuple[str, str], int]
+    read: dict[tuple[str, str], Record | None]  # what the batch's rules read, by id
 
 
 class PostgresEngine:
     def __init__(self, url: str, *, lock_timeout: float = 10.0) -> None:
-        _refuse_password(url)
+        refuse_password(url)
         self.url = url
         self.location = public_location(url)
         self.lock_timeout = lock_timeout
         self._conn: psycopg.Connection[Any] | None = None
         self._listener: psycopg.Connection[Any] | None = None
+        self._writer_conn: psycopg.Connection[Any] | None = None
+        self._counts: dict[tuple[str, int], int] = {}
         self._read_lock = threading.RLock()
         self._write_lock = threading.Lock()
         self._write = _Write()
@@ -336,6 +456,8 @@ class PostgresEngine:
         self._users_may_name_themselves = False
         self._opened = False
         self.read_only = False
+        self._down_until = 0.0  # no new connection is tried before then (see _reader)
+        self._down_reason = ""
 
     @property
     def mode(self) -> int:
@@ -352,8 +474,11 @@ class PostgresEngine:
             conn = psycopg.connect(
                 self.url,
                 autocommit=autocommit,
-                connect_timeout=10,
+                connect_timeout=5,
                 application_name="termcrm",
+                # No server-side prepared statements: a cached generic plan of `search LIKE
+                # $1` scans the whole trigram index for a two-letter word (4x slower).
+                prepare_threshold=None,
             )
         except psycopg.Error as error:
             raise _unavailable(self.location, error) from None
@@ -363,7 +488,15 @@ class PostgresEngine:
 
     def _reader(self) -> psycopg.Connection[Any]:
         if self._conn is None or self._conn.closed or self._conn.broken:
-            self._conn = self._connect()
+            # After a failed attempt, fail fast for a moment: the screen's reads must not
+            # each wait for a connect timeout while the link is down (the poll retries).
+            if time.monotonic() < self._down_until:
+                raise ServerUnavailable(self._down_reason)
+            try:
+                self._conn = self._connect()
+            except ServerUnavailable as error:
+                self._down_until, self._down_reason = time.monotonic() + _RETRY_AFTER, str(error)
+                raise
         return self._conn
 
     def _rows(self, query: Any, params: Any = ()) -> list[Any]:
@@ -383,7 +516,20 @@ class PostgresEngine:
                     self._conn = None
                     if attempt == 2:
                         raise _unavailable(self.location, error) from None
+                except psycopg.Error as error:  # refused: a grant missing, say
+                    raise StorageError(f"{self.location}: {_refusal(error)}") from None
         raise AssertionError("unreachable")
+
+    def _writer(self) -> psycopg.Connection[Any]:
+        """The connection saves are made on, kept open between them (a new one costs more
+        than the save)."""
+        conn = self._writer_conn
+        if conn is not None and not conn.closed and not conn.broken and _hung_up(conn):
+            self._drop(conn)  # the server ended it while idle (a restart, a cut): not a save lost
+            conn = None
+        if conn is None or conn.closed or conn.broken:
+            conn = self._writer_conn = self._connect(autocommit=False)
+        return conn
 
     def _value(self, query: Any, params: Any = ()) -> Any:
         rows = self._rows(query, params)
@@ -398,17 +544,58 @@ class PostgresEngine:
                 pass
 
     # ------------------------------------------------------------ schema
-    def create_schema(self) -> bool:
+    def create_schema(self, *, users_name_themselves: bool | None = None) -> bool:
         """Create the tables in an empty database, or bring an older layout up to date;
-        False when it was current already. A newer layout is refused untouched."""
+        False when it was current already. A newer layout is refused untouched.
+        `users_name_themselves`: saves are stamped with the name a user gives ($CRM_USER,
+        --user) instead of their login role (a team whose members share one role)."""
         with self._connect(autocommit=False) as conn:
             with conn.transaction():
                 conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
                 version = self._schema_version(conn)
-                if version == SCHEMA_VERSION:
-                    return False
-                self._migrate(conn, version)
-        return True
+                if version != SCHEMA_VERSION:
+                    self._migrate(conn, version)
+                if users_name_themselves is not None:
+                    conn.execute(
+                        "INSERT INTO crm_meta (key, value) VALUES ('users_name_themselves', %s)"
+                        " ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+                        (Jsonb(users_name_themselves),),
+                    )
+        return version != SCHEMA_VERSION
+
+    def create(self, *, users_name_themselves: bool | None = None, team: str | None = None) -> bool:
+        made = self.create_schema(users_name_themselves=users_name_themselves)
+        if team is not None:
+            self.grant_team(team)
+        return made
+
+    def grant_team(self, role: str) -> None:
+        """Let the members of group role `role` work in the CRM: read and save records,
+        move them to and from the trash, add to the history and the change feed. Not: change
+        or delete history, change the tables or the settings (those stay the owner's)."""
+        team = sql.Identifier(role)
+        statements = [
+            sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(
+                sql.Identifier(self._value("SELECT current_schema()")), team
+            ),
+            sql.SQL(
+                "GRANT SELECT, INSERT, UPDATE, DELETE ON accounts, contacts, activities, trash "
+                "TO {}"
+            ).format(team),
+            sql.SQL("GRANT SELECT, INSERT ON history, changes TO {}").format(team),
+            sql.SQL("GRANT SELECT ON crm_meta TO {}").format(team),
+            sql.SQL("GRANT USAGE ON SEQUENCE history_seq_seq, changes_seq_seq TO {}").format(team),
+        ]
+        try:
+            with self._connect(autocommit=False) as conn, conn.transaction():
+                for statement in statements:
+                    conn.execute(statement)
+        except psycopg.errors.UndefinedObject:
+            raise StorageError(
+                f"there is no role '{role}' on the server: create it first"
+            ) from None
+        except psycopg.errors.InsufficientPrivilege as error:
+            raise StorageError(f"cannot grant to '{role}': {error}") from None
 
     @staticmethod
     def _schema_version(conn: psycopg.Connection[Any]) -> int:
@@ -441,8 +628,10 @@ class PostgresEngine:
             conn = self._reader()
             try:
                 version = self._schema_version(conn)
-            except psycopg.Error as error:
+            except psycopg.OperationalError as error:
                 raise _unavailable(self.location, error) from None
+            except psycopg.Error as error:  # a role without the team's grants
+                raise StorageError(f"{self.location}: {_refusal(error)}") from None
         if version == 0:
             raise StorageError(
                 f"{self.location} holds no termcrm database: create it with "
@@ -453,7 +642,7 @@ class PostgresEngine:
                 self._migrate(self._reader(), version)  # raises NewerSchemaError
             self.create_schema()
         role, override, seq = self._rows(
-            "SELECT current_user, (SELECT value FROM crm_meta WHERE key = 'users_name_themselves'),"
+            "SELECT session_user, (SELECT value FROM crm_meta WHERE key = 'users_name_themselves'),"
             " (SELECT coalesce(max(seq), 0) FROM changes)"
         )[0]
         self._role = role
@@ -489,24 +678,36 @@ class PostgresEngine:
             self._drop(self._conn)
             self._drop(self._listener)
             self._conn = self._listener = None
+        with self._write_lock:
+            self._drop(self._writer_conn)
+            self._writer_conn = None
 
     # ------------------------------------------------------------ one record, one table
     def get(self, table: str, record_id: str) -> Record | None:
+        writing = self._write.conn is not None
+        if writing and (table, record_id) in self._write.read:  # a rule asks again
+            return self._write.read[(table, record_id)]
         version = sql.SQL("0" if table == TRASH else "version")
         query = sql.SQL("SELECT {}, doc FROM {} WHERE id = %s").format(
             version, sql.Identifier(table)
         )
         rows = self._rows(query, (record_id,))
-        if not rows:
-            return None
-        if self._write.conn is not None and table != TRASH:
-            self._write.seen[(table, record_id)] = rows[0][0]
-        doc: Record = rows[0][1]
+        doc: Record | None = rows[0][1] if rows else None
+        if writing:
+            self._write.read[(table, record_id)] = doc
+            if rows and table != TRASH:
+                self._write.seen[(table, record_id)] = rows[0][0]
         return doc
 
     def count(self, table: str) -> int:
-        query = sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table))
-        return int(self._value(query))
+        # Asked at every redraw of a list's status line: counted once per change taken in.
+        key = (table, self._generation)
+        if key not in self._counts:
+            query = sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table))
+            self._counts = {key: int(self._value(query))} | {
+                k: v for k, v in self._counts.items() if k[1] == self._generation
+            }
+        return self._counts[key]
 
     def all(self, table: str) -> Mapping[str, Record]:
         return ServerTable(self, table)
@@ -533,17 +734,18 @@ class PostgresEngine:
         return {row[0] for row in self._rows(query, (email.casefold(),))}
 
     # ------------------------------------------------------------ what the screens ask
-    def search_ids(self, table: str, query: ListQuery) -> list[str]:
+    def search_ids(self, table: str, query: ListQuery) -> Sequence[str]:
         where, params = self._search_filter(query)
         name_order = query.sort == "name"
-        select = sql.SQL("SELECT id FROM {} t WHERE {} ORDER BY sort_name{}, id{}").format(
-            sql.Identifier(table),
-            where,
-            sql.SQL(" DESC" if name_order and query.descending else ""),
-            sql.SQL(" DESC" if name_order and query.descending else ""),
-        )
-        if name_order:
-            return [row[0] for row in self._rows(select, params)]
+        if name_order:  # the common case, served by the order index a page at a time
+            order = sql.SQL(" DESC" if query.descending else "")
+            select = sql.SQL("SELECT id FROM {} t WHERE {} ORDER BY sort_name{}, id{}").format(
+                sql.Identifier(table), where, order, order
+            )
+            count = sql.SQL("SELECT count(*) FROM {} t WHERE {}").format(
+                sql.Identifier(table), where
+            )
+            return PagedIds(self, select, count, params)
         value: sql.Composable
         if query.sort == "account":
             value = sql.SQL(
@@ -766,47 +968,62 @@ class PostgresEngine:
         if self.read_only:
             raise StorageError("this database was opened for reading only")
         with self._write_lock:
-            conn = self._connect(autocommit=False)
-            batch_id = ""
             try:
-                try:
-                    with conn.transaction():
-                        self._take_lock(conn)
-                        self._write.conn, self._write.seen = conn, {}
-                        changes = self._catch_up()
-                        ops = build(_TablesView(self))
-                        if not ops:
-                            return changes
-                        entry = (extra or {}).get("h") or {}
-                        batch_id = str(entry.get("id") or "")
-                        last = self._write_ops(conn, ops, entry, batch_id)
-                        conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, batch_id))
-                except psycopg.OperationalError as error:
-                    self._write.conn = None
-                    if batch_id and self._committed(batch_id):
-                        last = self._seq  # caught up below
-                    else:
-                        raise ServerUnavailable(
-                            f"not saved: lost the connection to the database server "
-                            f"({self.location}): {' '.join(str(error).split())}"
-                        ) from None
-                finally:
-                    self._write.conn = None
+                return self._transact(build, extra)
+            except _KeptConnectionGone:
+                # The connection kept from the last save had been ended by the server (a
+                # restart): nothing of this save reached it, so it is made on a new one.
+                return self._transact(build, extra)
+
+    def _transact(self, build: Build, extra: Record | None) -> list[Change]:
+        kept = self._writer_conn is not None
+        conn = self._writer()
+        batch_id = ""
+        locked = False
+        try:
+            try:
+                with conn.transaction():
+                    self._take_lock(conn)
+                    locked = True
+                    self._write.conn, self._write.seen, self._write.read = conn, {}, {}
+                    changes = self._catch_up()
+                    ops = build(_TablesView(self))
+                    if not ops:
+                        return changes
+                    entry = (extra or {}).get("h") or {}
+                    batch_id = str(entry.get("id") or "")
+                    last = self._write_ops(conn, ops, entry, batch_id)
+            except psycopg.OperationalError as error:
+                self._write.conn = None
+                if kept and not locked:
+                    raise _KeptConnectionGone from None
+                if batch_id and self._committed(batch_id):
+                    last = self._seq  # it landed: caught up below
+                else:
+                    raise ServerUnavailable(
+                        f"not saved: lost the connection to the database server "
+                        f"({self.location}): {' '.join(str(error).split())}"
+                    ) from None
+            except psycopg.Error as error:  # refused by the server: a grant, a trigger
+                raise StorageError(f"not saved: {_refusal(error)}") from None
             finally:
-                self._drop(conn)
-            self._seq = max(self._seq, last)
-            self._generation += 1
-            changes.extend(self._changes_of(ops))
-            return changes
+                self._write.conn = None
+        except BaseException:
+            self._drop(conn)  # a broken or refused transaction: start clean next time
+            self._writer_conn = None
+            raise
+        self._seq = max(self._seq, last)
+        self._generation += 1
+        changes.extend(self._changes_of(ops))
+        return changes
 
     def _take_lock(self, conn: psycopg.Connection[Any]) -> None:
-        conn.execute(
-            sql.SQL("SET LOCAL lock_timeout = {}").format(
-                sql.Literal(f"{int(self.lock_timeout * 1000)}ms")
+        try:  # one round trip: the wait is bounded, then the lock
+            conn.execute(
+                sql.SQL("SET LOCAL lock_timeout = {}; SELECT pg_advisory_xact_lock({})").format(
+                    sql.Literal(f"{int(self.lock_timeout * 1000)}ms"), sql.Literal(_LOCK_KEY)
+                )
             )
-        )
-        try:
-            conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
         except psycopg.errors.LockNotAvailable:
             raise LockTimeoutError(
                 f"another user has been saving to {self.location} for more than "
@@ -826,6 +1043,7 @@ class PostgresEngine:
         self, conn: psycopg.Connection[Any], ops: list[Op], entry: Record, batch_id: str
     ) -> int:
         """Apply `ops` in order in `conn`'s transaction; returns the last change-feed seq."""
+        self._write.read = {}  # from here on, reads (a conflict's "theirs") are fresh
         for _kind, _table, payload in ops:
             if _has_nul(payload):
                 raise StorageError(
@@ -873,13 +1091,14 @@ class PostgresEngine:
                 (batch_id, entry.get("at", ""), entry.get("by", ""), ids, Jsonb(entry)),
             )
         touched = list(dict.fromkeys((t, p if k == "del" else p["id"]) for k, t, p in ops))
-        with conn.cursor() as cur:
-            cur.executemany(
-                "INSERT INTO changes (tbl, id, batch) VALUES (%s, %s, %s)",
-                [(t, rid, batch_id) for t, rid in touched],
-            )
-        row = conn.execute("SELECT coalesce(max(seq), 0) FROM changes").fetchone()
-        return int(row[0]) if row else 0
+        # The change feed, in the batch's order, and the wake-up call (sent at commit).
+        row = conn.execute(
+            "WITH fed AS (INSERT INTO changes (tbl, id, batch) SELECT t, i, %s FROM "
+            "unnest(%s::text[], %s::text[]) WITH ORDINALITY AS u(t, i, n) ORDER BY n "
+            "RETURNING seq) SELECT (SELECT max(seq) FROM fed), pg_notify(%s, %s)",
+            (batch_id, [t for t, _ in touched], [i for _, i in touched], CHANNEL, batch_id),
+        ).fetchone()
+        return int(row[0]) if row and row[0] is not None else 0
 
     def _put(
         self,
@@ -902,9 +1121,8 @@ class PostgresEngine:
         values = [columns[n] for n in names]
         version = int(record.get("version", 1))
         seen = self._write.seen.get((table, record["id"]))
-        if seen is None:
-            seen = self._stored_version(conn, table, record["id"])
-        if seen is None:
+        done = False
+        if seen is None:  # new (or read by a query, not by id): insert, else update below
             inserted = conn.execute(
                 sql.SQL(
                     "INSERT INTO {} (id, version, doc, {}) VALUES (%s, %s, %s, {})"
@@ -917,7 +1135,8 @@ class PostgresEngine:
                 (record["id"], version, Jsonb(record), *values),
             )
             done = inserted.rowcount == 1
-        else:
+            seen = version - 1  # the version the save was made from
+        if not done:
             updated = conn.execute(
                 sql.SQL(
                     "UPDATE {} SET version = %s, doc = %s, {} WHERE id = %s AND version = %s"
@@ -932,14 +1151,6 @@ class PostgresEngine:
             raise ConflictError(table, record, self.get(table, record["id"]))
         self._write.seen[(table, record["id"])] = version
 
-    @staticmethod
-    def _stored_version(conn: psycopg.Connection[Any], table: str, record_id: str) -> int | None:
-        row = conn.execute(
-            sql.SQL("SELECT version FROM {} WHERE id = %s").format(sql.Identifier(table)),
-            (record_id,),
-        ).fetchone()
-        return None if row is None else int(row[0])
-
     def _changes_of(self, ops: list[Op]) -> list[Change]:
         changes = []
         for kind, table, payload in ops:
@@ -951,22 +1162,33 @@ class PostgresEngine:
 
     # ------------------------------------------------------------ others' changes
     def refresh(self) -> list[Change]:
-        woken = self._drain_notifications()
-        if not woken and time.monotonic() - self._caught_up_at < _CATCH_UP_EVERY:
-            return []
+        # Always read the feed (one indexed query): everything committed before the call is
+        # taken in, whether or not its notification has arrived yet.
         with self._write_lock:
             changes = self._catch_up()
         if changes:
             self._generation += 1
         return changes
 
-    def _drain_notifications(self) -> bool:
+    @property
+    def wakes(self) -> bool:
+        return True
+
+    def wait_for_changes(self, timeout: float) -> bool:
+        """Block until another client's save is notified (True) or `timeout` passes: the
+        app then refreshes at once instead of at its next poll. After the listening
+        connection broke it listens again and says True (saves may have been missed)."""
         listener = self._listener
         if listener is None or listener.closed or listener.broken:
+            time.sleep(min(timeout, _RETRY_AFTER))
             self._listen()
-            return True  # we may have missed some while it was down: catch up
+            return self._listener is not None
         try:
-            return any(True for _ in listener.notifies(timeout=0))
+            woken = any(True for _ in listener.notifies(timeout=timeout, stop_after=1))
+            if woken:  # take the rest of a burst too
+                for _ in listener.notifies(timeout=0):
+                    pass
+            return woken
         except psycopg.Error:
             self._listen()
             return True
@@ -1004,6 +1226,9 @@ class PostgresEngine:
                     "INSERT INTO changes (tbl, id, batch) VALUES ('*', '*', '') RETURNING seq"
                 ).fetchone()
                 conn.execute("SELECT pg_notify(%s, '*')", (CHANNEL,))
+                # Statistics for the planner now, not when autovacuum comes by.
+                for table in STORED_TABLES:
+                    conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(table)))
             self._seq = max(self._seq, int(row[0]) if row else 0)
             self._generation += 1
 
@@ -1080,4 +1305,4 @@ class PostgresEngine:
         return None
 
 
-__all__ = ["SCHEMA_VERSION", "PostgresEngine", "ServerUnavailable", "public_location"]
+__all__ = ["SCHEMA_VERSION", "PostgresEngine", "ServerUnavailable"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import getpass
 import os
-from collections.abc import Collection, Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -325,6 +325,24 @@ class CRM:
         return self._engine.identity(self._user) or self._user or current_user()
 
     @classmethod
+    def init(
+        cls,
+        location: str | os.PathLike[str],
+        *,
+        users_name_themselves: bool | None = None,
+        team: str | None = None,
+        group_writable: bool = False,
+    ) -> bool:
+        """Create the database: on a server its tables (an older layout is brought up to
+        date; a newer one refused untouched), else an empty file. False when it was there
+        already (a server's setting is still applied)."""
+        engine = open_engine(location, group_writable=group_writable)
+        try:
+            return engine.create(users_name_themselves=users_name_themselves, team=team)
+        finally:
+            engine.close()
+
+    @classmethod
     def open(cls, location: str | os.PathLike[str], **kwargs: Any) -> CRM:
         """Open (a file: creating it if needed) and load everything."""
         crm = cls(location, **kwargs)
@@ -389,7 +407,7 @@ class CRM:
         account = self.name_of(ACCOUNTS, record.get("account_id")) if table == CONTACTS else ""
         return brief(table, record, account)
 
-    def search(self, table: str, query: ListQuery | None = None) -> list[str]:
+    def search(self, table: str, query: ListQuery | None = None) -> Sequence[str]:
         """Ids of accounts or contacts that match, sorted as asked."""
         return self._engine.search_ids(table, query or ListQuery())
 
@@ -1270,6 +1288,15 @@ class CRM:
     def refresh(self) -> list[Change]:
         """Take in other users' changes; returns what changed."""
         return self._engine.refresh()
+
+    @property
+    def wakes(self) -> bool:
+        """Whether `wait_for_changes` hears of other users' saves as they happen."""
+        return self._engine.wakes
+
+    def wait_for_changes(self, timeout: float) -> bool:
+        """Block until another user may have saved (then `refresh()`), or `timeout` passed."""
+        return self._engine.wait_for_changes(timeout)
 
     def compact(self) -> None:
         self._engine.compact()

@@ -145,7 +145,7 @@ def json_escaped(json_text: str) -> str:
     return _JSON_RAW.sub(lambda match: f"\\u{ord(match.group()):04x}", json_text)
 
 
-_IRREGULAR = {"activity": "activities", "subsidiary": "subsidiaries"}
+_IRREGULAR = {"activity": "activities", "entry": "entries", "subsidiary": "subsidiaries"}
 
 
 def plural(noun: str) -> str:

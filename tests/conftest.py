@@ -115,3 +115,47 @@ def postgres_url(postgres_server: str) -> Iterator[str]:
     name = fresh_database(postgres_server)
     yield database_url(postgres_server, name)
     drop_database(postgres_server, name)
+
+
+# ---------------------------------------------------------------- every engine, one fixture
+# A test that asks for `db` (or for `crm`, which is opened on it) runs once per engine: a
+# database file, and a PostgreSQL database copied from a template with the schema in it. A
+# test that also asks for `db_path` reads the file itself, so it runs on the file engine only.
+ENGINES = ("file", "postgres")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "engine" in metafunc.fixturenames:
+        file_only = "db_path" in metafunc.fixturenames
+        metafunc.parametrize("engine", ["file"] if file_only else ENGINES, indirect=True)
+
+
+@pytest.fixture
+def engine(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+def _crm_schema(url: str) -> None:
+    from store.postgres import PostgresEngine
+
+    # Tests name their users (alice, bob): the schema lets them, as an admin may allow.
+    PostgresEngine(url).create_schema(users_name_themselves=True)
+
+
+@pytest.fixture
+def postgres_crm_url(
+    postgres_server: str, postgres_template_factory: Callable[[str, Init], str]
+) -> Iterator[str]:
+    """A new database with the CRM's schema in it (copied from a template made once)."""
+    template = postgres_template_factory("crm_template", _crm_schema)
+    name = fresh_database(postgres_server, template)
+    yield database_url(postgres_server, name)
+    drop_database(postgres_server, name)
+
+
+@pytest.fixture
+def db(engine: str, tmp_path: object, request: pytest.FixtureRequest) -> str:
+    """Where the test's CRM lives: a file path, or a postgresql:// URL."""
+    if engine == "file":
+        return str(request.getfixturevalue("db_path"))
+    return str(request.getfixturevalue("postgres_crm_url"))

@@ -3,6 +3,7 @@
     python3 tests/postgres_server.py newdir      # prints a new empty DIR, in memory if it can
     python3 tests/postgres_server.py start DIR   # prints postgresql://postgres@127.0.0.1:PORT/postgres
     python3 tests/postgres_server.py stop DIR
+    python3 tests/postgres_server.py start --durable DIR   # fsync etc. at their defaults
 
 The cluster lives entirely in DIR (data, log, unix socket) on a free local port, trusts local
 connections and skips every durability cost (fsync, synchronous commit): it holds only test data.
@@ -22,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from urllib.parse import urlsplit
 
 # Tests point this at a directory without a server to see the "no server" path.
 BINDIR_OVERRIDE = "CRM_TEST_PG_BINDIR"
@@ -30,6 +32,8 @@ SETTINGS = (
     "-c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off"
     " -c full_page_writes=off -c max_connections=200"
 )
+# benchmarks/bench_postgres.py: a save must be measured durable, so the server's defaults stay.
+DURABLE_SETTINGS = "-c listen_addresses=127.0.0.1 -c max_connections=200"
 
 
 class ServerUnavailable(RuntimeError):
@@ -136,7 +140,7 @@ def _log_tail(log: Path, lines: int = 15) -> str:
         return "(no server log)"
 
 
-def start(directory: str | os.PathLike[str]) -> str:
+def start(directory: str | os.PathLike[str], *, durable: bool = False) -> str:
     """Create and start a cluster in DIR (which must exist); return its URL."""
     directory = Path(directory).resolve()
     bindir = find_bindir()
@@ -157,7 +161,8 @@ def start(directory: str | os.PathLike[str]) -> str:
     # The free port can be taken between the probe and the server's bind: try another.
     for _attempt in range(3):
         port = free_port()
-        options = f"-p {port} -k {directory} {SETTINGS}"
+        settings = DURABLE_SETTINGS if durable else SETTINGS
+        options = f"-p {port} -k {directory} {settings}"
         pg_ctl = [str(bindir / "pg_ctl"), "-w", "-t", "60", "-D", str(data), "-l", str(log)]
         try:
             _run([*prefix, *pg_ctl, "-o", options, "start"], "pg_ctl start", cwd=directory)
@@ -167,6 +172,16 @@ def start(directory: str | os.PathLike[str]) -> str:
             raise ServerUnavailable(f"{error}\nlast lines of {log}:\n{_log_tail(log)}") from None
         return f"postgresql://postgres@127.0.0.1:{port}/postgres"
     raise ServerUnavailable(f"no free port after 3 attempts\n{_log_tail(log)}")
+
+
+def restart(directory: str | os.PathLike[str], url: str, *, durable: bool = False) -> None:
+    """Start again, on the port of its `url`, a cluster that `stop` stopped."""
+    directory = Path(directory).resolve()
+    data, log = directory / "data", directory / "server.log"
+    settings = DURABLE_SETTINGS if durable else SETTINGS
+    options = f"-p {urlsplit(url).port} -k {directory} {settings}"
+    pg_ctl = [str(find_bindir() / "pg_ctl"), "-w", "-t", "60", "-D", str(data), "-l", str(log)]
+    _run([*_as_server_user(), *pg_ctl, "-o", options, "start"], "pg_ctl start", cwd=directory)
 
 
 def stop(directory: str | os.PathLike[str]) -> None:
@@ -180,13 +195,17 @@ def main(argv: list[str]) -> int:
     if argv == ["newdir"]:
         print(new_directory())
         return 0
+    durable = "--durable" in argv[1:2]  # start --durable DIR: fsync and friends left on
+    if durable:
+        argv = [argv[0], *argv[2:]]
     if len(argv) != 2 or argv[0] not in ("start", "stop"):
-        print("usage: postgres_server.py newdir | start DIR | stop DIR", file=sys.stderr)
+        usage = "usage: postgres_server.py newdir | start [--durable] DIR | stop DIR"
+        print(usage, file=sys.stderr)
         return 2
     command, directory = argv
     try:
         if command == "start":
-            print(start(directory))
+            print(start(directory, durable=durable))
         else:
             stop(directory)
     except ServerUnavailable as error:

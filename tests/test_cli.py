@@ -810,9 +810,9 @@ def test_no_subcommand_opens_the_app(db: Path, monkeypatch: pytest.MonkeyPatch) 
     fake.run_tui = lambda *args: calls.append(args)  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "tui.app", fake)
     ok()
-    assert calls == [(db, None, False)]
+    assert calls == [(str(db), None, False)]
     ok("--db", "other.json", "--user", "bob", "--group")
-    assert calls[-1] == (Path("other.json"), "bob", True)
+    assert calls[-1] == ("other.json", "bob", True)
 
 
 def test_demo_refuses_a_database_with_records(sample: dict[str, str], db: Path) -> None:
@@ -850,7 +850,7 @@ def test_demo_option_opens_the_app_on_the_demo_database(
     demo_path = demo_database_path()
     assert demo_path == tmp_path / "demo" / "demo.json"
     ok("--demo")
-    assert calls == [(demo_path, None, False)]
+    assert calls == [(str(demo_path), None, False)]
     assert load(demo_path).count(ACCOUNTS) > 0
     assert not db.exists()  # never the user's own data
     before = demo_path.stat().st_mtime_ns

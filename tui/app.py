@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+import time
 
 from textual import work
 from textual.app import App
 from textual.binding import Binding
 from textual.notifications import SeverityLevel
+from textual.worker import get_current_worker
 
-from store.errors import StorageError
+from store.errors import ServerUnavailable, StorageError
 from store.model import ACCOUNTS, Change
 from store.service import CRM
 from tui.commands import CrmCommands
@@ -33,7 +34,7 @@ from tui.screens.record_list import AccountsScreen, ContactsScreen
 from tui.screens.transfer import ExportScreen, ImportScreen
 from tui.screens.trash import TrashScreen
 
-POLL_SECONDS = 1.0
+POLL_SECONDS = 0.5  # another user's save shows within about half a second
 COMPACT_CHECK_EVERY = 300  # polls: look at the journal's size every five minutes
 
 
@@ -67,12 +68,29 @@ class CrmApp(SendsWorkFailures, App[None]):
         self.data_generation = 0
         self._announced = -1  # the index generation the screens were last told about
         self._polls = 0
+        self.connection_trouble: str | None = None  # why the database cannot be reached now
         self.sub_title = str(crm.location)
 
     def on_mount(self) -> None:
         self.finish_loading()
         if self.poll_seconds:
             self.set_interval(self.poll_seconds, self.poll_changes)
+            if self.crm.wakes:
+                self._wake_on_changes()
+
+    @work(thread=True, group="wake", exit_on_error=False, description="waiting for changes")
+    def _wake_on_changes(self) -> None:
+        """A server tells of other users' saves as they happen: refresh then, not at the
+        next poll (which stays, for a notification lost with a connection)."""
+        worker = get_current_worker()
+        while not worker.is_cancelled:
+            try:
+                woken = self.crm.wait_for_changes(self.poll_seconds)
+            except StorageError:
+                time.sleep(self.poll_seconds)  # the poll reports a lost connection
+                continue
+            if woken and not worker.is_cancelled:
+                self.call_from_thread(self.poll_changes)
 
     # ------------------------------------------------------------ data
     @work(thread=True, group="load", exit_on_error=False, description="loading the activities")
@@ -102,9 +120,14 @@ class CrmApp(SendsWorkFailures, App[None]):
                 # A session left open for days must not grow the journal without bound.
                 self.crm.compact_if_needed()
             changes = self.crm.refresh()
+        except ServerUnavailable as error:
+            self.call_from_thread(self.lost_connection, str(error))
+            return
         except StorageError as error:
             self.call_from_thread(self.report_error, str(error))
             return
+        if self.connection_trouble is not None:
+            self.call_from_thread(self.connection_back)
         # Other users' changes also arrive inside our own saves (a save catches up first),
         # including saves that then fail: announce whatever the indexes took in.
         if changes or self.crm.generation != self._announced:
@@ -115,6 +138,29 @@ class CrmApp(SendsWorkFailures, App[None]):
         self._announced = self.crm.generation
         self.data_generation += 1
         self.screen.post_message(DataChanged(changes))
+
+    # ------------------------------------------------------------ the server's connection
+    def lost_connection(self, reason: str) -> None:
+        """Said once while the database server cannot be reached; the poll keeps trying,
+        and every form keeps what was typed (a save fails with "Not saved")."""
+        if self.connection_trouble is None:
+            self.report_error(
+                f"{reason}. Retrying. What you type is kept: save again once it is back."
+            )
+        self.connection_trouble = reason
+
+    def connection_back(self) -> None:
+        self.connection_trouble = None
+        self.say("Connected to the database again.")
+        self.data_changed()  # whatever changed meanwhile
+
+    def _handle_exception(self, error: Exception) -> None:
+        # A screen's read that finds the server gone (a list row, a name) must not end the
+        # app and lose what is typed: the poll reports it and retries.
+        if isinstance(error, ServerUnavailable):
+            self.lost_connection(str(error))
+            return
+        super()._handle_exception(error)
 
     # ------------------------------------------------------------ messages
     def say(
@@ -146,6 +192,9 @@ class CrmApp(SendsWorkFailures, App[None]):
         (storage, validation, conflicts) it reports itself, in its own words."""
         worker = message.worker
         error = worker.error
+        if isinstance(error, ServerUnavailable):
+            self.lost_connection(str(error))
+            return
         what = worker.description or worker.name or "background work"
         self.log.error(f"{what} failed", error)
         self.report_error(f"Something went wrong while {what}: {type(error).__name__}: {error}")
@@ -243,7 +292,7 @@ class CrmApp(SendsWorkFailures, App[None]):
             self.open_record(table, record_id)
 
 
-def run_tui(path: Path, user: str | None = None, group_writable: bool = False) -> None:
+def run_tui(path: str, user: str | None = None, group_writable: bool = False) -> None:
     """Open the database for the first screen, run the app, and tidy up on exit."""
     crm = CRM(path, user=user, group_writable=group_writable)
     crm.open_for_screen()

@@ -24,8 +24,8 @@ def db_path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def crm(db_path: Path) -> Iterator[CRM]:
-    opened = CRM.open(db_path, user="alice")
+def crm(db: str) -> Iterator[CRM]:
+    opened = CRM.open(db, user="alice")
     yield opened
     opened.close()
 

@@ -10,7 +10,7 @@ import pytest
 
 from store.errors import ConflictError, ValidationFailed
 from store.io.jobs import prepare_import, run_import
-from store.model import ACCOUNTS, ACTIVITIES, CONTACTS
+from store.model import ACCOUNTS, ACTIVITIES, CONTACTS, Record
 from store.service import CRM, Batch, Create, Delete, Update
 
 STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
@@ -23,10 +23,8 @@ def journal_lines(db_path: Path) -> int:
     )
 
 
-def test_a_batch_of_many_records_is_one_journal_entry(crm: CRM, db_path: Path) -> None:
-    acme = crm.create(ACCOUNTS, {"name": "Acme"}).record
-    before = journal_lines(db_path)
-    batch = Batch(
+def _many_records(acme: Record) -> Batch:
+    return Batch(
         creates=[
             Create(ACCOUNTS, {"name": "Globex"}, record_id="01JAAAAAAAAAAAAAAAAAAAAAAA"),
             Create(CONTACTS, {"last_name": "Lovelace", "account_id": "01JAAAAAAAAAAAAAAAAAAAAAAA"}),
@@ -42,22 +40,32 @@ def test_a_batch_of_many_records_is_one_journal_entry(crm: CRM, db_path: Path) -
         ],
         updates=[Update(ACCOUNTS, acme["id"], {"address_city": "Leeds"}, expected_version=1)],
     )
-    result = crm.apply(batch)
+
+
+def test_a_batch_of_many_records_is_one_journal_entry(crm: CRM, db_path: Path) -> None:
+    acme = crm.create(ACCOUNTS, {"name": "Acme"}).record
+    before = journal_lines(db_path)
+    crm.apply(_many_records(acme))
     assert journal_lines(db_path) == before + 1
+
+
+def test_a_batch_of_many_records_is_saved_whole(crm: CRM, db: str) -> None:
+    acme = crm.create(ACCOUNTS, {"name": "Acme"}).record
+    before = len(crm.history())
+    result = crm.apply(_many_records(acme))
+    assert len(crm.history()) == before + 1  # one batch, one entry
     globex, ada, note, updated = result.records
     # The contact refers to an account of the same batch, by the id the caller chose.
     assert globex["id"] == ada["account_id"] == "01JAAAAAAAAAAAAAAAAAAAAAAA"
     assert (updated["address_city"], updated["version"]) == ("Leeds", 2)
     assert (note["status"], note["owner"], note["version"]) == ("completed", "alice", 1)
-    reopened = CRM.open(db_path, user="bob")
+    reopened = CRM.open(db, user="bob")
     assert reopened.get(CONTACTS, ada["id"])["account_id"] == globex["id"]
     assert reopened.get(ACCOUNTS, acme["id"])["address_city"] == "Leeds"
     assert reopened.count(ACTIVITIES) == 1
 
 
-def test_a_batch_that_breaks_a_rule_writes_nothing(crm: CRM, db_path: Path) -> None:
-    acme = crm.create(ACCOUNTS, {"name": "Acme"}).record
-    before = journal_lines(db_path)
+def _refuse_rule_breaking_batches(crm: CRM, acme: Record) -> None:
     bad = [
         # a reference to nothing
         Batch(
@@ -99,37 +107,70 @@ def test_a_batch_that_breaks_a_rule_writes_nothing(crm: CRM, db_path: Path) -> N
                 ],
             )
         )
+
+
+def test_a_batch_that_breaks_a_rule_adds_no_journal_entry(crm: CRM, db_path: Path) -> None:
+    acme = crm.create(ACCOUNTS, {"name": "Acme"}).record
+    before = journal_lines(db_path)
+    _refuse_rule_breaking_batches(crm, acme)
     assert journal_lines(db_path) == before
-    reopened = CRM.open(db_path, user="bob")
+
+
+def test_a_batch_that_breaks_a_rule_writes_nothing(crm: CRM, db: str) -> None:
+    acme = crm.create(ACCOUNTS, {"name": "Acme"}).record
+    before = len(crm.history())
+    _refuse_rule_breaking_batches(crm, acme)
+    assert len(crm.history()) == before
+    reopened = CRM.open(db, user="bob")
     assert [reopened.count(t) for t in (ACCOUNTS, CONTACTS, ACTIVITIES)] == [1, 0, 0]
     assert reopened.get(ACCOUNTS, acme["id"]) == acme
 
 
-def test_problems_names_each_refused_item_and_writes_nothing(crm: CRM, db_path: Path) -> None:
+def _problems(crm: CRM) -> None:
     fine = Create(ACCOUNTS, {"name": "Globex"})
     unnamed = Create(ACCOUNTS, {"address_city": "Leeds"})
     orphan = Create(CONTACTS, {"last_name": "Ada", "account_id": "nowhere"})
-    before = journal_lines(db_path)
     found = crm.problems(Batch(creates=[fine, unnamed, orphan]))
     assert [(item, error.errors[0].field) for item, error in found] == [
         (unnamed, "name"),
         (orphan, "account_id"),
     ]
-    assert journal_lines(db_path) == before and crm.count(ACCOUNTS) == 0
 
 
-def test_a_delete_in_a_batch_is_one_entry_with_its_dependants(crm: CRM, db_path: Path) -> None:
+def test_problems_names_each_refused_item_and_writes_nothing(crm: CRM, db: str) -> None:
+    _problems(crm)
+    assert crm.count(ACCOUNTS) == 0 and crm.history() == []
+    assert CRM.open(db, user="bob").count(ACCOUNTS) == 0
+
+
+def test_problems_adds_no_journal_entry(crm: CRM, db_path: Path) -> None:
+    before = journal_lines(db_path)
+    _problems(crm)
+    assert journal_lines(db_path) == before
+
+
+def _create_and_delete(acme: Record) -> Batch:
+    return Batch(
+        creates=[Create(ACCOUNTS, {"name": "Globex"})],
+        deletes=[Delete(ACCOUNTS, acme["id"], contacts="detach")],
+    )
+
+
+def test_a_delete_in_a_batch_is_one_journal_entry(crm: CRM, db_path: Path) -> None:
+    acme = crm.create(ACCOUNTS, {"name": "Acme"}).record
+    crm.create(CONTACTS, {"last_name": "Ada", "account_id": acme["id"]})
+    before = journal_lines(db_path)
+    crm.apply(_create_and_delete(acme))
+    assert journal_lines(db_path) == before + 1
+
+
+def test_a_delete_in_a_batch_is_one_entry_with_its_dependants(crm: CRM, db: str) -> None:
     acme = crm.create(ACCOUNTS, {"name": "Acme"}).record
     ada = crm.create(CONTACTS, {"last_name": "Ada", "account_id": acme["id"]}).record
-    before = journal_lines(db_path)
-    result = crm.apply(
-        Batch(
-            creates=[Create(ACCOUNTS, {"name": "Globex"})],
-            deletes=[Delete(ACCOUNTS, acme["id"], contacts="detach")],
-        )
-    )
-    assert result.removed == 1 and journal_lines(db_path) == before + 1
-    reopened = CRM.open(db_path, user="bob")
+    before = len(crm.history())
+    result = crm.apply(_create_and_delete(acme))
+    assert result.removed == 1 and len(crm.history()) == before + 1
+    reopened = CRM.open(db, user="bob")
     assert reopened.get(ACCOUNTS, acme["id"]) is None
     assert "account_id" not in reopened.get(CONTACTS, ada["id"])
     assert reopened.deleted_by(acme["id"]).by == "alice"

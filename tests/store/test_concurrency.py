@@ -170,18 +170,26 @@ def _assert_sound(path: Path, acknowledged: list[str]) -> CRM:
 # ---------------------------------------------------------------- tests
 
 
-def test_parallel_creates_are_all_kept_exactly_once(db_path):
-    CRM.open(db_path, user="setup")
-    watcher = CRM.open(db_path, user="watcher")
-    workers, count = 4, 100
-    barrier, results = FORK.Barrier(workers), FORK.Queue()
-    processes = [
-        _run(_create_many, str(db_path), w, count, barrier, results) for w in range(workers)
-    ]
-    reported = dict(results.get(timeout=JOIN_TIMEOUT) for _ in range(workers))
-    _join_all(processes)
+WORKERS, COUNT = 4, 100
 
-    crm = CRM.open(db_path, user="checker")
+
+def _create_in_parallel(db: str) -> dict[int, list[str]]:
+    """WORKERS processes each create COUNT accounts (and a contact for every tenth) at once;
+    returns the ids each reported saved."""
+    barrier, results = FORK.Barrier(WORKERS), FORK.Queue()
+    processes = [_run(_create_many, db, w, COUNT, barrier, results) for w in range(WORKERS)]
+    reported = dict(results.get(timeout=JOIN_TIMEOUT) for _ in range(WORKERS))
+    _join_all(processes)
+    return reported
+
+
+def test_parallel_creates_are_all_kept_exactly_once(db):
+    CRM.open(db, user="setup")
+    watcher = CRM.open(db, user="watcher")
+    workers, count = WORKERS, COUNT
+    reported = _create_in_parallel(db)
+
+    crm = CRM.open(db, user="checker")
     all_ids = [rid for ids in reported.values() for rid in ids]
     assert len(all_ids) == len(set(all_ids)) == workers * count
     assert set(crm.all(ACCOUNTS)) == set(all_ids)
@@ -193,22 +201,29 @@ def test_parallel_creates_are_all_kept_exactly_once(db_path):
         assert first["created_by"] == f"worker{worker}" and first["version"] == 2
         assert crm.get(CONTACTS, first["primary_contact_id"])["account_id"] == ids[0]
     assert crm.check() == []
-    # The journal holds one whole line per transaction, nothing interleaved.
-    journal = Path(f"{db_path}.journal-{crm._engine.database.generation}")
-    assert len(journal.read_bytes().splitlines()) == workers * (count + 2 * count // 10)
     # A process that was open all along catches up without reopening.
     watcher.refresh()
     assert {t: watcher.all(t) for t in RECORD_TABLES} == {t: crm.all(t) for t in RECORD_TABLES}
     assert len(watcher.search(ACCOUNTS, ListQuery(text="number"))) == workers * count
 
 
-def test_two_processes_editing_the_same_record_one_wins(crm, db_path):
+def test_parallel_creates_write_one_journal_line_each(db_path):
+    CRM.open(db_path, user="setup")
+    _create_in_parallel(str(db_path))
+    crm = CRM.open(db_path, user="checker")
+    # The journal holds one whole line per transaction, nothing interleaved.
+    journal = Path(f"{db_path}.journal-{crm._engine.database.generation}")
+    assert len(journal.read_bytes().splitlines()) == WORKERS * (COUNT + 2 * COUNT // 10)
+    assert crm.count(ACCOUNTS) == WORKERS * COUNT
+
+
+def test_two_processes_editing_the_same_record_one_wins(crm, db):
     record = crm.create(ACCOUNTS, {"name": "Contested"}).record
     version = record["version"]
     for _round in range(4):
         barrier, results = FORK.Barrier(2), FORK.Queue()
         processes = [
-            _run(_edit, str(db_path), record["id"], version, user, barrier, results)
+            _run(_edit, db, record["id"], version, user, barrier, results)
             for user in ("ann", "ben")
         ]
         outcomes = sorted(results.get(timeout=JOIN_TIMEOUT) for _ in processes)
@@ -226,9 +241,9 @@ def test_two_processes_editing_the_same_record_one_wins(crm, db_path):
         assert current["modified_by"] == winner
 
 
-def test_another_processes_writes_are_seen_by_refresh(crm, db_path):
+def test_another_processes_writes_are_seen_by_refresh(crm, db):
     account = crm.create(ACCOUNTS, {"name": "Original"}).record
-    process = _run(_write_some, str(db_path), account["id"])
+    process = _run(_write_some, db, account["id"])
     _join_all([process])
     changes = crm.refresh()
     assert {(c.table, c.new is not None) for c in changes} == {

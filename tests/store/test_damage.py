@@ -403,7 +403,9 @@ def test_odd_files_named_by_db_are_refused_at_once(tmp_path: Path) -> None:
             with pytest.raises(StorageError):
                 CRM.open(path)
         folder = crm_command("list", "accounts", db=tmp_path)
-        assert folder.returncode != 0 and "is a directory" in folder.stderr
+        assert folder.returncode == 1 and "is a folder, not a database file" in one_line(
+            folder.stderr
+        )
         with pytest.raises(StorageError, match="is a folder"):
             CRM.open(tmp_path)
     finally:

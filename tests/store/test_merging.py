@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from store.errors import ConflictError, MergeRefused
 from store.merging import SAME_EMAIL, SAME_NAME, SIMILAR, duplicate_pairs, merge, plan_merge
 from store.model import ACCOUNTS, ACTIVITIES, CONTACTS
-from store.service import CRM
+from store.service import CRM, Batch
 from tests.store.conftest import Maker
 
 
@@ -84,12 +86,40 @@ def test_activities_have_no_duplicates(crm: CRM) -> None:
 # ---------------------------------------------------------------------------- merge
 
 
-def test_merge_fills_empty_fields_and_take_overrides(crm: CRM, make: Maker, db_path: Path) -> None:
+Pair = tuple[dict[str, Any], dict[str, Any], list[str]]
+
+
+def _pair_to_fill(make: Maker) -> Pair:
     keep = make.account("Acme", phone="+47 1111 1111", address_city="Oslo")
     other = make.account("ACME AS", phone="+47 2222 2222", email="post@acme.example")
+    return keep, other, ["name"]
+
+
+def _pair_with_links(make: Maker) -> Pair:
+    keep = make.account("Acme")
+    other = make.account("Acme Ltd")
+    contact = make.contact("Ada", "Lovelace", account_id=other["id"])
+    make.crm.update(ACCOUNTS, other["id"], {"primary_contact_id": contact["id"]})
+    make.account("Acme Oslo", parent_account_id=other["id"])
+    make.activity(other, type="note", subject="met")
+    return keep, other, []
+
+
+@pytest.mark.parametrize("pair", [_pair_to_fill, _pair_with_links])
+def test_a_merge_is_one_journal_entry(
+    pair: Callable[[Maker], Pair], crm: CRM, make: Maker, db_path: Path
+) -> None:
+    keep, other, take = pair(make)
     before = journal_lines(db_path)
-    merge(crm, ACCOUNTS, keep["id"], other["id"], take=["name"])
+    merge(crm, ACCOUNTS, keep["id"], other["id"], take=take)
     assert journal_lines(db_path) == before + 1
+
+
+def test_merge_fills_empty_fields_and_take_overrides(crm: CRM, make: Maker) -> None:
+    keep, other, take = _pair_to_fill(make)
+    before = len(crm.history())
+    merge(crm, ACCOUNTS, keep["id"], other["id"], take=take)
+    assert len(crm.history()) == before + 1
     kept = crm.get(ACCOUNTS, keep["id"])
     assert kept is not None
     assert kept["name"] == "ACME AS"  # taken
@@ -109,20 +139,18 @@ def test_the_other_is_in_the_trash_marked_merged_into(crm: CRM, make: Maker) -> 
     assert [e.record_id for e in crm.trash()] == [other["id"]]
 
 
-def test_merging_accounts_moves_every_link(crm: CRM, make: Maker, db_path: Path) -> None:
-    keep = make.account("Acme")
-    other = make.account("Acme Ltd")
-    contact = make.contact("Ada", "Lovelace", account_id=other["id"])
-    crm.update(ACCOUNTS, other["id"], {"primary_contact_id": contact["id"]})
-    child = make.account("Acme Oslo", parent_account_id=other["id"])
-    note = make.activity(other, type="note", subject="met")
-    before = journal_lines(db_path)
+def test_merging_accounts_moves_every_link(crm: CRM, make: Maker) -> None:
+    keep, other, _take = _pair_with_links(make)
+    contact = crm.get(ACCOUNTS, other["id"])["primary_contact_id"]  # type: ignore[index]
+    (child,) = crm.subsidiaries(other["id"])
+    (note,) = crm.timeline(other["id"])
+    before = len(crm.history())
     merge(crm, ACCOUNTS, keep["id"], other["id"])
-    assert journal_lines(db_path) == before + 1
-    assert crm.get(CONTACTS, contact["id"])["account_id"] == keep["id"]  # type: ignore[index]
+    assert len(crm.history()) == before + 1
+    assert crm.get(CONTACTS, contact)["account_id"] == keep["id"]  # type: ignore[index]
     assert crm.get(ACCOUNTS, child["id"])["parent_account_id"] == keep["id"]  # type: ignore[index]
     assert crm.get(ACTIVITIES, note["id"])["regarding_id"] == keep["id"]  # type: ignore[index]
-    assert crm.get(ACCOUNTS, keep["id"])["primary_contact_id"] == contact["id"]  # type: ignore[index]
+    assert crm.get(ACCOUNTS, keep["id"])["primary_contact_id"] == contact  # type: ignore[index]
     assert crm.check() == []
 
 
@@ -148,34 +176,70 @@ def test_merging_a_parent_below_it_keeps_no_loop(crm: CRM, make: Maker) -> None:
     assert crm.check() == []
 
 
-@pytest.mark.parametrize("case", ["itself", "across tables", "into its subsidiary", "bad field"])
-def test_refused_merges_write_nothing(case: str, crm: CRM, make: Maker, db_path: Path) -> None:
+REFUSED = ["itself", "across tables", "into its subsidiary", "bad field"]
+
+
+def _refused_merge(case: str, make: Maker) -> tuple[dict[str, Any], tuple[Any, ...]]:
+    """A merge that is refused: the account it would change, and merge()'s arguments."""
     parent = make.account("Acme")
     child = make.account("Acme Oslo", parent_account_id=parent["id"])
     contact = make.contact()
-    before = journal_lines(db_path)
     arguments = {
         "itself": (ACCOUNTS, parent["id"], parent["id"], ()),
         "across tables": (ACCOUNTS, parent["id"], contact["id"], ()),
         "into its subsidiary": (ACCOUNTS, child["id"], parent["id"], ()),
         "bad field": (ACCOUNTS, parent["id"], child["id"], ("version",)),
     }[case]
+    return parent, arguments
+
+
+@pytest.mark.parametrize("case", REFUSED)
+def test_refused_merges_write_nothing(case: str, crm: CRM, make: Maker, db: str) -> None:
+    parent, arguments = _refused_merge(case, make)
+    before = len(crm.history())
     with pytest.raises(MergeRefused) as refused:
         merge(crm, *arguments)
     assert str(refused.value)
-    assert journal_lines(db_path) == before
+    assert len(crm.history()) == before
     assert crm.get(ACCOUNTS, parent["id"]) == parent
+    assert CRM.open(db).get(ACCOUNTS, parent["id"]) == parent
+
+
+@pytest.mark.parametrize("case", REFUSED)
+def test_refused_merges_add_no_journal_entry(
+    case: str, crm: CRM, make: Maker, db_path: Path
+) -> None:
+    _parent, arguments = _refused_merge(case, make)
+    before = journal_lines(db_path)
+    with pytest.raises(MergeRefused):
+        merge(crm, *arguments)
+    assert journal_lines(db_path) == before
+
+
+def _changed_since_read(crm: CRM, make: Maker, db: str) -> Batch:
+    """A merge planned before another user changed one of the two records."""
+    keep, other = make.account("Acme"), make.account("Acme")
+    plan = plan_merge(crm, ACCOUNTS, keep["id"], other["id"])
+    elsewhere = CRM.open(db, user="bob")
+    elsewhere.update(ACCOUNTS, other["id"], {"phone": "+47 3333 3333"})
+    elsewhere.close()
+    return plan.batch
 
 
 def test_a_record_changed_since_it_was_read_refuses_the_merge(
-    crm: CRM, make: Maker, db_path: Path
+    crm: CRM, make: Maker, db: str
 ) -> None:
-    keep, other = make.account("Acme"), make.account("Acme")
-    plan = plan_merge(crm, ACCOUNTS, keep["id"], other["id"])
-    elsewhere = CRM.open(db_path, user="bob")
-    elsewhere.update(ACCOUNTS, other["id"], {"phone": "+47 3333 3333"})
-    elsewhere.close()
+    batch = _changed_since_read(crm, make, db)
+    before = len(crm.history())
+    with pytest.raises(ConflictError):
+        crm.apply(batch)
+    assert len(crm.history()) == before
+    assert len(CRM.open(db).trash()) == 0
+
+
+def test_a_refused_merge_adds_no_journal_entry(crm: CRM, make: Maker, db_path: Path) -> None:
+    batch = _changed_since_read(crm, make, str(db_path))
     before = journal_lines(db_path)
     with pytest.raises(ConflictError):
-        crm.apply(plan.batch)
+        crm.apply(batch)
     assert journal_lines(db_path) == before

@@ -81,17 +81,17 @@ def test_contacts_are_found_by_their_accounts_name(crm, people):
     assert search(crm, CONTACTS, "zeta") == ["Adams"]
 
 
-def test_contacts_are_found_by_the_new_name_after_renaming_the_account(crm, people, db_path):
+def test_contacts_are_found_by_the_new_name_after_renaming_the_account(crm, people, db):
     crm.update(ACCOUNTS, people["acme"]["id"], {"name": "Globex"})
     assert search(crm, CONTACTS, "acme") == []
     assert search(crm, CONTACTS, "globex") == ["Zola", "Silva"]
     # Renamed by another process: seen after refresh() and after a reopen.
-    bob = CRM.open(db_path, user="bob")
+    bob = CRM.open(db, user="bob")
     bob.update(ACCOUNTS, people["acme"]["id"], {"name": "Initech"})
     crm.refresh()
     assert search(crm, CONTACTS, "globex") == []
     assert search(crm, CONTACTS, "initech") == ["Zola", "Silva"]
-    assert search(CRM.open(db_path), CONTACTS, "initech") == ["Zola", "Silva"]
+    assert search(CRM.open(db), CONTACTS, "initech") == ["Zola", "Silva"]
 
 
 def test_contacts_follow_a_move_to_another_account(crm, people):
@@ -314,9 +314,9 @@ def fill_agenda(crm, make, bob):
 @pytest.mark.parametrize(
     "zone", ["UTC", "Asia/Tokyo", "America/Los_Angeles", "Pacific/Kiritimati", "Pacific/Pago_Pago"]
 )
-def test_agenda_buckets_for_one_owner_and_everyone(crm, make, db_path, local_tz, zone):
+def test_agenda_buckets_for_one_owner_and_everyone(crm, make, db, local_tz, zone):
     local_tz(zone)
-    bob = CRM.open(db_path, user="bob")
+    bob = CRM.open(db, user="bob")
     fill_agenda(crm, make, bob)
     now = datetime(2026, 3, 10, 12, 0).astimezone()
     mine = agenda_ids(crm.agenda("alice", now=now))
@@ -427,7 +427,7 @@ def test_hierarchy_from_the_top_whichever_account_is_asked(crm, group):
     assert crm.hierarchy("no-such-id") is None
 
 
-def test_hierarchy_follows_changes(crm, group, db_path):
+def test_hierarchy_follows_changes(crm, group, db):
     crm.update(ACCOUNTS, group["norway"]["id"], {"parent_account_id": group["asia"]["id"]})
     assert [r["name"] for r in crm.parent_chain(group["oslo"]["id"])] == [
         "Norway",
@@ -435,7 +435,7 @@ def test_hierarchy_follows_changes(crm, group, db_path):
         "Top Holding",
     ]
     assert [r["name"] for r in crm.subsidiaries(group["europe"]["id"])] == ["France"]
-    bob = CRM.open(db_path, user="bob")
+    bob = CRM.open(db, user="bob")
     bob.update(ACCOUNTS, group["europe"]["id"], {"parent_account_id": None})
     crm.refresh()
     assert shape(crm.hierarchy(group["france"]["id"])) == ("Europe", [("France", [])])

@@ -37,8 +37,8 @@ def company(crm: CRM) -> tuple[str, str, str, str]:
 # ---------------------------------------------------------------- trash and restore
 
 
-def test_delete_moves_the_record_and_its_chosen_dependants_to_the_trash(db_path: Path) -> None:
-    crm = CRM.open(db_path, user="ana")
+def test_delete_moves_the_record_and_its_chosen_dependants_to_the_trash(db: str) -> None:
+    crm = CRM.open(db, user="ana")
     _parent, acme, ada, task = company(crm)
     removed = crm.delete(ACCOUNTS, acme, contacts="delete", activities="delete")
     assert removed == 4  # Acme, Ada, her note, Acme's task
@@ -56,13 +56,13 @@ def test_delete_moves_the_record_and_its_chosen_dependants_to_the_trash(db_path:
     )
     assert crm.in_trash(ada) is not None and crm.in_trash(ada).root == acme
     assert crm.check() == []  # nothing dangles
-    assert CRM.open(db_path).trash() == crm.trash()  # it is in the file
+    assert CRM.open(db).trash() == crm.trash()  # it is in the file
 
 
 def test_restore_brings_everything_back_with_links_and_versions_continuing(
-    db_path: Path,
+    db: str,
 ) -> None:
-    crm = CRM.open(db_path, user="ana")
+    crm = CRM.open(db, user="ana")
     _parent, acme, ada, task = company(crm)
     versions = {rid: crm.find(rid)[1]["version"] for rid in (acme, ada, task)}
     crm.delete(ACCOUNTS, acme, contacts="detach", activities="delete")
@@ -79,9 +79,9 @@ def test_restore_brings_everything_back_with_links_and_versions_continuing(
 
 
 def test_a_restore_needing_a_parent_in_the_trash_says_so_and_can_restore_both(
-    db_path: Path,
+    db: str,
 ) -> None:
-    crm = CRM.open(db_path, user="ana")
+    crm = CRM.open(db, user="ana")
     parent, acme, _ada, _task = company(crm)
     crm.delete(ACCOUNTS, acme, contacts="delete", activities="delete")
     crm.delete(ACCOUNTS, parent)
@@ -93,20 +93,31 @@ def test_a_restore_needing_a_parent_in_the_trash_says_so_and_can_restore_both(
     assert crm.get(ACCOUNTS, parent) is not None and crm.trash() == []
 
 
-def test_purge_deletes_for_good(db_path: Path) -> None:
-    crm = CRM.open(db_path, user="ana")
+def _purge_acme(crm: CRM) -> str:
     _parent, acme, ada, _task = company(crm)
     crm.delete(ACCOUNTS, acme, contacts="delete", activities="delete")
     assert crm.purge([acme]) == 4
     assert crm.trash() == [] and crm.in_trash(ada) is None
     with pytest.raises(NotFoundError):
         crm.restore(acme)
+    return acme
+
+
+def test_purge_deletes_for_good(db: str) -> None:
+    acme = _purge_acme(CRM.open(db, user="ana"))
+    reopened = CRM.open(db, user="ana")
+    assert reopened.trash() == [] and reopened.find(acme) is None
+
+
+def test_purge_leaves_nothing_in_the_file(db_path: Path) -> None:
+    crm = CRM.open(db_path, user="ana")
+    acme = _purge_acme(crm)
     crm.compact()
     assert acme.encode() not in db_path.read_bytes()
 
 
-def test_purge_older_than_keeps_what_is_newer(db_path: Path) -> None:
-    crm = CRM.open(db_path, user="ana")
+def test_purge_older_than_keeps_what_is_newer(db: str) -> None:
+    crm = CRM.open(db, user="ana")
     old = crm.create(ACCOUNTS, {"name": "Old"}).record["id"]
     new = crm.create(ACCOUNTS, {"name": "New"}).record["id"]
     crm.delete(ACCOUNTS, old)
@@ -115,12 +126,12 @@ def test_purge_older_than_keeps_what_is_newer(db_path: Path) -> None:
     assert crm.purge(older_than=timedelta(seconds=-60)) == 2  # "older than a minute from now"
 
 
-def test_editing_a_record_in_the_trash_says_who_deleted_it(db_path: Path) -> None:
-    crm = CRM.open(db_path, user="ana")
+def test_editing_a_record_in_the_trash_says_who_deleted_it(db: str) -> None:
+    crm = CRM.open(db, user="ana")
     acme = crm.create(ACCOUNTS, {"name": "Acme"}).record
-    CRM.open(db_path, user="bob").delete(ACCOUNTS, acme["id"])
+    CRM.open(db, user="bob").delete(ACCOUNTS, acme["id"])
     crm.compact()  # the journal entry is gone: the trash still knows
-    deletion = CRM.open(db_path, user="ana").deleted_by(acme["id"])
+    deletion = CRM.open(db, user="ana").deleted_by(acme["id"])
     assert deletion is not None and deletion.by == "bob"
     with pytest.raises(ConflictError):
         crm.update(ACCOUNTS, acme["id"], {"phone": "+1 555 0100"}, expected_version=1)
@@ -129,10 +140,10 @@ def test_editing_a_record_in_the_trash_says_who_deleted_it(db_path: Path) -> Non
 # ---------------------------------------------------------------- history
 
 
-def test_every_change_is_in_the_history_with_old_and_new_values(db_path: Path) -> None:
-    crm = CRM.open(db_path, user="ana")
+def test_every_change_is_in_the_history_with_old_and_new_values(db: str) -> None:
+    crm = CRM.open(db, user="ana")
     acme = crm.create(ACCOUNTS, {"name": "Acme", "phone": "+1 555 0100"}).record["id"]
-    CRM.open(db_path, user="bob").update(ACCOUNTS, acme, {"phone": "+1 555 0199"})
+    CRM.open(db, user="bob").update(ACCOUNTS, acme, {"phone": "+1 555 0199"})
     crm.refresh()
     crm.delete(ACCOUNTS, acme)
     crm.restore(acme)
@@ -229,8 +240,8 @@ def test_the_history_is_never_read_at_start_up(db_path: Path) -> None:
 # ---------------------------------------------------------------- undo
 
 
-def test_undo_an_edit_a_create_and_a_delete(db_path: Path) -> None:
-    crm = CRM.open(db_path, user="ana")
+def test_undo_an_edit_a_create_and_a_delete(db: str) -> None:
+    crm = CRM.open(db, user="ana")
     acme = crm.create(ACCOUNTS, {"name": "Acme", "phone": "+1 555 0100"}).record["id"]
     crm.update(ACCOUNTS, acme, {"phone": "+1 555 0199", "industry": "Robots"})
 
@@ -253,8 +264,8 @@ def test_undo_an_edit_a_create_and_a_delete(db_path: Path) -> None:
         crm.undo()  # nothing of ana's left to undo
 
 
-def test_an_undo_can_be_undone(db_path: Path) -> None:
-    crm = CRM.open(db_path, user="ana")
+def test_an_undo_can_be_undone(db: str) -> None:
+    crm = CRM.open(db, user="ana")
     acme = crm.create(ACCOUNTS, {"name": "Acme"}).record["id"]
     crm.update(ACCOUNTS, acme, {"industry": "Robots"})
     crm.undo()
@@ -271,19 +282,19 @@ CRM.open(sys.argv[1], user="bob").update("accounts", sys.argv[2], {"industry": "
 """
 
 
-def test_undo_refuses_when_someone_changed_the_record_since(db_path: Path) -> None:
-    crm = CRM.open(db_path, user="ana")
+def test_undo_refuses_when_someone_changed_the_record_since(db: str) -> None:
+    crm = CRM.open(db, user="ana")
     acme = crm.create(ACCOUNTS, {"name": "Acme"}).record["id"]
     crm.update(ACCOUNTS, acme, {"phone": "+1 555 0100"})
     subprocess.run(
-        [sys.executable, "-c", _EDITOR, str(db_path), acme],
+        [sys.executable, "-c", _EDITOR, db, acme],
         cwd=ROOT,
         check=True,
         timeout=HANG_GUARD,
     )
     with pytest.raises(UndoConflict, match="changed since by bob"):
         crm.undo()
-    record = CRM.open(db_path).get(ACCOUNTS, acme)
+    record = CRM.open(db).get(ACCOUNTS, acme)
     assert record["industry"] == "Bob's" and record["phone"] == "+1 555 0100"
 
 
@@ -298,9 +309,9 @@ def test_undo_after_compaction(db_path: Path) -> None:
 
 
 def test_undoing_an_import_removes_what_it_created_and_restores_what_it_updated(
-    db_path: Path, tmp_path: Path
+    db: str, tmp_path: Path
 ) -> None:
-    crm = CRM.open(db_path, user="ana")
+    crm = CRM.open(db, user="ana")
     first = tmp_path / "contacts.csv"
     first.write_text("id,first name,last name,email\nc1,Ada,Lovelace,ada@a.example\n")
     run_import(crm, prepare_import("contacts", first.read_bytes()), source=first.name)
@@ -327,14 +338,14 @@ CRM.open(sys.argv[1], user="ana").restore(sys.argv[2])
 """
 
 
-def test_one_user_restores_while_another_edits(db_path: Path) -> None:
-    ana = CRM.open(db_path, user="ana")
+def test_one_user_restores_while_another_edits(db: str) -> None:
+    ana = CRM.open(db, user="ana")
     _parent, acme, ada, _task = company(ana)
     ana.delete(ACCOUNTS, acme, contacts="detach", activities="delete")
-    bob = CRM.open(db_path, user="bob")
+    bob = CRM.open(db, user="bob")
     bob.update(CONTACTS, ada, {"phone": "+1 555 0142"})  # bob edits the detached contact
     subprocess.run(
-        [sys.executable, "-c", _RESTORER, str(db_path), acme],
+        [sys.executable, "-c", _RESTORER, db, acme],
         cwd=ROOT,
         check=True,
         timeout=HANG_GUARD,
@@ -344,14 +355,14 @@ def test_one_user_restores_while_another_edits(db_path: Path) -> None:
     assert contact["phone"] == "+1 555 0142"  # bob's edit kept
     assert contact["account_id"] == acme  # and the link restored
     bob.update(CONTACTS, ada, {"job_title": "CTO"})  # bob goes on working
-    assert CRM.open(db_path).check() == []
+    assert CRM.open(db).check() == []
     assert TRASH not in {c.table for c in bob.history(ada)[0].changes}
 
 
-def test_a_merge_is_in_both_histories_and_can_be_undone(db_path: Path) -> None:
+def test_a_merge_is_in_both_histories_and_can_be_undone(db: str) -> None:
     from store.merging import merge
 
-    crm = CRM.open(db_path, user="ana")
+    crm = CRM.open(db, user="ana")
     keep = crm.create(ACCOUNTS, {"name": "Acme"}).record["id"]
     other = crm.create(ACCOUNTS, {"name": "ACME Ltd", "phone": "+1 555 0100"}).record["id"]
     ada = crm.create(CONTACTS, {"first_name": "Ada", "account_id": other}).record["id"]
@@ -369,8 +380,8 @@ def test_a_merge_is_in_both_histories_and_can_be_undone(db_path: Path) -> None:
     assert crm.get(ACCOUNTS, keep).get("phone") is None and crm.check() == []
 
 
-def test_a_reference_to_a_trashed_record_reads_deleted(db_path: Path) -> None:
-    crm = CRM.open(db_path, user="ana")
+def test_a_reference_to_a_trashed_record_reads_deleted(db: str) -> None:
+    crm = CRM.open(db, user="ana")
     acme = crm.create(ACCOUNTS, {"name": "Acme"}).record["id"]
     crm.delete(ACCOUNTS, acme)
     assert crm.name_of(ACCOUNTS, acme) == "Acme (deleted)"

@@ -41,9 +41,9 @@ def test_create_stamps_the_record(crm):
     assert reopened(crm).get(ACCOUNTS, record["id"]) == record
 
 
-def test_version_increments_on_every_save_and_modified_by_is_the_user(crm, db_path):
+def test_version_increments_on_every_save_and_modified_by_is_the_user(crm, db):
     record = crm.create(ACCOUNTS, {"name": "Acme"}).record
-    bob = CRM.open(db_path, user="bob")
+    bob = CRM.open(db, user="bob")
     for expected, (who, name) in enumerate([(bob, "B1"), (crm, "A2"), (bob, "B3")], start=2):
         saved = who.update(ACCOUNTS, record["id"], {"name": name}).record
         assert saved["version"] == expected
@@ -91,9 +91,9 @@ def test_update_of_missing_record_is_not_found(crm):
 # ---------------------------------------------------------------- conflicts
 
 
-def test_stale_expected_version_raises_conflict_with_theirs(crm, db_path):
+def test_stale_expected_version_raises_conflict_with_theirs(crm, db):
     record = crm.create(ACCOUNTS, {"name": "Acme"}).record
-    bob = CRM.open(db_path, user="bob")
+    bob = CRM.open(db, user="bob")
     bob.update(ACCOUNTS, record["id"], {"name": "Bob's Acme"}, expected_version=1)
     with pytest.raises(ConflictError) as excinfo:
         crm.update(ACCOUNTS, record["id"], {"name": "Alice's Acme"}, expected_version=1)
@@ -109,11 +109,10 @@ def test_stale_expected_version_raises_conflict_with_theirs(crm, db_path):
     assert reopened(crm).get(ACCOUNTS, record["id"])["name"] == "Merged"
 
 
-def test_update_of_record_deleted_meanwhile(crm, db_path):
+def test_update_of_record_deleted_meanwhile(crm, db):
     record = crm.create(ACCOUNTS, {"name": "Acme"}).record
-    bob = CRM.open(db_path, user="bob")
+    bob = CRM.open(db, user="bob")
     bob.delete(ACCOUNTS, record["id"])
-    assert crm.get(ACCOUNTS, record["id"]) is not None  # not refreshed yet
     with pytest.raises(ConflictError) as excinfo:
         crm.update(ACCOUNTS, record["id"], {"name": "x"}, expected_version=1)
     assert excinfo.value.theirs is None and "deleted" in str(excinfo.value)
@@ -123,9 +122,9 @@ def test_update_of_record_deleted_meanwhile(crm, db_path):
     assert reopened(crm).count(ACCOUNTS) == 0
 
 
-def test_set_status_with_stale_version_conflicts(crm, make, db_path):
+def test_set_status_with_stale_version_conflicts(crm, make, db):
     task = make.activity(make.account(), type="task")
-    bob = CRM.open(db_path, user="bob")
+    bob = CRM.open(db, user="bob")
     bob.set_status(task["id"], "canceled", expected_version=1)
     with pytest.raises(ConflictError) as excinfo:
         crm.set_status(task["id"], "completed", expected_version=1)
@@ -234,10 +233,10 @@ def test_deep_cycle_is_refused_but_a_tree_is_fine(crm, make):
     assert crm.check() == []
 
 
-def test_cycle_check_sees_other_processes_changes(crm, make, db_path):
+def test_cycle_check_sees_other_processes_changes(crm, make, db):
     a = make.account("A")
     b = make.account("B")
-    bob = CRM.open(db_path, user="bob")
+    bob = CRM.open(db, user="bob")
     bob.update(ACCOUNTS, b["id"], {"parent_account_id": a["id"]})
     # Alice has not refreshed: she still sees B without a parent, but the rule runs on the
     # latest committed data.
@@ -579,7 +578,7 @@ def test_nothing_dangles_after_many_deletes(crm, make):
     assert reopened(crm).check() == []
 
 
-def test_check_reports_dangling_references(crm, make, db_path):
+def test_check_reports_dangling_references(crm, make):
     # Write a damaged database directly (as an import of bad data might) and look at check().
     account = make.account("Acme")
     tables = {
@@ -613,12 +612,11 @@ def test_check_reports_dangling_references(crm, make, db_path):
 # ---------------------------------------------------------------- who deleted a record
 
 
-def test_deleted_by_names_the_other_user_and_the_time(crm, make, db_path):
+def test_deleted_by_names_the_other_user_and_the_time(crm, make, db):
     record = make.account()
-    bob = CRM.open(db_path, user="bob")
+    bob = CRM.open(db, user="bob")
     bob.delete(ACCOUNTS, record["id"])
     assert bob.deleted_by(record["id"]).by == "bob"  # the deleting process knows at once
-    assert crm.deleted_by(record["id"]) is None  # not caught up yet
     with pytest.raises(ConflictError):  # a save catches up first, and learns who
         crm.update(ACCOUNTS, record["id"], {"name": "x"}, expected_version=1)
     deleted = crm.deleted_by(record["id"])
@@ -627,8 +625,8 @@ def test_deleted_by_names_the_other_user_and_the_time(crm, make, db_path):
     assert crm.deleted_by(make.account("Kept")["id"]) is None
 
 
-def test_deleted_by_covers_dependants_deleted_with_a_record(crm, family, db_path):
-    bob = CRM.open(db_path, user="bob")
+def test_deleted_by_covers_dependants_deleted_with_a_record(crm, family, db):
+    bob = CRM.open(db, user="bob")
     bob.delete(
         ACCOUNTS,
         family["acme"]["id"],
@@ -640,6 +638,19 @@ def test_deleted_by_covers_dependants_deleted_with_a_record(crm, family, db_path
     assert crm.deleted_by(family["c1"]["id"]).by == "bob"
     assert crm.deleted_by(family["a2"]["id"]).by == "bob"
     assert crm.deleted_by(family["sub1"]["id"]) is None  # detached, not deleted
+
+
+def test_a_file_reader_keeps_its_copy_until_it_catches_up(crm, make, db_path):
+    """The file engine holds the records in memory: another process's delete shows once a
+    refresh (or a save) catches up. A server engine reads committed rows every time."""
+    record = make.account()
+    bob = CRM.open(db_path, user="bob")
+    bob.delete(ACCOUNTS, record["id"])
+    assert crm.get(ACCOUNTS, record["id"]) is not None  # not refreshed yet
+    assert crm.deleted_by(record["id"]) is None  # not caught up yet
+    crm.refresh()
+    assert crm.get(ACCOUNTS, record["id"]) is None
+    assert crm.deleted_by(record["id"]).by == "bob"
 
 
 def test_journal_entries_without_a_deleter_still_load(crm, make, db_path):

@@ -13,6 +13,7 @@ The rooms, each importing only those before it:
   transfer import, export                         upkeep   demo, check, compact, recover
   safety   trash, restore, purge, history, undo
   cleanup  duplicates, merge
+  migrate  migrate (a whole database, between engines)
 
 A new command is a click command in one of the rooms, decorated `@db_options` and
 `@handle_errors` (which passes the click context first), added to COMMANDS there.
@@ -27,10 +28,10 @@ from collections.abc import Sequence
 import click
 
 from store.text import visible
-from tui.cli import cleanup, reading, records, safety, transfer, upkeep
+from tui.cli import cleanup, migrate, reading, records, safety, transfer, upkeep
 from tui.cli.context import (
     chosen_user,
-    database_path,
+    database_location,
     db_options,
     demo_database_path,
     ensure_demo_database,
@@ -59,9 +60,9 @@ def cli(ctx: click.Context, demo: bool) -> None:
     if demo:
         if ctx.meta.get("crm.db"):
             raise click.UsageError("--demo and --db cannot be used together")
-        path = ensure_demo_database(demo_database_path(), user=chosen_user(ctx))
+        path = str(ensure_demo_database(demo_database_path(), user=chosen_user(ctx)))
     else:
-        path = database_path(ctx)
+        path = database_location(ctx)
     # The one import of the app, and only here: it brings in textual and rich, which no
     # scripting command may load (startup time, and a CLI that works without a terminal UI).
     try:
@@ -78,6 +79,7 @@ for _command in (
     *upkeep.COMMANDS,
     *safety.COMMANDS,
     *cleanup.COMMANDS,
+    *migrate.COMMANDS,
 ):
     cli.add_command(_command)
 

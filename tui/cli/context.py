@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 import click
 
 from store.dates import DateParseError
+from store.engine import is_server_location, public_location
 from store.errors import (
     AmbiguousError,
     ConflictError,
@@ -22,6 +23,7 @@ from store.errors import (
 )
 from store.model import APP_NAME, RECORD_TABLES
 from store.service import CRM
+from store.text import visible
 from tui.cli.errors import CLIError, VersionConflict, warn
 from tui.cli.fields import flag_for
 
@@ -121,10 +123,11 @@ def _with_db_options(function: F, *, user: bool) -> F:
     options = [
         click.option(
             "--db",
-            type=click.Path(dir_okay=False, path_type=Path),
+            metavar="FILE|URL",
             expose_value=False,
             callback=_remember("db"),
-            help="Database file (else $CRM_DB, else crm.json in the user data dir).",
+            help="Database file, or a postgresql:// URL (else $CRM_DB, else crm.json in the "
+            "user data dir).",
         ),
         click.option(
             "--group",
@@ -150,9 +153,28 @@ def _with_db_options(function: F, *, user: bool) -> F:
     return function
 
 
-def database_path(ctx: click.Context) -> Path:
+def database_location(ctx: click.Context) -> str:
+    """The database this invocation works on: a file path, or a postgresql:// URL."""
     chosen = ctx.meta.get("crm.db") or os.environ.get("CRM_DB")
-    return Path(chosen).expanduser() if chosen else default_database_path()
+    if chosen and is_server_location(chosen):
+        return str(chosen)
+    return str(Path(chosen).expanduser() if chosen else default_database_path())
+
+
+def database_path(ctx: click.Context) -> Path:
+    """The database file, for a command that reads the file itself (check's scan, recover)."""
+    location = database_location(ctx)
+    if is_server_location(location):
+        raise CLIError(
+            f"this command works on a database file; {visible(public_location(location))} is "
+            "a PostgreSQL database (its server keeps and checks its own files)"
+        )
+    return Path(location)
+
+
+def database_exists(ctx: click.Context) -> bool:
+    location = database_location(ctx)
+    return is_server_location(location) or Path(location).exists()
 
 
 def chosen_user(ctx: click.Context) -> str | None:
@@ -168,12 +190,11 @@ def open_crm(ctx: click.Context, *, only: tuple[str, ...] | None = None) -> CRM:
     tables a read-only command needs; the others are not even parsed."""
     crm = ctx.meta.get("crm.instance")
     if crm is None:
-        if only is not None and database_path(ctx).exists():
-            crm = CRM.open_for_reading(database_path(ctx), only, user=chosen_user(ctx))
+        location = database_location(ctx)
+        if only is not None and database_exists(ctx):
+            crm = CRM.open_for_reading(location, only, user=chosen_user(ctx))
         else:
-            crm = CRM.open(
-                database_path(ctx), user=chosen_user(ctx), group_writable=group_writable(ctx)
-            )
+            crm = CRM.open(location, user=chosen_user(ctx), group_writable=group_writable(ctx))
         ctx.meta["crm.instance"] = crm
 
         def close() -> None:

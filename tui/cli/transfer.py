@@ -7,15 +7,24 @@ import tempfile
 from pathlib import Path
 
 import click
+from click.core import ParameterSource
 
 from store.files import write_file
 from store.io.common import read_import_file
 from store.io.jobs import EXPORT_KINDS, IMPORT_KINDS, export_data, prepare_import, run_import
+from store.migrate import migrate, summary
 from store.model import ACTIVITIES
 from store.queries import ListQuery, TimelineQuery
 from store.service import CRM
 from store.text import counted, visible
-from tui.cli.context import chosen_user, database_path, db_options, handle_errors, open_crm
+from tui.cli.context import (
+    chosen_user,
+    database_exists,
+    db_options,
+    group_writable,
+    handle_errors,
+    open_crm,
+)
 from tui.cli.errors import CLIError
 
 MAX_LISTED = 50
@@ -92,7 +101,7 @@ def import_command(
         )
     except ValueError as error:
         raise CLIError(f"{file}: {error}") from None
-    if dry_run and not database_path(ctx).exists():
+    if dry_run and not database_exists(ctx):
         # A dry run writes nothing, not even a new empty database: plan against an empty one.
         scratch = tempfile.TemporaryDirectory()
         ctx.call_on_close(scratch.cleanup)
@@ -137,7 +146,7 @@ def import_command(
 
 
 @click.command("export")
-@click.argument("kind", type=click.Choice(EXPORT_KINDS, case_sensitive=False))
+@click.argument("kind", type=click.Choice((*EXPORT_KINDS, "database"), case_sensitive=False))
 @click.option(
     "--format",
     "fmt",
@@ -169,8 +178,12 @@ def export_command(
     regarding: str | None,
 ) -> None:
     """Export accounts|contacts|activities (CSV with the documented field names, or JSON),
-    vcard (contacts, and accounts as KIND:org) or ics (appointments and tasks)."""
+    vcard (contacts, and accounts as KIND:org), ics (appointments and tasks), or the whole
+    database as a termcrm database file (`database --output FILE`, a new file)."""
     kind = kind.lower()
+    if kind == "database":
+        _export_database(ctx, output, search, regarding)
+        return
     if regarding and kind not in ("activities", "ics"):
         raise click.UsageError("--regarding applies to activities and ics exports")
     if fmt == "json" and kind in ("vcard", "ics"):
@@ -179,7 +192,7 @@ def export_command(
     ids = None
     if search and kind in ("accounts", "contacts", "vcard"):
         table = "contacts" if kind == "vcard" else kind
-        ids = crm.search(table, ListQuery(text=search, status=None))
+        ids = list(crm.search(table, ListQuery(text=search, status=None)))
     if regarding:
         _type, record_id = crm.resolve_regarding(regarding)
         ids = [a["id"] for a in crm.timeline(record_id, TimelineQuery(text=search or ""))]
@@ -198,6 +211,22 @@ def export_command(
     else:
         write_file(output, data, crm.file_mode())
         click.echo(f"wrote {visible(output)}", err=True)
+
+
+def _export_database(
+    ctx: click.Context, output: Path | None, search: str | None, regarding: str | None
+) -> None:
+    """The database (a file, or a server's) as a new termcrm database file, which plain
+    TinyDB reads: every record, the trash and the history (`crm migrate` to a new file)."""
+    if output is None:
+        raise click.UsageError("export database needs --output FILE (a new file)")
+    if search or regarding or ctx.get_parameter_source("fmt") is not ParameterSource.DEFAULT:
+        raise click.UsageError("--format, --search and --regarding do not apply to a database")
+    if output.exists() or output.is_symlink():
+        raise CLIError(f"{visible(output)} exists; export database writes a new file")
+    crm = open_crm(ctx)
+    counts = migrate(crm, output, group_writable=group_writable(ctx))
+    click.echo(visible(summary(counts, crm.location, str(output))), err=True)
 
 
 COMMANDS = (import_command, export_command)

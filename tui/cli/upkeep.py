@@ -6,16 +6,20 @@ from pathlib import Path
 
 import click
 
+from store.engine import public_location
 from store.errors import CorruptDatabaseError
 from store.model import RECORD_TABLES, SINGULAR
 from store.recovery import recover as rescue_into
 from store.recovery import scan
+from store.service import CRM
 from store.text import counted, visible
 from tui.cli.context import (
     DEMO_SIZE,
     chosen_user,
+    database_location,
     database_path,
     db_options,
+    group_writable,
     handle_errors,
     open_crm,
 )
@@ -93,6 +97,36 @@ def check(ctx: click.Context) -> None:
 
 
 @click.command()
+@click.option(
+    "--users-name-themselves/--users-are-their-role",
+    default=None,
+    help="PostgreSQL: stamp saves with the name a user gives (--user, $CRM_USER) instead of "
+    "their login role (the default: nobody can save as someone else).",
+)
+@click.option(
+    "--team",
+    metavar="ROLE",
+    help="PostgreSQL: let the members of this group role work in the CRM (read and save "
+    "records, use the trash, add to the history; never change the history or the tables).",
+)
+@db_options
+@handle_errors
+def init(ctx: click.Context, users_name_themselves: bool | None, team: str | None) -> None:
+    """Create a database: the tables on a PostgreSQL server (`--db postgresql://...`), or an
+    empty database file. On a database made by an older termcrm, brings it up to date.
+    Run it as the database's owner (the admin); see README, "A team on PostgreSQL"."""
+    location = database_location(ctx)
+    made = CRM.init(
+        location,
+        users_name_themselves=users_name_themselves,
+        team=team,
+        group_writable=group_writable(ctx),
+    )
+    shown = visible(public_location(location))
+    click.echo(f"{'created' if made else 'already there:'} {shown}", err=True)
+
+
+@click.command()
 @db_options
 @handle_errors
 def compact(ctx: click.Context) -> None:
@@ -133,4 +167,4 @@ def recover(ctx: click.Context, target: Path) -> None:
     )
 
 
-COMMANDS = (demo, check, compact, recover)
+COMMANDS = (init, demo, check, compact, recover)

@@ -370,7 +370,13 @@ class FormScreen(SendsWorkFailures, ModalScreen[Record | None]):
             self.dismiss(None)
             return
         if not self.record and not self._duplicates_confirmed:
-            duplicates = self.crm.duplicates(self.table, values)
+            try:
+                duplicates = self.crm.duplicates(self.table, values)
+            except StorageError as error:
+                # The server gone: answered here like a failed save, or a second ctrl+s
+                # while it is away would seem to do nothing (the app says "lost" once).
+                self._message(f"Not saved: {error}. Your changes are still here.", "error")
+                return
             if duplicates:
                 names = ", ".join(display_name(self.table, d) for d in duplicates[:3])
                 self._message(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from textual import work
 from textual.actions import SkipAction
 from textual.app import ComposeResult
@@ -60,7 +62,7 @@ class RecordListScreen(CrmScreen):
     def __init__(self) -> None:
         super().__init__()
         self.query_state = ListQuery(status="active")
-        self.ids: list[str] = []
+        self.ids: Sequence[str] = []
         self._searching = False  # a search is running (see run_search)
         self._search_again = False
         self._wanted_id: str | None = None
@@ -110,14 +112,15 @@ class RecordListScreen(CrmScreen):
     @work(thread=True, exclusive=True, group="search", exit_on_error=False, description="searching")
     def _search(self, query: ListQuery) -> None:
         """Search off the event loop: at 500k records a scan takes longer than a keystroke."""
-        ids: list[str] | None = None
+        ids: Sequence[str] | None = None
         try:
             ids = self.crm.search(self.TABLE, query)
+            len(ids), ids[:1]  # a server's count and first page: read here, not in a redraw
         finally:
             if not get_current_worker().is_cancelled:
                 self.app.call_from_thread(self._searched, ids)
 
-    def _searched(self, ids: list[str] | None) -> None:
+    def _searched(self, ids: Sequence[str] | None) -> None:
         self._searching = False
         if self._search_again:
             self.run_search()  # the query changed meanwhile: only its result is worth showing
@@ -133,7 +136,7 @@ class RecordListScreen(CrmScreen):
         self._wanted_id = record_id
         self.run_search()
 
-    def _show(self, ids: list[str]) -> None:
+    def _show(self, ids: Sequence[str]) -> None:
         current = self.current_id()
         if self._wanted_id is not None and self._wanted_id in ids:
             current = self._wanted_id
