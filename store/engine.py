@@ -46,6 +46,12 @@ def refuse_password(url: str) -> None:
         )
 
 
+def counted_only_so_far(ids: Sequence[str]) -> bool:
+    """True when `len(ids)` is a floor: a server counts a search's matches only up to a cap
+    (a list then says "1,000+"); iterating still gives every id."""
+    return bool(getattr(ids, "capped", False))
+
+
 class Engine(Protocol):
     """What the service needs of a store. Reads see committed data only."""
 

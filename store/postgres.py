@@ -86,6 +86,7 @@ CHANNEL = "crm_changes"
 _LOCK_KEY = 0x7465726D63726D  # "termcrm": the one advisory lock every writer takes
 _PAGE = 5000  # rows per round trip when a whole table is read
 _ID_PAGE = 200  # ids per round trip when a list is scrolled
+COUNT_CAP = 1000  # a search's matches are counted this far (PagedIds.capped)
 _RETRY_AFTER = 2.0  # seconds between attempts to reach a server that did not answer
 
 _CREATE_V1 = """
@@ -142,14 +143,15 @@ CREATE TABLE changes (
     id text NOT NULL,
     batch text NOT NULL
 );
-CREATE INDEX accounts_order ON accounts (sort_name, id);
+-- The list order, with what a search filters on: a page of a search is an index-only scan.
+CREATE INDEX accounts_order ON accounts (sort_name, id) INCLUDE (search, inactive);
 CREATE INDEX accounts_name_key ON accounts (name_key);
 CREATE INDEX accounts_email_key ON accounts (email_key);
 CREATE INDEX accounts_parent ON accounts ((doc->>'parent_account_id'));
 CREATE INDEX accounts_primary ON accounts ((doc->>'primary_contact_id'));
 CREATE INDEX accounts_source ON accounts ((doc->>'source_id'));
 CREATE INDEX accounts_search ON accounts USING gin (search gin_trgm_ops);
-CREATE INDEX contacts_order ON contacts (sort_name, id);
+CREATE INDEX contacts_order ON contacts (sort_name, id) INCLUDE (search, inactive);
 CREATE INDEX contacts_name_key ON contacts (name_key);
 CREATE INDEX contacts_email_key ON contacts (email_key);
 CREATE INDEX contacts_account ON contacts ((doc->>'account_id'));
@@ -280,13 +282,26 @@ class PagedIds(Sequence[str]):
     def __init__(
         self,
         engine: PostgresEngine,
-        select: sql.Composable,
-        count: sql.Composable,
+        table: str,
+        where: sql.Composable,
+        descending: bool,
         params: list[Any],
     ) -> None:
-        self.engine, self.select, self.count_query, self.params = engine, select, count, params
+        self.engine, self.table, self.where, self.descending = engine, table, where, descending
+        order = self.order = sql.SQL("sort_name DESC, id DESC" if descending else "sort_name, id")
+        self.params = params
+        self.select = sql.SQL("SELECT id FROM {} t WHERE {} ORDER BY {}").format(
+            sql.Identifier(table), where, order
+        )
+        # Counted only so far: past that, a list says "1,000+" (as Dynamics says "5000+").
+        self.count_query = sql.SQL(
+            "SELECT count(*) FROM (SELECT 1 FROM {} t WHERE {} LIMIT %s) capped"
+        ).format(sql.Identifier(table), where)
         self._pages: dict[int, list[str]] = {}
         self._length: int | None = None
+        # True when more than COUNT_CAP match: `len` is then COUNT_CAP (a list shows "1,000+"
+        # and scrolls that far), while iterating still gives every id.
+        self.capped = False
 
     def __eq__(self, other: object) -> bool:
         # Equal to the list of the same ids, as the file engine's answer is (`== []` works).
@@ -308,8 +323,43 @@ class PagedIds(Sequence[str]):
 
     def __len__(self) -> int:
         if self._length is None:
-            self._length = int(self.engine._value(self.count_query, self.params))
+            found = int(self.engine._value(self.count_query, [*self.params, COUNT_CAP + 1]))
+            self.capped = found > COUNT_CAP
+            self._length = min(found, COUNT_CAP)
         return self._length
+
+    def index(self, value: Any, start: int = 0, stop: int | None = None) -> int:
+        """Where an id is in the list: one count of the rows before it, not a walk through
+        every page (the list keeps its cursor on a record after every search)."""
+        if start or stop is not None:
+            return super().index(value, start, len(self) if stop is None else stop)
+        if not isinstance(value, str):
+            raise ValueError(f"{value!r} is not in the list")
+        before = sql.SQL(">" if self.descending else "<")
+        query = sql.SQL(
+            "SELECT (SELECT count(*) FROM {table} t WHERE {where} AND (t.sort_name, t.id) "
+            "{before} (m.sort_name, m.id)) FROM {table} m WHERE m.id = %s AND "
+            "EXISTS (SELECT 1 FROM {table} t WHERE {where} AND t.id = m.id)"
+        ).format(table=sql.Identifier(self.table), where=self.where, before=before)
+        position = self.engine._value(query, [*self.params, value, *self.params])
+        if position is None or int(position) >= len(self):
+            raise ValueError(f"{value!r} is not in the list")
+        return int(position)
+
+    def __contains__(self, value: object) -> bool:
+        try:
+            self.index(value)
+        except ValueError:
+            return False
+        return True
+
+    def documents(self) -> list[Record]:
+        """The records themselves, in the search's order, in one query (what `crm list
+        --search` prints: not a page of ids, then the records of each)."""
+        query = sql.SQL("SELECT doc FROM {} t WHERE {} ORDER BY {}").format(
+            sql.Identifier(self.table), self.where, self.order
+        )
+        return [row[0] for row in self.engine._rows(query, self.params)]
 
     @overload
     def __getitem__(self, index: int) -> str: ...
@@ -713,6 +763,8 @@ class PostgresEngine:
         return ServerTable(self, table)
 
     def records(self, table: str, ids: Iterable[str]) -> list[Record]:
+        if isinstance(ids, PagedIds) and ids.table == table:
+            return ids.documents()  # a whole search: one query, not one per page
         wanted = list(ids)
         if not wanted:
             return []
@@ -738,14 +790,7 @@ class PostgresEngine:
         where, params = self._search_filter(query)
         name_order = query.sort == "name"
         if name_order:  # the common case, served by the order index a page at a time
-            order = sql.SQL(" DESC" if query.descending else "")
-            select = sql.SQL("SELECT id FROM {} t WHERE {} ORDER BY sort_name{}, id{}").format(
-                sql.Identifier(table), where, order, order
-            )
-            count = sql.SQL("SELECT count(*) FROM {} t WHERE {}").format(
-                sql.Identifier(table), where
-            )
-            return PagedIds(self, select, count, params)
+            return PagedIds(self, table, where, query.descending, params)
         value: sql.Composable
         if query.sort == "account":
             value = sql.SQL(
@@ -853,22 +898,20 @@ class PostgresEngine:
         chain = self.parent_chain(account_id)
         root = chain[-1] if chain else self.get(ACCOUNTS, account_id)
         assert root is not None
-        rows = self._rows(
-            """
-            WITH RECURSIVE down(id, doc, path) AS (
-                SELECT id, doc, ARRAY[id] FROM accounts WHERE id = %s
-                UNION ALL
-                SELECT a.id, a.doc, down.path || a.id
-                  FROM accounts a JOIN down ON a.doc->>'parent_account_id' = down.id
-                 WHERE NOT a.id = ANY(down.path)
-            )
-            SELECT doc FROM down
-            """,
-            (root["id"],),
-        )
+        # Level by level, each an indexed lookup of the parents' subsidiaries (a recursive
+        # CTE on the expression would scan the table at every level).
         children: dict[str, list[Record]] = {}
-        for (doc,) in rows[1:]:
-            children.setdefault(doc["parent_account_id"], []).append(doc)
+        seen, level = {root["id"]}, [root["id"]]
+        while level:
+            rows = self._rows(
+                "SELECT doc FROM accounts WHERE doc->>'parent_account_id' = ANY(%s)", (level,)
+            )
+            level = []
+            for (doc,) in rows:
+                if doc["id"] not in seen:
+                    seen.add(doc["id"])
+                    level.append(doc["id"])
+                    children.setdefault(doc["parent_account_id"], []).append(doc)
         for kids in children.values():
             kids.sort(key=lambda r: fold(r.get("name", "")))
         return build_tree(root, lambda rid: children.get(rid, []))

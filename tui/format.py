@@ -85,11 +85,13 @@ def list_status(
     descending: bool,
     status: str | None,
     extra: list[str],
+    more: bool = False,
 ) -> str:
     """`1,234 of 10,000 accounts · sort: city ↑ · active · type: customer` (fits 80 columns
-    with 250,000 records and the longest filter values)."""
+    with 250,000 records and the longest filter values); `1,000+ of ...` with `more` (the
+    search was counted only so far)."""
     parts = [
-        f"{shown:,} of {counted(total, noun)}",
+        f"{shown:,}{'+' if more else ''} of {counted(total, noun)}",
         f"sort: {sort} {'↓' if descending else '↑'}",
         status or "any status",
         *extra,

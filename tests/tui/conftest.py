@@ -56,3 +56,22 @@ def make_app(db_path: Path) -> AppFactory:
 def app(sample: Sample, make_app: AppFactory) -> CrmApp:
     """The app over the sample database."""
     return make_app()
+
+
+# A test that asks for these (and not for db_path) runs once per engine: on a file and on a
+# PostgreSQL database (the root conftest's `db`). Reopen with CRM.open(sample_db.path).
+@pytest.fixture
+def sample_db(db: str) -> Sample:
+    """The sample records in the test's database, whichever engine holds it."""
+    return fill_sample(db)
+
+
+@pytest.fixture
+def db_app(sample_db: Sample) -> Iterator[CrmApp]:
+    """The app over the sample database of `sample_db`, built as run_tui builds it."""
+    crm = CRM(sample_db.path, user=USER)
+    crm.open_for_screen()
+    yield CrmApp(crm, poll_seconds=0)  # as `app`: no polling unless a test asks
+    if crm.ready:
+        # A server connection left open would outlive the test (the database is dropped).
+        crm.close()

@@ -33,8 +33,11 @@ SLASH_FOO = "[/foo]"
 ESCAPE_NAME = "Esc\x1b[31mape Ltd"
 
 
-def _waits_for_an_answer(app: App, worker: Worker) -> bool:
-    """A form's worker that awaits a dialog (push_screen_wait) only ends when it is answered."""
+def _never_ends_by_itself(app: App, worker: Worker) -> bool:
+    """A form's worker that awaits a dialog (push_screen_wait) only ends when it is answered;
+    the one that waits for a server's notifications (CrmApp._wake_on_changes) never ends."""
+    if worker.group == "wake":
+        return True
     return worker.group in ("form", "navigate") and isinstance(
         app.screen, ConfirmScreen | ConflictScreen | DeletedScreen
     )
@@ -43,12 +46,13 @@ def _waits_for_an_answer(app: App, worker: Worker) -> bool:
 async def settle(pilot: Pilot, timeout: float = 10.0) -> None:
     """Let workers (loading, searches, saves) finish and the screen catch up.
 
-    Workers that wait for the answer to an open dialog are left running. Fails, instead of
-    hanging, when some worker does not finish within `timeout` seconds."""
+    Workers that wait for the answer to an open dialog, or for a server's notifications, are
+    left running. Fails, instead of hanging, when some worker does not finish within `timeout`
+    seconds."""
     app = pilot.app
     for _ in range(4):
         await pilot.pause()
-        busy = [w for w in app.workers if w.is_running and not _waits_for_an_answer(app, w)]
+        busy = [w for w in app.workers if w.is_running and not _never_ends_by_itself(app, w)]
         if not busy:
             # Not done yet: a worker's end may post a message (RecordsChanged) whose handling
             # starts the next worker (the list's search) one round later.
@@ -78,16 +82,16 @@ def screen_text(app: CrmApp) -> str:
     return console.export_text()
 
 
-def reopen(path: Path) -> CRM:
-    """A fresh service over the same file: what really got stored."""
-    return CRM.open(path, user="checker")
+def reopen(location: str | Path) -> CRM:
+    """A fresh service over the same database (a file or a server's): what really got stored."""
+    return CRM.open(location, user="checker")
 
 
 @dataclass
 class Sample:
     """The ids of the sample records, by a readable name."""
 
-    path: Path
+    path: str | Path  # a file, or a postgresql:// URL
     ids: dict[str, str] = field(default_factory=dict)
 
     def __getitem__(self, key: str) -> str:
@@ -98,7 +102,7 @@ def _stamp(day: str) -> str:
     return f"{day}T10:00:00Z"
 
 
-def fill_sample(path: Path) -> Sample:
+def fill_sample(path: str | Path) -> Sample:
     crm = CRM.open(path, user=USER)
     sample = Sample(path)
     ids = sample.ids

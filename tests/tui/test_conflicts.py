@@ -1,6 +1,6 @@
 """Typed work is never thrown away: a record deleted or changed by another user while the form
 is open, and values longer than a field allows. The other user is a second real CRM over the
-same file, as in the flows tests."""
+same database, as in the flows tests (the `db_app` ones on a file and on PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ def named(crm: CRM, table: str, text: str) -> list[dict]:
     return crm.records(table, crm.search(table, ListQuery(text=text)))
 
 
-async def _edit_then_bob_deletes(app, pilot, sample, db_path, key: str = "logistics") -> None:
+async def _edit_then_bob_deletes(app, pilot, sample, db, key: str = "logistics") -> None:
     """alice edits an account's industry; bob deletes the account; alice presses ctrl+s."""
     await settle(pilot)
     await open_record(pilot, ACCOUNTS, sample[key])
@@ -52,17 +52,17 @@ async def _edit_then_bob_deletes(app, pilot, sample, db_path, key: str = "logist
     await pilot.press("tab", "tab", "tab")
     assert app.focused.id == "field-industry"
     await type_keys(pilot, *"Shipping")
-    CRM.open(db_path, user="bob").delete(ACCOUNTS, sample[key])
+    CRM.open(db, user="bob").delete(ACCOUNTS, sample[key])
     await pilot.press("ctrl+s")
     await settle(pilot)
 
 
 # ---------------------------------------------------------------------------- deleted meanwhile
-async def test_deleted_meanwhile_says_who_and_offers_choices(app, sample, db_path):
-    async with app.run_test(size=(80, 24)) as pilot:
-        await _edit_then_bob_deletes(app, pilot, sample, db_path)
-        assert isinstance(app.screen, DeletedScreen)
-        text = screen_text(app)
+async def test_deleted_meanwhile_says_who_and_offers_choices(db_app, sample_db, db):
+    async with db_app.run_test(size=(80, 24)) as pilot:
+        await _edit_then_bob_deletes(db_app, pilot, sample_db, db)
+        assert isinstance(db_app.screen, DeletedScreen)
+        text = screen_text(db_app)
         assert re.search(
             r"bob deleted this account at \d\d:\d\d while you were editing it", text
         ), text
@@ -70,19 +70,19 @@ async def test_deleted_meanwhile_says_who_and_offers_choices(app, sample, db_pat
             assert choice in text
 
 
-async def test_deleted_meanwhile_save_as_new_keeps_every_field(app, sample, db_path):
-    async with app.run_test(size=(80, 24)) as pilot:
-        await _edit_then_bob_deletes(app, pilot, sample, db_path)
+async def test_deleted_meanwhile_save_as_new_keeps_every_field(db_app, sample_db, db):
+    async with db_app.run_test(size=(80, 24)) as pilot:
+        await _edit_then_bob_deletes(db_app, pilot, sample_db, db)
         await pilot.press("n")
         await settle(pilot)
-        assert not isinstance(app.screen, FormScreen | DeletedScreen)
-    crm = reopen(db_path)
-    assert crm.get(ACCOUNTS, sample["logistics"]) is None
+        assert not isinstance(db_app.screen, FormScreen | DeletedScreen)
+    crm = reopen(db)
+    assert crm.get(ACCOUNTS, sample_db["logistics"]) is None
     [saved] = named(crm, ACCOUNTS, "Northwind Logistics")
     # Every value of the form, not only the one typed: the old record is gone.
     assert saved["industry"] == "Shipping"
     assert saved["address_city"] == "Hull" and saved["relationship"] == "vendor"
-    assert saved["parent_account_id"] == sample["parent"]
+    assert saved["parent_account_id"] == sample_db["parent"]
     assert saved["created_by"] == "alice" and saved["version"] == 1
 
 
@@ -156,15 +156,15 @@ async def test_deleted_meanwhile_write_to_a_file(app, sample, db_path, data_dir)
         assert text.startswith("bob deleted this account at ")
 
 
-async def test_deleted_meanwhile_back_to_editing_keeps_the_typing(app, sample, db_path):
-    async with app.run_test(size=(80, 24)) as pilot:
-        await _edit_then_bob_deletes(app, pilot, sample, db_path)
+async def test_deleted_meanwhile_back_to_editing_keeps_the_typing(db_app, sample_db, db):
+    async with db_app.run_test(size=(80, 24)) as pilot:
+        await _edit_then_bob_deletes(db_app, pilot, sample_db, db)
         await pilot.press("e")
         await settle(pilot)
-        assert isinstance(app.screen, FormScreen)
-        assert field_value(app, "industry") == "Shipping"
-        assert "deleted" in form_message(app)
-    assert named(reopen(db_path), ACCOUNTS, "Northwind Logistics") == []
+        assert isinstance(db_app.screen, FormScreen)
+        assert field_value(db_app, "industry") == "Shipping"
+        assert "deleted" in form_message(db_app)
+    assert named(reopen(db), ACCOUNTS, "Northwind Logistics") == []
 
 
 async def test_deleted_by_an_unknown_writer_says_another_user(app, sample, db_path):
@@ -185,18 +185,18 @@ async def test_deleted_by_an_unknown_writer_says_another_user(app, sample, db_pa
 
 
 # ---------------------------------------------------------------------------- changed meanwhile
-async def test_conflict_shows_before_yours_and_theirs_with_who_and_when(app, sample, db_path):
-    async with app.run_test(size=(80, 24)) as pilot:
+async def test_conflict_shows_before_yours_and_theirs_with_who_and_when(db_app, sample_db, db):
+    async with db_app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await open_record(pilot, ACCOUNTS, sample["parent"])
+        await open_record(pilot, ACCOUNTS, sample_db["parent"])
         await pilot.press("e")
         await settle(pilot)
         await pilot.press("tab", "tab", "tab")
         await type_keys(pilot, "end", *" Group")
-        bob = CRM.open(db_path, user="bob")
+        bob = CRM.open(db, user="bob")
         bob.update(
             ACCOUNTS,
-            sample["parent"],
+            sample_db["parent"],
             {
                 "industry": "Wholesale",
                 "description": "A very long description that bob typed, far wider than a column",
@@ -204,8 +204,8 @@ async def test_conflict_shows_before_yours_and_theirs_with_who_and_when(app, sam
         )
         await pilot.press("ctrl+s")
         await settle(pilot)
-        assert isinstance(app.screen, ConflictScreen)
-        text = screen_text(app)
+        assert isinstance(db_app.screen, ConflictScreen)
+        text = screen_text(db_app)
         assert re.search(r"theirs: saved by bob at \d\d:\d\d", text), text
         header = next(line for line in text.splitlines() if "Field" in line)
         assert re.search(r"Field\s+Before\s+Yours\s+Theirs", header), header
@@ -217,11 +217,11 @@ async def test_conflict_shows_before_yours_and_theirs_with_who_and_when(app, sam
         await pilot.press("down", "down")  # the field under the cursor is shown in full
         assert (
             "theirs: A very long description that bob typed, far wider than a column"
-            in screen_text(app)
+            in screen_text(db_app)
         )
         await pilot.press("m")  # keep mine: saved onto their version
         await settle(pilot)
-    stored = reopen(db_path).get(ACCOUNTS, sample["parent"])
+    stored = reopen(db).get(ACCOUNTS, sample_db["parent"])
     assert stored["industry"] == "Retail Group" and stored["description"].startswith("A very")
     assert stored["version"] == 3
 

@@ -1,4 +1,6 @@
-"""End-to-end flows through the real app: what the screens show and what the file then holds."""
+"""End-to-end flows through the real app: what the screens show and what the database then holds.
+
+The main flows ask for `db_app`/`sample_db`: they run on a file and on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -41,16 +43,16 @@ def find_by_name(crm: CRM, table: str, text: str) -> list[dict]:
 
 
 # ---------------------------------------------------------------------------- creating
-async def test_new_account_from_list_is_stored_and_opened(app, sample, db_path):
-    async with app.run_test(size=(80, 24)) as pilot:
+async def test_new_account_from_list_is_stored_and_opened(db_app, sample_db, db):
+    async with db_app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        assert isinstance(app.screen, AccountsScreen)
+        assert isinstance(db_app.screen, AccountsScreen)
         await pilot.press("n")
         await settle(pilot)
-        assert isinstance(app.screen, FormScreen)
-        assert app.focused is not None and app.focused.id == "field-name"
+        assert isinstance(db_app.screen, FormScreen)
+        assert db_app.focused is not None and db_app.focused.id == "field-name"
         await pilot.press(*"Fabrikam", "tab", *"F-100")
-        assert app.focused.id == "field-account_number"
+        assert db_app.focused.id == "field-account_number"
         # account_number -> relationship (select) -> industry -> phone -> email
         await type_keys(
             pilot,
@@ -62,17 +64,17 @@ async def test_new_account_from_list_is_stored_and_opened(app, sample, db_path):
             "tab",
             *"Sales@Fabrikam.example",
         )
-        assert app.focused.id == "field-email"
+        assert db_app.focused.id == "field-email"
         await pilot.press("ctrl+s")
         await settle(pilot)
 
-        assert isinstance(app.screen, AccountScreen)
-        assert "Account › Fabrikam" in title_text(app)
-        assert "Robotics" in screen_text(app)
-        assert "Saved the new account." in notifications(app)
-        new_id = app.screen.record_id
+        assert isinstance(db_app.screen, AccountScreen)
+        assert "Account › Fabrikam" in title_text(db_app)
+        assert "Robotics" in screen_text(db_app)
+        assert "Saved the new account." in notifications(db_app)
+        new_id = db_app.screen.record_id
 
-    stored = reopen(db_path).get(ACCOUNTS, new_id)
+    stored = reopen(db).get(ACCOUNTS, new_id)
     assert stored is not None
     assert stored["name"] == "Fabrikam"
     assert stored["account_number"] == "F-100"
@@ -83,37 +85,37 @@ async def test_new_account_from_list_is_stored_and_opened(app, sample, db_path):
     assert stored["status"] == "active" and stored["version"] == 1
 
 
-async def test_new_contact_picks_the_new_account_in_the_autocomplete(app, sample, db_path):
-    async with app.run_test(size=(80, 24)) as pilot:
+async def test_new_contact_picks_the_new_account_in_the_autocomplete(db_app, sample_db, db):
+    async with db_app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         await pilot.press("n")
         await settle(pilot)
         await pilot.press(*"Fabrikam", "ctrl+s")
         await settle(pilot)
-        assert isinstance(app.screen, AccountScreen)
-        account_id = app.screen.record_id
+        assert isinstance(db_app.screen, AccountScreen)
+        account_id = db_app.screen.record_id
 
         await pilot.press("f3")
         await settle(pilot)
-        assert isinstance(app.screen, ContactsScreen)
+        assert isinstance(db_app.screen, ContactsScreen)
         await pilot.press("n")
         await settle(pilot)
         await pilot.press(*"Fiona", "tab", *"Fox", "tab", *"Buyer", "tab")
-        assert app.focused.id == "field-account_id"
+        assert db_app.focused.id == "field-account_id"
         await pilot.press(*"fabr")
         await settle(pilot)
         await pilot.press("down", "enter")
         await settle(pilot)
-        assert field_value(app, "account_id") == "Fabrikam"
-        assert app.screen.query_one("#row-account_id").picked_id == account_id
+        assert field_value(db_app, "account_id") == "Fabrikam"
+        assert db_app.screen.query_one("#row-account_id").picked_id == account_id
         await pilot.press("ctrl+s")
         await settle(pilot)
 
-        assert isinstance(app.screen, ContactScreen)
-        assert title_text(app) == "Contact › Fiona Fox · Fabrikam"
-        contact_id = app.screen.record_id
+        assert isinstance(db_app.screen, ContactScreen)
+        assert title_text(db_app) == "Contact › Fiona Fox · Fabrikam"
+        contact_id = db_app.screen.record_id
 
-    stored = reopen(db_path)
+    stored = reopen(db)
     contact = stored.get(CONTACTS, contact_id)
     assert contact["first_name"] == "Fiona" and contact["last_name"] == "Fox"
     assert contact["job_title"] == "Buyer"
@@ -164,78 +166,78 @@ ACTIVITY_INPUT = {
 
 @pytest.mark.parametrize("regarding", ["parent", "ada"])
 @pytest.mark.parametrize("kind", list(ACTIVITY_INPUT))
-async def test_log_each_activity_type(app, sample, db_path, kind, regarding):
+async def test_log_each_activity_type(db_app, sample_db, db, kind, regarding):
     table = ACCOUNTS if regarding == "parent" else CONTACTS
-    record_id = sample[regarding]
+    record_id = sample_db[regarding]
     key, keys, expected = ACTIVITY_INPUT[kind]
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with db_app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         await open_record(pilot, table, record_id)
-        before = {a["id"] for a in app.screen.query_one(Timeline).items}
+        before = {a["id"] for a in db_app.screen.query_one(Timeline).items}
         await pilot.press("l")
         await settle(pilot)
-        assert isinstance(app.screen, ActivityTypeScreen)
+        assert isinstance(db_app.screen, ActivityTypeScreen)
         await pilot.press(key)
         await settle(pilot)
-        assert isinstance(app.screen, FormScreen)
-        assert app.focused.id == "field-subject"
-        record = app.crm.get(table, record_id)
+        assert isinstance(db_app.screen, FormScreen)
+        assert db_app.focused.id == "field-subject"
+        record = db_app.crm.get(table, record_id)
         if kind == "phone_call":  # prefilled from the record
-            assert field_value(app, "phone_number") == record["phone"]
+            assert field_value(db_app, "phone_number") == record["phone"]
         if kind == "email":
-            assert field_value(app, "email_to") == record["email"]
+            assert field_value(db_app, "email_to") == record["email"]
         await type_keys(pilot, *keys)
         await pilot.press("ctrl+s")
         await settle(pilot)
         if kind == "task":
             expected = {**expected, "due_at": to_storage(parse_when(TOMORROW_9))}
 
-        assert isinstance(app.screen, AccountScreen if table == ACCOUNTS else ContactScreen)
-        items = app.screen.query_one(Timeline).items
+        assert isinstance(db_app.screen, AccountScreen if table == ACCOUNTS else ContactScreen)
+        items = db_app.screen.query_one(Timeline).items
         added = [a for a in items if a["id"] not in before]
         assert len(added) == 1, "the new activity is on the timeline"
-        assert expected["subject"] in screen_text(app)
+        assert expected["subject"] in screen_text(db_app)
         activity_id = added[0]["id"]
 
-    stored = reopen(db_path).get(ACTIVITIES, activity_id)
+    stored = reopen(db).get(ACTIVITIES, activity_id)
     assert stored["type"] == kind
     assert stored["regarding_id"] == record_id
     assert stored["regarding_type"] == ("account" if table == ACCOUNTS else "contact")
     for name, value in expected.items():
         assert stored.get(name) == value, name
     if kind == "phone_call":
-        assert stored["phone_number"] == app.crm.get(table, record_id)["phone"]
+        assert stored["phone_number"] == db_app.crm.get(table, record_id)["phone"]
     if kind in ("note", "email", "phone_call"):
         assert stored.get("completed_at")
 
 
-async def test_log_from_the_list_uses_the_highlighted_record(app, sample, db_path):
-    async with app.run_test(size=(80, 24)) as pilot:
+async def test_log_from_the_list_uses_the_highlighted_record(db_app, sample_db, db):
+    async with db_app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        screen = app.screen
-        index = screen.ids.index(sample["contoso"])
+        screen = db_app.screen
+        index = screen.ids.index(sample_db["contoso"])
         await pilot.press(*["down"] * index)
-        assert screen.current_id() == sample["contoso"]
+        assert screen.current_id() == sample_db["contoso"]
         await pilot.press("l")
         await settle(pilot)
-        assert "Log an activity for Contoso" in screen_text(app)
+        assert "Log an activity for Contoso" in screen_text(db_app)
         await pilot.press("c")
         await settle(pilot)
-        assert field_value(app, "phone_number") == "+1 555 0100"
+        assert field_value(db_app, "phone_number") == "+1 555 0100"
         await pilot.press(*"Intro call", "ctrl+s")
         await settle(pilot)
-        assert app.screen is screen
-    timeline = reopen(db_path).timeline(sample["contoso"])
+        assert db_app.screen is screen
+    timeline = reopen(db).timeline(sample_db["contoso"])
     assert [a["subject"] for a in timeline] == ["Intro call"]
 
 
 # ---------------------------------------------------------------------------- status keys
-async def test_complete_reopen_and_cancel_a_task_on_the_timeline(app, sample, db_path):
-    task_id = sample["overdue"]
-    async with app.run_test(size=(80, 24)) as pilot:
+async def test_complete_reopen_and_cancel_a_task_on_the_timeline(db_app, sample_db, db):
+    task_id = sample_db["overdue"]
+    async with db_app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await open_record(pilot, ACCOUNTS, sample["parent"])
-        timeline = app.screen.query_one(Timeline)
+        await open_record(pilot, ACCOUNTS, sample_db["parent"])
+        timeline = db_app.screen.query_one(Timeline)
         index = [a["id"] for a in timeline.items].index(task_id)
         await pilot.press(*["down"] * index)
         assert timeline.current()["id"] == task_id
@@ -246,8 +248,8 @@ async def test_complete_reopen_and_cancel_a_task_on_the_timeline(app, sample, db
         assert timeline.current()["id"] == task_id, "the cursor stays on the task"
         assert timeline._row(timeline.table.cursor)[5] == "completed"
         assert timeline._row(timeline.table.cursor)[0] == ""
-        assert "Task completed." in notifications(app)
-        done = reopen(db_path).get(ACTIVITIES, task_id)
+        assert "Task completed." in notifications(db_app)
+        done = reopen(db).get(ACTIVITIES, task_id)
         assert done["status"] == "completed"
         stamp = datetime.strptime(done["completed_at"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
         assert abs((datetime.now(UTC) - stamp).total_seconds()) < 600
@@ -255,58 +257,58 @@ async def test_complete_reopen_and_cancel_a_task_on_the_timeline(app, sample, db
         await pilot.press("o")
         await settle(pilot)
         assert timeline._row(timeline.table.cursor)[5] == "open"
-        reopened = reopen(db_path).get(ACTIVITIES, task_id)
+        reopened = reopen(db).get(ACTIVITIES, task_id)
         assert reopened["status"] == "open" and "completed_at" not in reopened
 
         await pilot.press("C")
         await settle(pilot)
         assert timeline._row(timeline.table.cursor)[5] == "canceled"
-    canceled = reopen(db_path).get(ACTIVITIES, task_id)
+    canceled = reopen(db).get(ACTIVITIES, task_id)
     assert canceled["status"] == "canceled" and "completed_at" not in canceled
     assert canceled["version"] == 4
 
 
-async def test_enter_on_the_timeline_edits_the_activity(app, sample, db_path):
-    async with app.run_test(size=(80, 24)) as pilot:
+async def test_enter_on_the_timeline_edits_the_activity(db_app, sample_db, db):
+    async with db_app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await open_record(pilot, ACCOUNTS, sample["parent"])
-        timeline = app.screen.query_one(Timeline)
-        index = [a["id"] for a in timeline.items].index(sample["meeting"])
+        await open_record(pilot, ACCOUNTS, sample_db["parent"])
+        timeline = db_app.screen.query_one(Timeline)
+        index = [a["id"] for a in timeline.items].index(sample_db["meeting"])
         await pilot.press(*["down"] * index, "enter")
         await settle(pilot)
-        assert isinstance(app.screen, FormScreen)
-        assert field_value(app, "subject") == "Quarterly review"
-        assert field_value(app, "start_at") == "2030-05-10 09:00"
+        assert isinstance(db_app.screen, FormScreen)
+        assert field_value(db_app, "subject") == "Quarterly review"
+        assert field_value(db_app, "start_at") == "2030-05-10 09:00"
         await pilot.press("end", *" (moved)", "ctrl+s")
         await settle(pilot)
-        assert isinstance(app.screen, AccountScreen)
-    stored = reopen(db_path).get(ACTIVITIES, sample["meeting"])
+        assert isinstance(db_app.screen, AccountScreen)
+    stored = reopen(db).get(ACTIVITIES, sample_db["meeting"])
     assert stored["subject"] == "Quarterly review (moved)"
     assert stored["start_at"] == "2030-05-10T09:00:00Z"
     assert stored["version"] == 2
 
 
 # ---------------------------------------------------------------------------- validation
-async def test_invalid_email_shows_an_inline_error_and_keeps_the_typing(app, sample, db_path):
-    async with app.run_test(size=(80, 24)) as pilot:
+async def test_invalid_email_shows_an_inline_error_and_keeps_the_typing(db_app, sample_db, db):
+    async with db_app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         await pilot.press("n")
         await settle(pilot)
         await type_keys(pilot, *"Bad Mail Inc", "tab", "tab", "tab", "tab", "tab", *"not-an-email")
-        assert app.focused.id == "field-email"
+        assert db_app.focused.id == "field-email"
         await pilot.press("ctrl+s")
         await settle(pilot)
 
-        assert isinstance(app.screen, FormScreen), "the form stays open"
-        error = field_error(app, "email")
+        assert isinstance(db_app.screen, FormScreen), "the form stays open"
+        error = field_error(db_app, "email")
         assert error and "not an email address" in error
-        assert app.screen.query_one("#row-email").has_class("-invalid")
-        assert field_error(app, "name") == ""
-        assert field_value(app, "name") == "Bad Mail Inc"
-        assert field_value(app, "email") == "not-an-email"
-        assert app.focused.id == "field-email"
-        assert "not an email address" in screen_text(app)
-    assert find_by_name(reopen(db_path), ACCOUNTS, "Bad Mail") == []
+        assert db_app.screen.query_one("#row-email").has_class("-invalid")
+        assert field_error(db_app, "name") == ""
+        assert field_value(db_app, "name") == "Bad Mail Inc"
+        assert field_value(db_app, "email") == "not-an-email"
+        assert db_app.focused.id == "field-email"
+        assert "not an email address" in screen_text(db_app)
+    assert find_by_name(reopen(db), ACCOUNTS, "Bad Mail") == []
 
 
 async def test_missing_name_and_unreadable_date_are_errors_not_crashes(app, sample, db_path):
@@ -375,7 +377,7 @@ async def test_escape_on_an_untouched_form_closes_it_at_once(app, sample):
 
 
 # ---------------------------------------------------------------------------- conflicts
-async def _edit_industry_while_bob_saves(app, pilot, sample, db_path) -> None:
+async def _edit_industry_while_bob_saves(app, pilot, sample, db) -> None:
     await settle(pilot)
     await open_record(pilot, ACCOUNTS, sample["parent"])
     await pilot.press("e")
@@ -383,7 +385,7 @@ async def _edit_industry_while_bob_saves(app, pilot, sample, db_path) -> None:
     await pilot.press("tab", "tab", "tab")
     assert app.focused.id == "field-industry"
     await pilot.press("end", *" Group")
-    bob = CRM.open(db_path, user="bob")
+    bob = CRM.open(db, user="bob")
     bob.update(ACCOUNTS, sample["parent"], {"industry": "Wholesale"})
     await pilot.press("ctrl+s")
     await settle(pilot)
@@ -393,28 +395,28 @@ async def _edit_industry_while_bob_saves(app, pilot, sample, db_path) -> None:
     assert "Retail Group" in text and "Wholesale" in text
 
 
-async def test_conflict_keep_mine(app, sample, db_path):
-    async with app.run_test(size=(80, 24)) as pilot:
-        await _edit_industry_while_bob_saves(app, pilot, sample, db_path)
+async def test_conflict_keep_mine(db_app, sample_db, db):
+    async with db_app.run_test(size=(80, 24)) as pilot:
+        await _edit_industry_while_bob_saves(db_app, pilot, sample_db, db)
         await pilot.press("m")
         await settle(pilot)
-        assert isinstance(app.screen, AccountScreen)
-        assert "Retail Group" in screen_text(app)
-    stored = reopen(db_path).get(ACCOUNTS, sample["parent"])
+        assert isinstance(db_app.screen, AccountScreen)
+        assert "Retail Group" in screen_text(db_app)
+    stored = reopen(db).get(ACCOUNTS, sample_db["parent"])
     assert stored["industry"] == "Retail Group"
     assert stored["version"] == 3  # bob's save, then mine
     assert stored["modified_by"] == "alice"
 
 
-async def test_conflict_take_theirs(app, sample, db_path):
-    async with app.run_test(size=(80, 24)) as pilot:
-        await _edit_industry_while_bob_saves(app, pilot, sample, db_path)
+async def test_conflict_take_theirs(db_app, sample_db, db):
+    async with db_app.run_test(size=(80, 24)) as pilot:
+        await _edit_industry_while_bob_saves(db_app, pilot, sample_db, db)
         await pilot.press("t")
         await settle(pilot)
-        assert isinstance(app.screen, AccountScreen)
-        assert "Wholesale" in screen_text(app)
-        assert "Kept their version; your changes were discarded." in notifications(app)
-    stored = reopen(db_path).get(ACCOUNTS, sample["parent"])
+        assert isinstance(db_app.screen, AccountScreen)
+        assert "Wholesale" in screen_text(db_app)
+        assert "Kept their version; your changes were discarded." in notifications(db_app)
+    stored = reopen(db).get(ACCOUNTS, sample_db["parent"])
     assert stored["industry"] == "Wholesale"
     assert stored["version"] == 2 and stored["modified_by"] == "bob"
 
@@ -427,17 +429,17 @@ async def test_conflict_take_theirs_does_not_claim_a_save(app, sample, db_path):
         assert "Saved Northwind Holdings." not in notifications(app)
 
 
-async def test_conflict_back_to_editing_then_save(app, sample, db_path):
-    async with app.run_test(size=(80, 24)) as pilot:
-        await _edit_industry_while_bob_saves(app, pilot, sample, db_path)
+async def test_conflict_back_to_editing_then_save(db_app, sample_db, db):
+    async with db_app.run_test(size=(80, 24)) as pilot:
+        await _edit_industry_while_bob_saves(db_app, pilot, sample_db, db)
         await pilot.press("e")
         await settle(pilot)
-        assert isinstance(app.screen, FormScreen)
-        assert field_value(app, "industry") == "Retail Group"
+        assert isinstance(db_app.screen, FormScreen)
+        assert field_value(db_app, "industry") == "Retail Group"
         await pilot.press("ctrl+s")
         await settle(pilot)
-        assert isinstance(app.screen, AccountScreen)
-    stored = reopen(db_path).get(ACCOUNTS, sample["parent"])
+        assert isinstance(db_app.screen, AccountScreen)
+    stored = reopen(db).get(ACCOUNTS, sample_db["parent"])
     assert stored["industry"] == "Retail Group" and stored["version"] == 3
 
 

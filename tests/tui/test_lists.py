@@ -427,3 +427,21 @@ async def test_detail_of_a_record_deleted_while_editing_closes(app, sample, db_p
         assert not isinstance(app.screen, AccountScreen), (
             f"still showing {title_text(app)!r} for a deleted account"
         )
+
+
+async def test_end_shows_the_last_row_of_a_long_list(make_app, db_path):
+    # A list longer than the screen: the cursor on the last row is on screen, not under a
+    # scrollbar line (the table once reserved a line for a horizontal scrollbar it never needs).
+    crm = CRM.open(db_path, user="ana")
+    for n in range(40):
+        crm.create(ACCOUNTS, {"name": f"Account {n:02d}"})
+    crm.close()
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("end")
+        await settle(pilot)
+        assert "▶ Account 39" in screen_text(app)
+        await pilot.press("home")
+        await settle(pilot)
+        assert "▶ Account 00" in screen_text(app)

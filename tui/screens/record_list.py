@@ -12,6 +12,7 @@ from textual.containers import Horizontal
 from textual.widgets import Input, Static
 from textual.worker import get_current_worker
 
+from store.engine import counted_only_so_far
 from store.model import ACCOUNTS, CONTACTS, Record, Relationship, display_name
 from store.queries import ListQuery
 from tui.format import list_status, next_in
@@ -138,7 +139,7 @@ class RecordListScreen(CrmScreen):
 
     def _show(self, ids: Sequence[str]) -> None:
         current = self.current_id()
-        if self._wanted_id is not None and self._wanted_id in ids:
+        if self._wanted_id is not None and self._wanted_id in ids:  # a server: one query
             current = self._wanted_id
         self._wanted_id = None
         self.ids = ids
@@ -179,6 +180,7 @@ class RecordListScreen(CrmScreen):
             query.descending,
             query.status,
             self.extra_status(),
+            more=counted_only_so_far(self.ids),
         )
         self.query_one("#list-status", Static).update(literal(line))
         title = f"{self.NOUN.capitalize()}s"

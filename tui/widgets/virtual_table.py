@@ -71,7 +71,7 @@ class VirtualTable(ScrollView, can_focus=True):
     }
 
     DEFAULT_CSS = """
-    VirtualTable { height: 1fr; background: $surface; }
+    VirtualTable { height: 1fr; background: $surface; overflow-x: hidden; }
     VirtualTable > .virtual-table--header { text-style: bold; background: $panel; }
     VirtualTable > .virtual-table--cursor { background: $primary; color: $text; text-style: bold; }
     VirtualTable > .virtual-table--cursor-blurred { text-style: underline; }
