@@ -496,6 +496,7 @@ class PostgresEngine:
         self._listener: psycopg.Connection[Any] | None = None
         self._writer_conn: psycopg.Connection[Any] | None = None
         self._counts: dict[tuple[str, int], int] = {}
+        self._listened = False  # wait_for_changes has opened the listening connection once
         self._read_lock = threading.RLock()
         self._write_lock = threading.Lock()
         self._write = _Write()
@@ -700,7 +701,8 @@ class PostgresEngine:
         self._seq = int(seq)
         self._caught_up_at = time.monotonic()
         self._opened = True
-        self._listen()
+        # No listening connection yet: a command line run never waits for others' saves;
+        # the app's first wait_for_changes opens it.
 
     def _listen(self) -> None:
         self._drop(self._listener)
@@ -1223,7 +1225,9 @@ class PostgresEngine:
         connection broke it listens again and says True (saves may have been missed)."""
         listener = self._listener
         if listener is None or listener.closed or listener.broken:
-            time.sleep(min(timeout, _RETRY_AFTER))
+            if self._listened:  # it broke: not a busy loop while the server is away
+                time.sleep(min(timeout, _RETRY_AFTER))
+            self._listened = True
             self._listen()
             return self._listener is not None
         try:
