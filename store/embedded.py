@@ -15,6 +15,7 @@ from store.errors import StorageError
 from store.model import ACCOUNTS, TRASH, Change, Deletion, Record, Tables
 from store.queries import AgendaBuckets, Indexes, ListQuery, TimelineQuery, TreeNode
 from store.storage import Database
+from store.text import name_key
 
 
 class EmbeddedEngine:
@@ -86,6 +87,12 @@ class EmbeddedEngine:
 
     def same_email(self, table: str, email: str) -> set[str]:
         return self.indexes.same_email(table, email)
+
+    def same_names(self, table: str, names: Iterable[str]) -> dict[str, set[str]]:
+        return {name_key(n): self.indexes.same_name(table, n) for n in names}
+
+    def same_emails(self, table: str, emails: Iterable[str]) -> dict[str, set[str]]:
+        return {e.casefold(): self.indexes.same_email(table, e) for e in emails}
 
     # ------------------------------------------------------------ what the screens ask
     def search_ids(self, table: str, query: ListQuery) -> Sequence[str]:

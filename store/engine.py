@@ -103,6 +103,12 @@ class Engine(Protocol):
 
     def same_email(self, table: str, email: str) -> set[str]: ...
 
+    def same_names(self, table: str, names: Iterable[str]) -> dict[str, set[str]]:
+        """`same_name` of many at once, by their name key (`store.text.name_key`)."""
+
+    def same_emails(self, table: str, emails: Iterable[str]) -> dict[str, set[str]]:
+        """`same_email` of many at once, by the casefolded email."""
+
     # ------------------------------------------------------------ what the screens ask
     def search_ids(self, table: str, query: ListQuery) -> Sequence[str]:
         """In the order asked for; a server reads them a page at a time as they are asked."""

@@ -543,10 +543,15 @@ def _drop_dependants(
 def _warn_duplicates(crm: CRM, accepted: list[_Planned], report: ImportReport) -> None:
     seen_email: dict[str, int] = {}
     seen_name: dict[str, int] = {}
-    for plan in accepted:
-        if plan.table not in (ACCOUNTS, CONTACTS) or plan.existing is not None:
-            continue
-        for duplicate in crm.duplicates(plan.table, plan.record)[:1]:
+    new = [p for p in accepted if p.table in (ACCOUNTS, CONTACTS) and p.existing is None]
+    existing: dict[int, list[Record]] = {}
+    for table in (ACCOUNTS, CONTACTS):  # a few queries for the whole file, not two a row
+        mine = [p for p in new if p.table == table]
+        found = crm.duplicates_of_many(table, [p.record for p in mine])
+        for plan, duplicates in zip(mine, found, strict=True):
+            existing[id(plan)] = duplicates
+    for plan in new:
+        for duplicate in existing[id(plan)][:1]:
             report.warnings.append(
                 RowIssue(
                     plan.line,

@@ -57,3 +57,17 @@ def test_a_whole_search_read_as_records_keeps_its_order(crm: CRM) -> None:
     records = crm.records(CONTACTS, ids)
     assert [r["id"] for r in records] == list(ids)
     assert [r["last_name"] for r in records[:3]] == ["0099", "0098", "0097"]
+
+
+def test_duplicates_of_many_are_each_ones_duplicates(crm: CRM) -> None:
+    crm.create(CONTACTS, {"first_name": "João", "last_name": "Silva", "email": "js@x.example"})
+    crm.create(CONTACTS, {"first_name": "Ana", "last_name": "Souza"})
+    many = [
+        {"first_name": "Joao", "last_name": "SILVA"},  # the same name, folded
+        {"first_name": "Zé", "email": "JS@x.example"},  # the same email, any case
+        {"first_name": "Ana", "last_name": "Souza", "email": "ana@y.example"},
+        {"first_name": "Nobody"},
+        {},
+    ]
+    assert crm.duplicates_of_many(CONTACTS, many) == [crm.duplicates(CONTACTS, m) for m in many]
+    assert [len(found) for found in crm.duplicates_of_many(CONTACTS, many)] == [1, 1, 1, 0, 0]
