@@ -16,7 +16,6 @@ from typing import Any
 
 from ulid import ULID
 
-from store.embedded import EmbeddedEngine
 from store.engine import Engine, is_server_location
 from store.errors import (
     AmbiguousError,
@@ -385,6 +384,8 @@ def open_engine(
         from store.postgres import PostgresEngine  # psycopg is only needed for a server
 
         return PostgresEngine(str(location), lock_timeout=lock_timeout)
+    from store.embedded import EmbeddedEngine  # each engine is loaded only when it is used
+
     return EmbeddedEngine(location, group_writable=group_writable, lock_timeout=lock_timeout)
 
 
