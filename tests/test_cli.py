@@ -1009,3 +1009,34 @@ def test_an_import_with_one_warning_says_1_warning(db: Path, tmp_path: Path) -> 
         "Dry run, nothing written. 1 row: 1 new, 0 updated, 0 with errors, "
         "1 warning (would import)."
     )
+
+
+def test_every_command_is_named_in_its_room() -> None:
+    # `crm` loads a command's module only when it runs: the table must say where each is.
+    import importlib
+
+    from tui.cli import ROOMS
+
+    for room in set(ROOMS.values()):
+        commands = importlib.import_module(f"tui.cli.{room}").COMMANDS
+        assert {c.name for c in commands} == {n for n, r in ROOMS.items() if r == room}, room
+
+
+def test_a_command_loads_only_its_own_room(tmp_path: Path) -> None:
+    code = (
+        "import sys; from tui.cli import main\n"
+        "try:\n    main(['--db', sys.argv[1], 'list', 'accounts'])\n"
+        "except SystemExit:\n    pass\n"
+        "print(sorted(m for m in sys.modules if m.startswith('tui.cli.')))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "crm.json")],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[1],
+        timeout=60,
+    )
+    loaded = done.stdout.strip().splitlines()[-1]
+    assert "tui.cli.reading" in loaded
+    for other in ("cleanup", "migrate", "transfer", "safety"):
+        assert f"tui.cli.{other}" not in loaded, loaded

@@ -16,11 +16,14 @@ The rooms, each importing only those before it:
   migrate  migrate (a whole database, between engines)
 
 A new command is a click command in one of the rooms, decorated `@db_options` and
-`@handle_errors` (which passes the click context first), added to COMMANDS there.
+`@handle_errors` (which passes the click context first), added to COMMANDS there and named in
+ROOMS below: a command's room is imported only when it runs (`crm log` does not load the
+merge, import or migration code), and `crm --help` imports them all.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 from collections.abc import Sequence
@@ -28,7 +31,6 @@ from collections.abc import Sequence
 import click
 
 from store.text import visible
-from tui.cli import cleanup, migrate, reading, records, safety, transfer, upkeep
 from tui.cli.context import (
     chosen_user,
     database_location,
@@ -40,9 +42,37 @@ from tui.cli.context import (
 )
 from tui.cli.errors import CLIError
 
+# Each command and the room that holds it (tests/test_cli.py checks these against COMMANDS).
+ROOMS = {
+    **dict.fromkeys(("add", "edit", "log", "done", "cancel", "reopen", "delete"), "records"),
+    **dict.fromkeys(("list", "show", "agenda"), "reading"),
+    **dict.fromkeys(("import", "export"), "transfer"),
+    **dict.fromkeys(("init", "demo", "check", "compact", "recover"), "upkeep"),
+    **dict.fromkeys(("trash", "restore", "purge", "history", "undo"), "safety"),
+    **dict.fromkeys(("duplicates", "merge"), "cleanup"),
+    "migrate": "migrate",
+}
+
+
+class _Rooms(click.Group):
+    """The commands, each loaded from its room when it is asked for."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(ROOMS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        room = ROOMS.get(cmd_name)
+        if room is None:
+            return None
+        commands = importlib.import_module(f"tui.cli.{room}").COMMANDS
+        return next((c for c in commands if c.name == cmd_name), None)
+
 
 @click.group(
-    "crm", invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]}
+    "crm",
+    cls=_Rooms,
+    invoke_without_command=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 @click.option("--demo", is_flag=True, help="Open the TUI on a demo database (never your data).")
 @db_options
@@ -70,18 +100,6 @@ def cli(ctx: click.Context, demo: bool) -> None:
     except ImportError as error:
         raise CLIError(f"the full-screen app is not available: {error}") from None
     run_tui(path, chosen_user(ctx), group_writable(ctx))
-
-
-for _command in (
-    *records.COMMANDS,
-    *reading.COMMANDS,
-    *transfer.COMMANDS,
-    *upkeep.COMMANDS,
-    *safety.COMMANDS,
-    *cleanup.COMMANDS,
-    *migrate.COMMANDS,
-):
-    cli.add_command(_command)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
