@@ -154,7 +154,7 @@ class EmbeddedEngine:
 
     # ------------------------------------------------------------ history
     def history_entries(
-        self, record_id: str | None = None, user: str | None = None
+        self, record_id: str | None = None, user: str | None = None, since: str | None = None
     ) -> Iterator[Record]:
         # The history file is searched as bytes for the id or the user before a line is parsed.
         needle = None

@@ -146,10 +146,11 @@ class Engine(Protocol):
 
     # ------------------------------------------------------------ history
     def history_entries(
-        self, record_id: str | None = None, user: str | None = None
+        self, record_id: str | None = None, user: str | None = None, since: str | None = None
     ) -> Iterator[Record]:
-        """Stored history entries, each once, in no particular order; with `record_id` or
-        `user`, at least those that concern it (the caller filters exactly)."""
+        """Stored history entries, each once, in no particular order; with `record_id`,
+        `user` or `since` (an ISO moment), at least those that concern it (the caller
+        filters exactly)."""
 
     def deleted_by(self, record_id: str) -> Deletion | None: ...
 

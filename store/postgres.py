@@ -165,6 +165,7 @@ CREATE INDEX activities_search ON activities USING gin (search gin_trgm_ops);
 CREATE INDEX trash_batch ON trash (batch);
 CREATE INDEX history_ids ON history USING gin (ids);
 CREATE INDEX history_by ON history (by);
+CREATE INDEX history_at ON history (at);
 
 -- Who saved is the login role, not a name a member types: a row stamped with another name is
 -- refused, unless the admin lets users name themselves (crm_meta) or the tables' owner (the
@@ -1004,14 +1005,19 @@ class PostgresEngine:
 
     # ------------------------------------------------------------ history
     def history_entries(
-        self, record_id: str | None = None, user: str | None = None
+        self, record_id: str | None = None, user: str | None = None, since: str | None = None
     ) -> Iterator[Record]:
+        parts, params = ["true"], []
         if record_id is not None:
-            rows = self._rows("SELECT entry FROM history WHERE ids @> ARRAY[%s]", (record_id,))
-        elif user is not None:
-            rows = self._rows("SELECT entry FROM history WHERE by = %s", (user,))
-        else:
-            rows = self._rows("SELECT entry FROM history")
+            parts.append("ids @> ARRAY[%s]")
+            params.append(record_id)
+        if user is not None:
+            parts.append("by = %s")
+            params.append(user)
+        if since is not None:  # an undo asks what others did since: not the whole history
+            parts.append("at >= %s")
+            params.append(since)
+        rows = self._rows("SELECT entry FROM history WHERE " + " AND ".join(parts), params)
         return (row[0] for row in rows)
 
     def deleted_by(self, record_id: str) -> Deletion | None:

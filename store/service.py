@@ -1218,7 +1218,7 @@ class CRM:
     ) -> list[HistoryEntry]:
         """Every change (of one record, by one user, since an ISO moment), newest first."""
         entries = []
-        for raw in self._engine.history_entries(record_id, user):
+        for raw in self._engine.history_entries(record_id, user, since):
             entry = parse_history(raw)
             if record_id is not None and not entry.concerns(record_id):
                 continue

@@ -51,6 +51,8 @@ def test_a_database_without_the_schema_is_refused_until_crm_init(postgres_url: s
     assert [a["name"] for a in json.loads(listed.stdout)] == ["Açaí Ltda"]
     checked = crm("--db", postgres_url, "check")
     assert checked.returncode == 0 and "no problems (1 account" in checked.stderr
+    compacted = crm("--db", postgres_url, "compact")
+    assert compacted.returncode == 0 and compacted.stderr.startswith("nothing to compact")
 
 
 def test_without_the_driver_a_url_names_the_extra(postgres_crm_url: str) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from store.engine import public_location
+from store.engine import is_server_location, public_location
 from store.errors import CorruptDatabaseError
 from store.model import RECORD_TABLES, SINGULAR
 from store.recovery import recover as rescue_into
@@ -135,6 +135,13 @@ def compact(ctx: click.Context) -> None:
     Afterwards the file alone (read by plain TinyDB) holds every record.
     """
     crm = open_crm(ctx)
+    if is_server_location(crm.location):
+        click.echo(
+            f"nothing to compact: {visible(crm.location)} is on a PostgreSQL server, which "
+            "keeps its own files (autovacuum)",
+            err=True,
+        )
+        return
     crm.compact()
     click.echo(f"compacted {visible(crm.location)}", err=True)
 
