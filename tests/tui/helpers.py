@@ -18,7 +18,7 @@ from textual import events
 from textual.app import App
 from textual.keys import _character_to_key
 from textual.pilot import Pilot
-from textual.worker import Worker
+from textual.worker import Worker, WorkerCancelled
 
 from store.model import ACCOUNTS, ACTIVITIES, CONTACTS
 from store.service import CRM
@@ -61,6 +61,8 @@ async def settle(pilot: Pilot, timeout: float = 10.0) -> None:
             await asyncio.wait_for(app.workers.wait_for_complete(busy), timeout)
         except TimeoutError:
             pytest.fail(f"workers still running after {timeout} s: {busy}")
+        except WorkerCancelled:
+            continue  # superseded by a newer one (an exclusive search): waited for next round
     await pilot.pause()
 
 
