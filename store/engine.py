@@ -15,7 +15,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from store.errors import StorageError
 from store.history import Op
-from store.model import Change, Deletion, Record, Tables, TablesView
+from store.model import STORED_TABLES, Change, Deletion, Record, Tables, TablesView
 from store.queries import AgendaBuckets, ListQuery, TimelineQuery, TreeNode
 
 Build = Callable[[TablesView], list[Op]]
@@ -50,6 +50,28 @@ def counted_only_so_far(ids: Sequence[str]) -> bool:
     """True when `len(ids)` is a floor: a server counts a search's matches only up to a cap
     (a list then says "1,000+"); iterating still gives every id."""
     return bool(getattr(ids, "capped", False))
+
+
+class TableSet(Mapping[str, Mapping[str, Record]]):
+    """Tables by name, as the service's rules read them (a `TablesView`)."""
+
+    def __init__(self, tables: Mapping[str, Mapping[str, Record]]) -> None:
+        self.tables = dict(tables)
+
+    def __getitem__(self, table: str) -> Mapping[str, Record]:
+        return self.tables[table]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.tables)
+
+    def __len__(self) -> int:
+        return len(self.tables)
+
+
+def tables_of(engine: Engine) -> TableSet:
+    """Every stored table of `engine`, each its `all(table)`: a file's dicts, or a server's
+    tables read as they are asked."""
+    return TableSet({table: engine.all(table) for table in STORED_TABLES})
 
 
 class Engine(Protocol):

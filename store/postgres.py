@@ -16,7 +16,6 @@ never change or delete it (README, "A team on PostgreSQL").
 
 from __future__ import annotations
 
-import select
 import threading
 import time
 from collections.abc import (
@@ -32,7 +31,7 @@ from typing import Any, overload
 
 import orjson
 
-from store.engine import Build, public_location, refuse_password
+from store.engine import Build, public_location, refuse_password, tables_of
 from store.errors import (
     ConflictError,
     LockTimeoutError,
@@ -219,16 +218,6 @@ def _unavailable(location: str, error: BaseException) -> ServerUnavailable:
     reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
     reason = reason.rsplit(" failed: ", 1)[-1].strip() or type(error).__name__
     return ServerUnavailable(f"cannot reach the database server ({location}): {reason}")
-
-
-def _hung_up(conn: psycopg.Connection[Any]) -> bool:
-    """An idle connection has nothing to read unless the server said goodbye (a terminated
-    backend's notice, or the end of the stream): seen without a round trip."""
-    try:
-        readable, _, _ = select.select([conn.fileno()], [], [], 0)
-    except (OSError, ValueError, psycopg.Error):
-        return True
-    return bool(readable)
 
 
 # ---------------------------------------------------------------- derived columns
@@ -461,20 +450,6 @@ class ServerTable(Mapping[str, Record]):
             after = rows[-1][0]
 
 
-class _TablesView(Mapping[str, Mapping[str, Record]]):
-    def __init__(self, engine: PostgresEngine) -> None:
-        self.tables = {t: ServerTable(engine, t) for t in STORED_TABLES}
-
-    def __getitem__(self, table: str) -> Mapping[str, Record]:
-        return self.tables[table]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.tables)
-
-    def __len__(self) -> int:
-        return len(self.tables)
-
-
 class _KeptConnectionGone(Exception):
     """The first statement of a save failed on a connection kept from before: retry."""
 
@@ -503,7 +478,6 @@ class PostgresEngine:
         self._write = _Write()
         self._seq = 0  # the last change-feed row this process has taken in
         self._generation = 0
-        self._caught_up_at = 0.0
         self._role = ""
         self._users_may_name_themselves = False
         self._opened = False
@@ -575,10 +549,9 @@ class PostgresEngine:
     def _writer(self) -> psycopg.Connection[Any]:
         """The connection saves are made on, kept open between them (a new one costs more
         than the save)."""
+        # One the server ended while idle (a restart, a cut) fails at the save's first
+        # statement, before anything is sent: `transact` then makes the save on a new one.
         conn = self._writer_conn
-        if conn is not None and not conn.closed and not conn.broken and _hung_up(conn):
-            self._drop(conn)  # the server ended it while idle (a restart, a cut): not a save lost
-            conn = None
         if conn is None or conn.closed or conn.broken:
             conn = self._writer_conn = self._connect(autocommit=False)
         return conn
@@ -700,7 +673,6 @@ class PostgresEngine:
         self._role = role
         self._users_may_name_themselves = bool(override)
         self._seq = int(seq)
-        self._caught_up_at = time.monotonic()
         self._opened = True
         # No listening connection yet: a command line run never waits for others' saves;
         # the app's first wait_for_changes opens it.
@@ -781,27 +753,25 @@ class PostgresEngine:
         return found
 
     def same_name(self, table: str, name: str) -> set[str]:
-        query = sql.SQL("SELECT id FROM {} WHERE name_key = %s").format(sql.Identifier(table))
-        return {row[0] for row in self._rows(query, (name_key(name),))}
+        return self.same_names(table, [name])[name_key(name)]
 
     def same_email(self, table: str, email: str) -> set[str]:
-        query = sql.SQL("SELECT id FROM {} WHERE email_key = %s").format(sql.Identifier(table))
-        return {row[0] for row in self._rows(query, (email.casefold(),))}
+        return self.same_emails(table, [email])[email.casefold()]
 
     def same_names(self, table: str, names: Iterable[str]) -> dict[str, set[str]]:
-        keys = sorted({name_key(n) for n in names})
-        found: dict[str, set[str]] = {k: set() for k in keys}
-        query = sql.SQL("SELECT name_key, id FROM {} WHERE name_key = ANY(%s)")
-        for key, rid in self._rows(query.format(sql.Identifier(table)), (keys,)) if keys else ():
-            found[key].add(rid)
-        return found
+        return self._ids_by_key(table, "name_key", {name_key(n) for n in names})
 
     def same_emails(self, table: str, emails: Iterable[str]) -> dict[str, set[str]]:
-        keys = sorted({e.casefold() for e in emails})
+        return self._ids_by_key(table, "email_key", {e.casefold() for e in emails})
+
+    def _ids_by_key(self, table: str, column: str, keys: set[str]) -> dict[str, set[str]]:
         found: dict[str, set[str]] = {k: set() for k in keys}
-        query = sql.SQL("SELECT email_key, id FROM {} WHERE email_key = ANY(%s)")
-        for key, rid in self._rows(query.format(sql.Identifier(table)), (keys,)) if keys else ():
-            found[key].add(rid)
+        if keys:
+            query = sql.SQL("SELECT {}, id FROM {} WHERE {} = ANY(%s)").format(
+                sql.Identifier(column), sql.Identifier(table), sql.Identifier(column)
+            )
+            for key, rid in self._rows(query, (sorted(keys),)):
+                found[key].add(rid)
         return found
 
     # ------------------------------------------------------------ what the screens ask
@@ -854,15 +824,33 @@ class PostgresEngine:
                     "SELECT id FROM contacts WHERE doc->>'account_id' = %s", (record_id,)
                 )
             ]
-        parts = ["regarding_id = ANY(%s)"]
-        params: list[Any] = [owners]
-        if query.types:
+        # An empty choice of types or statuses on a timeline means any (the filter is off).
+        return self._activities(
+            "regarding_id = ANY(%s)",
+            [owners],
+            query.types or None,
+            query.statuses or None,
+            query.text,
+        )
+
+    def _activities(
+        self,
+        where: str,
+        params: list[Any],
+        types: Collection[str] | None,
+        statuses: Collection[str] | None,
+        text: str,
+    ) -> list[Record]:
+        """Activities matching `where`, of those types and statuses (None: any), with every
+        word of `text`, newest first: what a timeline and an activity search show."""
+        parts, params = [where], list(params)
+        if types is not None:
             parts.append("doc->>'type' = ANY(%s)")
-            params.append(sorted(query.types))
-        if query.statuses:
+            params.append(sorted(types))
+        if statuses is not None:
             parts.append("coalesce(doc->>'status', 'open') = ANY(%s)")
-            params.append(sorted(query.statuses))
-        for word in tokens(query.text):
+            params.append(sorted(statuses))
+        for word in tokens(text):
             parts.append("search LIKE %s")
             params.append(_like(word))
         select = (
@@ -938,23 +926,7 @@ class PostgresEngine:
     def search_activities(
         self, text: str, types: Collection[str] | None, statuses: Collection[str] | None
     ) -> list[Record]:
-        parts = ["true"]
-        params: list[Any] = []
-        if types is not None:
-            parts.append("doc->>'type' = ANY(%s)")
-            params.append(sorted(types))
-        if statuses is not None:
-            parts.append("coalesce(doc->>'status', 'open') = ANY(%s)")
-            params.append(sorted(statuses))
-        for word in tokens(text):
-            parts.append("search LIKE %s")
-            params.append(_like(word))
-        select = (
-            "SELECT doc FROM activities WHERE "
-            + " AND ".join(parts)
-            + " ORDER BY filed_at DESC, id DESC"
-        )
-        return [row[0] for row in self._rows(select, params)]
+        return self._activities("true", [], types, statuses, text)
 
     # ------------------------------------------------------------ what the rules ask
     def dependant_ids(self, record_id: str) -> dict[str, set[str]]:
@@ -1054,7 +1026,7 @@ class PostgresEngine:
                     locked = True
                     self._write.conn, self._write.seen, self._write.read = conn, {}, {}
                     changes = self._catch_up()
-                    ops = build(_TablesView(self))
+                    ops = build(tables_of(self))
                     if not ops:
                         return changes
                     entry = (extra or {}).get("h") or {}
@@ -1305,7 +1277,6 @@ class PostgresEngine:
         rows = self._rows(
             "SELECT seq, tbl, id FROM changes WHERE seq > %s ORDER BY seq", (self._seq,)
         )
-        self._caught_up_at = time.monotonic()
         if not rows:
             return []
         self._seq = max(self._seq, int(rows[-1][0]))

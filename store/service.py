@@ -16,7 +16,7 @@ from typing import Any
 
 from ulid import ULID
 
-from store.engine import Engine, is_server_location
+from store.engine import Engine, TableSet, is_server_location, tables_of
 from store.errors import (
     AmbiguousError,
     ConflictError,
@@ -37,7 +37,6 @@ from store.model import (
     RECORD_TABLES,
     REGARDING_TABLE,
     SINGULAR,
-    STORED_TABLES,
     SYSTEM_FIELDS,
     TABLE_REGARDING,
     TRASH,
@@ -255,48 +254,21 @@ def _after(tables: TablesView, ops: list[Op]) -> dict[str, Mapping[str, Record]]
     return {t: _Pending(tables[t], changed[t]) if changed[t] else tables[t] for t in tables}
 
 
-class _EngineTables(Mapping[str, Mapping[str, Record]]):
-    """The engine's tables as the rules read them outside a write (`problems`, an undo's
-    plan, `check`): looked up by id; on a server, read as asked."""
-
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-
-    def __getitem__(self, table: str) -> Mapping[str, Record]:
-        if table not in STORED_TABLES:
-            raise KeyError(table)
-        return self.engine.all(table)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(STORED_TABLES)
-
-    def __len__(self) -> int:
-        return len(STORED_TABLES)
-
-
-class _ReadAhead(Mapping[str, Mapping[str, Record]]):
+class _ReadAhead(TableSet):
     """The tables with the records a batch's rules will look up by id read ahead, many in
     one go: a server answers each lookup with a round trip (an import of 10,000 contacts
     would make tens of thousands); for a file it is a dict lookup either way."""
 
     def __init__(self, tables: TablesView, engine: Engine) -> None:
-        self.tables = {name: _ReadAheadTable(tables[name], engine, name) for name in tables}
+        self.readers = {name: _ReadAheadTable(tables[name], engine, name) for name in tables}
+        super().__init__(self.readers)
 
     def read(self, wanted: Iterable[tuple[str, str]]) -> None:
         by_table: dict[str, list[str]] = {}
         for table, record_id in wanted:
             by_table.setdefault(table, []).append(record_id)
         for table, ids in by_table.items():
-            self.tables[table].read(ids)
-
-    def __getitem__(self, table: str) -> Mapping[str, Record]:
-        return self.tables[table]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.tables)
-
-    def __len__(self) -> int:
-        return len(self.tables)
+            self.readers[table].read(ids)
 
 
 class _ReadAheadTable(Mapping[str, Record]):
@@ -721,7 +693,7 @@ class CRM:
         references, each with its errors, checked against the data as this process last read
         it (no lock, nothing written): for a caller that reports every problem at once and
         leaves those items out (the importer). `apply` checks again under the lock."""
-        tables = _ReadAhead(_EngineTables(self._engine), self._engine)
+        tables = _ReadAhead(tables_of(self._engine), self._engine)
         tables.read(_wanted(batch))
         ops, puts, _removed = self._batch_ops(batch, tables, batch.stamp or now_iso())
         tables.read(_put_ids(puts))
@@ -1263,7 +1235,7 @@ class CRM:
 
     def _inverse(self, entry: HistoryEntry) -> Batch:
         batch = Batch(summary=f"undo: {entry.summary}", undoes=entry.batch_id)
-        tables = _EngineTables(self._engine)
+        tables = tables_of(self._engine)
         created = {c.record_id for c in entry.changes if c.action == "create"}
         restores: set[str] = set()
         others = self._changed_by_others_since(entry)
@@ -1421,7 +1393,7 @@ class CRM:
 
     def check(self) -> list[Problem]:
         """Integrity report: dangling references, cycles and invalid fields."""
-        tables = _EngineTables(self._engine)
+        tables = tables_of(self._engine)
         problems: list[Problem] = []
         for table in RECORD_TABLES:
             for record in tables[table].values():

@@ -816,15 +816,24 @@ class Database:
             for generation in range(first, last + 1)
             for entry in self._journal_history(generation)
         ]
-        if not lines:
-            return
+        if lines:
+            self._append_history(lines)
+
+    def _append_history(self, lines: Iterable[bytes]) -> None:
+        """Append JSON lines to the history file, durably, with the database's mode and
+        group. A torn last line (a compaction killed mid-write) is ended first, so that it
+        cannot swallow the first line appended after it."""
         mode, group = self._new_file_mode()
         try:
-            fd = _open_journal(self.history_path, os.O_WRONLY | os.O_APPEND, mode, group)
+            fd = _open_journal(self.history_path, os.O_RDWR | os.O_APPEND, mode, group)
         except OSError as error:
             raise StorageError(f"cannot write {self.history_path}: {error.strerror}") from error
         try:
-            os.write(fd, b"".join(lines))
+            size = os.fstat(fd).st_size
+            with os.fdopen(fd, "ab", buffering=1024 * 1024, closefd=False) as out:
+                if size and os.pread(fd, 1, size - 1) != b"\n":
+                    out.write(b"\n")
+                out.writelines(lines)
             os.fsync(fd)
         except OSError as error:
             raise StorageError(
@@ -877,32 +886,20 @@ class Database:
         """Append history entries brought from another database (`crm migrate`) to the
         history file, durably, under the write lock; those whose id it holds already are
         skipped. Returns how many were added."""
+        added = 0
+
+        def new_lines() -> Iterator[bytes]:
+            nonlocal added
+            for entry in entries:
+                if str(entry.get("id")) not in seen:
+                    seen.add(str(entry.get("id")))
+                    added += 1
+                    yield orjson.dumps(entry) + b"\n"
+
         with self._mutex, self._locked():
             seen = {str(entry.get("id")) for entry in self.history_lines()}
-            mode, group = self._new_file_mode()
-            try:
-                fd = _open_journal(self.history_path, os.O_RDWR | os.O_APPEND, mode, group)
-            except OSError as error:
-                raise StorageError(f"cannot write {self.history_path}: {error.strerror}") from error
-            added = 0
-            try:
-                size = os.fstat(fd).st_size
-                with os.fdopen(fd, "ab", buffering=1024 * 1024, closefd=False) as out:
-                    if size and os.pread(fd, 1, size - 1) != b"\n":
-                        out.write(b"\n")  # a killed compaction's torn line: end it, not ours
-                    for entry in entries:
-                        if str(entry.get("id")) not in seen:
-                            seen.add(str(entry.get("id")))
-                            out.write(orjson.dumps(entry) + b"\n")
-                            added += 1
-                os.fsync(fd)
-            except OSError as error:
-                raise StorageError(
-                    f"could not save to {self.history_path}: {error.strerror}"
-                ) from error
-            finally:
-                os.close(fd)
-            return added
+            self._append_history(new_lines())
+        return added
 
     def _create_journal(self, path: Path) -> None:
         try:
