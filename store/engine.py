@@ -1,10 +1,11 @@
 """The seam between the CRM service and where its records live: a small engine protocol.
 
-Two engines implement it: the embedded one (`store.embedded`: a journaled TinyDB file, every
-record in memory, indexes in step) and the server one (`store.postgres`: a PostgreSQL database,
-each query answered by SQL). The service keeps every rule (fields, references, cycles, versions,
-the trash, the history) and asks an engine only to read, and to commit a batch's ops under its
-write lock; so a rule behaves the same on both, and nothing above the service knows which runs.
+Two engines implement it: the embedded one (`store.embedded`: a journaled TinyDB file, read
+through the SQLite index derived beside it) and the server one (`store.postgres`: a
+PostgreSQL database, each query answered by SQL). The service keeps every rule (fields,
+references, cycles, versions, the trash, the history) and asks an engine only to read, and to
+commit a batch's ops under its write lock; so a rule behaves the same on both, and nothing
+above the service knows which runs.
 """
 
 from __future__ import annotations
@@ -205,3 +206,8 @@ class Engine(Protocol):
     def needs_compaction(self) -> bool: ...
 
     def compact(self) -> None: ...
+
+    def check_derived(self) -> list[str]:
+        """Compare what the engine derives beside the database (a file's index) with the
+        database itself, repair it, and say what was found; nothing for a server."""
+        ...

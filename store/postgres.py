@@ -42,32 +42,28 @@ from store.errors import (
 from store.history import Op
 from store.model import (
     ACCOUNTS,
-    ACTIVITIES,
     CONTACTS,
     RECORD_TABLES,
     STORED_TABLES,
     TRASH,
-    ActivityStatus,
-    ActivityType,
     Change,
     Deletion,
     Record,
     Tables,
-    activity_when,
     display_name,
 )
 from store.queries import (
-    SEARCH_FIELDS,
     AgendaBuckets,
     ListQuery,
     TimelineQuery,
     TreeNode,
     bucket_agenda,
     build_tree,
-    haystack,
+    contact_search,
+    derived_columns,
     order_by_column,
 )
-from store.text import fold, key_of_folded, name_key, tokens
+from store.text import fold, name_key, tokens
 
 try:
     import psycopg
@@ -218,36 +214,6 @@ def _unavailable(location: str, error: BaseException) -> ServerUnavailable:
     reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
     reason = reason.rsplit(" failed: ", 1)[-1].strip() or type(error).__name__
     return ServerUnavailable(f"cannot reach the database server ({location}): {reason}")
-
-
-# ---------------------------------------------------------------- derived columns
-def _columns(table: str, record: Record) -> dict[str, Any]:
-    """What the queries read besides the document, computed as the embedded indexes do."""
-    if table == ACTIVITIES:
-        return {
-            "regarding_id": record.get("regarding_id"),
-            "filed_at": activity_when(record),
-            "open_agenda": record.get("status", "open") == ActivityStatus.OPEN
-            and record.get("type") in (ActivityType.TASK, ActivityType.APPOINTMENT),
-            "search": fold(f"{record.get('subject') or ''} {record.get('description') or ''}"),
-        }
-    folded = fold(display_name(table, record))
-    columns: dict[str, Any] = {
-        "sort_name": folded,
-        "name_key": key_of_folded(folded),
-        "email_key": record["email"].casefold() if record.get("email") else None,
-        "inactive": record.get("status", "active") != "active",
-    }
-    own = folded + " " + haystack(record, SEARCH_FIELDS[table])
-    if table == CONTACTS:
-        columns["search_own"] = own
-    else:
-        columns["search"] = own
-    return columns
-
-
-def _contact_search(own: str, account_folded: str | None) -> str:
-    return own + " " + account_folded if account_folded else own
 
 
 def _like(word: str) -> str:
@@ -1221,11 +1187,11 @@ class PostgresEngine:
     def _columns_of(
         table: str, record: Record, account_names: dict[str, str | None]
     ) -> dict[str, Any]:
-        columns = _columns(table, record)
+        columns = derived_columns(table, record)
         if table == CONTACTS:
             account_id = record.get("account_id")
             folded = account_names.get(account_id) if account_id else None
-            columns["search"] = _contact_search(columns["search_own"], folded)
+            columns["search"] = contact_search(columns["search_own"], folded)
         return columns
 
     def _changes_of(self, ops: list[Op]) -> list[Change]:
@@ -1317,7 +1283,7 @@ class PostgresEngine:
             records = tables.get(table, {})
             if not records:
                 continue
-            sample = _columns(table, next(iter(records.values())))
+            sample = derived_columns(table, next(iter(records.values())))
             names = list(sample) + (["search"] if table == CONTACTS else [])
             statement = sql.SQL("COPY {} (id, version, doc, {}) FROM STDIN").format(
                 sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, names))
@@ -1329,9 +1295,9 @@ class PostgresEngine:
                             f"{display_name(table, record)} ({record['id']}) holds a NUL "
                             "character (U+0000), which PostgreSQL cannot store"
                         )
-                    columns = _columns(table, record)
+                    columns = derived_columns(table, record)
                     if table == CONTACTS:
-                        columns["search"] = _contact_search(
+                        columns["search"] = contact_search(
                             columns["search_own"],
                             folded_accounts.get(record.get("account_id") or ""),
                         )
@@ -1381,6 +1347,9 @@ class PostgresEngine:
 
     def compact(self) -> None:
         return None
+
+    def check_derived(self) -> list[str]:
+        return []  # the server's indexes are the server's own
 
 
 __all__ = ["SCHEMA_VERSION", "PostgresEngine", "ServerUnavailable"]

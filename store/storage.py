@@ -30,7 +30,7 @@ import zlib
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import orjson
 
@@ -40,9 +40,7 @@ from store.errors import LockTimeoutError as LockTimeoutError
 from store.errors import NewerSchemaError as NewerSchemaError
 from store.errors import StorageError as StorageError
 from store.model import (
-    ACTIVITIES,
     APP_NAME,
-    CONTACTS,
     META,
     SCHEMA_VERSION,
     STORED_TABLES,
@@ -53,6 +51,9 @@ from store.model import Deletion as Deletion
 from store.model import Record as Record
 from store.model import Tables as Tables
 from store.text import counted
+
+if TYPE_CHECKING:
+    from store.index import Entry, IndexState, RecordIndex
 
 # ("put", table, record) or ("del", table, record_id)
 Op = tuple[str, str, Any]
@@ -67,13 +68,6 @@ _BLOCK_LINES = 64
 RECOVER_HINT = (
     "`crm check` lists the damage; `crm recover --to NEW.json` rescues the rest into a new database"
 )
-
-
-class _BaseReplaced(Exception):
-    """The base was compacted or replaced between the two steps of a deferred open."""
-
-
-ChangeListener = Callable[[Change], None]
 
 
 def _journal_path(base: Path, generation: int) -> Path:
@@ -253,87 +247,169 @@ class Database:
         self._lines = 0  # and its lines, to say where a damaged entry is
         self._mutex = threading.RLock()
         self._file_lock = _WriterLock(self.path.parent, timeout=lock_timeout)
-        self._listeners: list[ChangeListener] = []
-        # Set once every table is in memory (named for the table that is deferred the most).
-        self.activities_loaded = threading.Event()
-        self.load_error: StorageError | None = None  # why load_deferred failed, if it did
-        self.partial = False  # opened with some tables never to be read: no writing
-        # Tables whose reading was deferred by open(defer=...): name -> reader of their lines.
-        self._pending: dict[str, Callable[[], Iterator[list[bytes]]]] = {}
-        # Journal ops on deferred tables met before those tables are read: applied after.
-        self._deferred_ops: list[Op] = []
-        # The base's checksums per table (None: it has none), for tables read later.
-        self._sums: dict[str, list[int]] | None = None
         # Deletes read from journal entries that name their user: record id -> who and when.
         # Kept across reloads (ids are never reused); lost with the journal on compaction.
         self.deletions: dict[str, Deletion] = {}
+        # Set by open_indexed: the records live in the index beside the base, not in
+        # `tables` (which then reads the index), and every journal entry read is applied to
+        # it. None: every record is held here, as plain TinyDB would.
+        self.index: RecordIndex | None = None
+        self.base_token = ""  # which base was read (see `_base_token`)
+        self.notice: Callable[[str], None] | None = None  # told before the index is built
 
     # ---------------------------------------------------------------- opening
-    def open(self, *, defer: tuple[str, ...] = (), defer_activities: bool = False) -> None:
-        """Load the base and replay the journals. Tables named in `defer` (or activities, with
-        `defer_activities`) are read later by `load_deferred()` (call it from a worker
-        thread); the other tables are complete and current at once."""
-        if defer_activities:
-            defer = (*defer, ACTIVITIES)
+    def open(self) -> None:
+        """Load the base and replay the journals: every record in memory, as plain TinyDB
+        would hold them (a compaction, `crm check`, a rebuild of the index)."""
         with self._mutex:
             _refuse_odd_file(self.path)
             if not self.path.exists():
                 self._create()
-            self._load_base(defer)
+            self._load_base()
             self._replay_journals()
             self._check_chain()
 
-    def load_deferred(self) -> None:
-        """Finish an `open(defer=...)`: read the deferred tables, then replay the journals.
-        On failure, writers waiting for the tables are released with the error."""
-        try:
-            self._load_deferred()
-        except StorageError as error:
-            self.load_error = error
-            self.activities_loaded.set()
-            raise
+    def open_indexed(self) -> None:
+        """Open through the index beside the base (`store.index`): nothing is parsed when it
+        was built from this base; it is built (from the files, never the other way) when it
+        was not, or is missing; then the journals are followed from where it stands."""
+        from store.index import RecordIndex  # sqlite3 only for an indexed open
 
-    def _load_deferred(self) -> None:
-        for table in (CONTACTS, ACTIVITIES):
-            source = self._pending.get(table)
-            if source is None:
-                continue
-            try:
-                with _gc_paused():
-                    records = _read_table(source(), self._sums, table, self.path)
-            except _BaseReplaced:
-                with self._mutex:  # read the new base whole (this sets activities_loaded)
-                    self._pending.clear()
-                    self._deferred_ops = []
-                    self._reload()
-                return
-            with self._mutex, _gc_paused():
-                if self._pending.get(table) is source:  # not reloaded meanwhile
-                    self.tables[table] = records
-                    del self._pending[table]
-                    for listener in self._listeners:
-                        _notify_bulk(listener, table, records)
-                    mine = [op for op in self._deferred_ops if op[1] == table]
-                    self._deferred_ops = [op for op in self._deferred_ops if op[1] != table]
-                    self._apply(mine)
         with self._mutex:
+            _refuse_odd_file(self.path)
+            if not self.path.exists():
+                self._create()
+            meta, _token = self._peek_base()  # a newer or damaged base is refused first
+            if meta is None:
+                # Written by plain TinyDB: known only by parsing it whole, which is done before
+                # anything is made beside it (the first compaction writes our layout).
+                self._load_base()
+            mode, group = self._new_file_mode()
+            self.index = RecordIndex.beside(self.path, mode=mode, group=group)
+            self._stand_on_index()
             self._replay_journals()
-            if not self._pending:
-                self.activities_loaded.set()
+            self._check_chain()
 
-    def _wait_loaded(self) -> None:
-        if self.partial and not self.activities_loaded.is_set():
-            raise StorageError("this database was opened for reading only")
-        self.activities_loaded.wait()
-        if self.load_error is not None:
-            raise StorageError(
-                f"the database could not be read completely, so nothing can be "
-                f"saved: {self.load_error}"
+    def _stand_on_index(self) -> None:
+        """Take up the index's position when it was built from the base on disk, else build
+        it from the files. Every table is then read through it."""
+        index = self.index
+        assert index is not None
+        meta, token = self._peek_base()
+        state = index.state()
+        if (
+            state is not None
+            and state.token == token
+            and self._position_holds(state, meta)
+            and self._journals_hold(meta or state.meta, state)
+        ):
+            self.meta = meta if meta is not None else state.meta
+            self.generation, self._offset, self._lines = state.generation, state.offset, state.lines
+            self.base_token = token
+        else:
+            self._build_index(index)
+        self.tables = cast(Tables, index.tables())
+
+    def _build_index(self, index: RecordIndex) -> None:
+        """Read the base and journals whole (as without an index) and write them into it."""
+        self.index = None
+        size = os.stat(self.path).st_size
+        if self.notice is not None and size > 16_000_000:  # a second or more: say why
+            self.notice(
+                f"building the index beside {self.path.name} from the database "
+                f"({size / 1e6:,.0f} MB; once, after a copy, a restore or an upgrade)"
             )
+        try:
+            self._load_base()
+            self._replay_journals()
+            self._check_chain()
+            index.rebuild(self.tables, self.read_so_far())
+        finally:
+            self.index = index
 
-    def subscribe(self, listener: ChangeListener) -> None:
-        """Call `listener` for every record that changes from now on (in whatever thread)."""
-        self._listeners.append(listener)
+    def read_so_far(self) -> IndexState:
+        """The base this process read and how far into the journals: what an index built
+        from its tables records."""
+        from store.index import IndexState
+
+        return IndexState(self.base_token, self.meta, self.generation, self._offset, self._lines)
+
+    def _peek_base(self) -> tuple[Record | None, str]:
+        """The base's meta and token from its first line (None: a base written by plain
+        TinyDB, whose meta is known only by parsing it whole)."""
+        try:
+            fd = os.open(self.path, os.O_RDONLY | os.O_NONBLOCK)
+        except OSError as error:
+            _refuse_odd_file(self.path)
+            raise StorageError(f"cannot open {self.path}: {error.strerror}") from error
+        with os.fdopen(fd, "rb") as handle:
+            identity = os.fstat(handle.fileno())
+            if not stat.S_ISREG(identity.st_mode):
+                _refuse_odd_file(self.path)
+            first = handle.readline()
+        if first.startswith(b'{"meta":') and first.endswith(b",\n"):
+            return self._first_line_meta(first), _base_token(first, identity)
+        return None, _base_token(first, identity)
+
+    def _position_holds(self, state: Any, meta: Record | None) -> bool:
+        """The journal the index stands in is there, as long as it read, and its position
+        is at a line end: the chain it read is the one on disk."""
+        if meta is not None and state.generation < int(meta["generation"]):
+            return False
+        if state.offset == 0:
+            return True
+        try:
+            fd = _open_existing(_journal_path(self.path, state.generation), os.O_RDONLY)
+        except OSError:
+            return False
+        try:
+            return bool(
+                os.fstat(fd).st_size >= state.offset and os.pread(fd, 1, state.offset - 1) == b"\n"
+            )
+        finally:
+            os.close(fd)
+
+    def _journals_hold(self, meta: Record, state: Any) -> bool:
+        """Every journal entry the index took in since the base is still there and whole:
+        damage to one is refused now, as a full read would (each line is parsed and its
+        checksum verified; the journals are kept short by compaction). False when a journal
+        replaced the base meanwhile (`reset`): the index is then built again."""
+        for generation in range(int(meta["generation"]), state.generation + 1):
+            journal = _journal_path(self.path, generation)
+            try:
+                data = _read_journal(journal, 0)
+            except FileNotFoundError:
+                if generation == state.generation and state.offset == 0:
+                    return True
+                return False
+            if generation == state.generation:
+                data = data[: state.offset]
+            for number, line in enumerate(data.split(b"\n")[:-1], start=1):
+                if line.strip():
+                    ops, _deletion = _parse_entry(line, journal, number)
+                    if ops and ops[0][0] == "reset":
+                        return False
+        return True
+
+    def _follow(self, entries: list[Entry], wait: bool = True) -> None:
+        """Apply journal entries read to the index (those it has not taken in already).
+        Without `wait` (a refresh), an index another process is writing is left to it: the
+        writer of these entries applies them, and the next open catches up whatever it
+        did not."""
+        if self.index is None or not entries:
+            return
+        import sqlite3
+
+        try:
+            built_on = self.index.apply(entries, self.meta, wait=wait)
+        except sqlite3.Error as error:
+            raise StorageError(
+                f"the index beside the database ({self.index.path}) could not be updated: "
+                f"{error}. Delete it to have it rebuilt; the database itself is intact"
+            ) from error
+        if not built_on:  # emptied meanwhile (another version's format): build it again
+            self._build_index(self.index)
+            self.tables = cast(Tables, self.index.tables())
 
     def _create(self) -> None:
         try:
@@ -349,7 +425,7 @@ class Database:
             meta = {"schema_version": SCHEMA_VERSION, "generation": 1, "app": APP_NAME}
             self._write_base({t: {} for t in STORED_TABLES}, meta)
 
-    def _load_base(self, defer: tuple[str, ...] = ()) -> None:
+    def _load_base(self) -> None:
         try:
             # Non-blocking: a FIFO put in the file's place must not hang the open (the base
             # itself may be a link: it is replaced by rename, never written through).
@@ -364,84 +440,22 @@ class Database:
         with handle, _gc_paused():
             identity = os.fstat(handle.fileno())
             first = handle.readline()
+            self.base_token = _base_token(first, identity)
             if first.startswith(b'{"meta":') and first.endswith(b",\n"):
-                tables, meta, deferred = self._load_line_layout(handle, first, defer)
-                self._sums = _parse_checksums(meta.get("checksums"))
-            else:  # written by plain TinyDB: no checksums (nor offsets) to go by
+                tables, meta = self._load_line_layout(handle, first)
+            else:  # written by plain TinyDB: no checksums to go by
                 tables, meta = self._load_whole(first + handle.read())
-                deferred, self._sums = {}, None
         self.meta = meta
         self.generation = meta["generation"]
         self._offset = self._lines = 0
         self.tables = tables
-        self._pending = {
-            table: self._reader(offset, identity.st_ino) for table, offset in deferred.items()
-        }
-        if self._pending:
-            self.activities_loaded.clear()
-        else:
-            self.activities_loaded.set()
-        self._deferred_ops = []
-        with _gc_paused():  # index building allocates as much as parsing
-            for listener in self._listeners:
-                for table in STORED_TABLES:
-                    _notify_bulk(listener, table, self.tables[table])
 
-    def _reader(self, offset: int, inode: int) -> Callable[[], Iterator[list[bytes]]]:
-        """Lines of the table whose first document starts at `offset`, read later. The base is
-        replaced by rename, never rewritten: if the file at the path is another one now, the
-        caller must start again (`_BaseReplaced`)."""
-        path = self.path
-
-        def lines() -> Iterator[list[bytes]]:
-            with os.fdopen(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as again:
-                if os.fstat(again.fileno()).st_ino != inode:
-                    raise _BaseReplaced()
-                again.seek(offset)
-                yield from _table_chunks(again, path)
-
-        return lines
-
-    def _offsets_fit(self, handle: Any, offsets: dict[str, int]) -> bool:
-        """The recorded offsets point at table headers and the file ends as we write it;
-        a file cut short is refused here, since a deferred table is not read to its end now."""
-        if not all(t in offsets for t in STORED_TABLES):
-            return False
-        size = os.fstat(handle.fileno()).st_size
-        handle.seek(max(0, size - 8))
-        # The last document (or an empty table's brace), the table's close, the document's.
-        if not handle.read().rstrip().endswith((b"}\n}\n}", b"{\n}\n}")):
-            raise CorruptDatabaseError(_truncated(self.path))
-        for name in STORED_TABLES:
-            header = b'"' + name.encode() + b'":{\n'
-            if offsets[name] < len(header) or offsets[name] > size:
-                return False
-            handle.seek(offsets[name] - len(header))
-            if handle.read(len(header)) != header:
-                return False
-        return True
-
-    def _load_line_layout(
-        self, handle: Any, first: bytes, defer: tuple[str, ...]
-    ) -> tuple[Tables, Record, dict[str, int]]:
-        """Read a base in our one-document-per-line layout. With the table offsets that meta
-        records, a deferred table is not even read past; without them, it is skipped."""
+    def _load_line_layout(self, handle: Any, first: bytes) -> tuple[Tables, Record]:
+        """Read a base in our one-document-per-line layout, table by table, each block of
+        documents checked against the checksum the first line records."""
         meta = self._first_line_meta(first)
-        offsets = _parse_offsets(meta.get("table_offsets"))
         sums = _parse_checksums(meta.get("checksums"))
         tables: Tables = {t: {} for t in STORED_TABLES}
-        deferred: dict[str, int] = {}
-        if offsets and self._offsets_fit(handle, offsets):
-            for table in STORED_TABLES:
-                if table in defer:
-                    deferred[table] = offsets[table]
-                    continue
-                handle.seek(offsets[table])
-                tables[table] = _read_table(
-                    _table_chunks(handle, self.path), sums, table, self.path
-                )
-            return tables, meta, deferred
-        handle.seek(len(first))  # the offsets were wrong: walk the tables from the start
         while True:
             header = handle.readline()
             if header == b"}\n" or header == b"}":
@@ -449,14 +463,10 @@ class Database:
             if not header:
                 raise CorruptDatabaseError(_truncated(self.path))
             name = _table_header(header, self.path)
-            if name in defer:
-                deferred[name] = handle.tell()
-                _skip_table(handle, self.path)
-                continue
             records = _read_table(_table_chunks(handle, self.path), sums, name, self.path)
             if name in STORED_TABLES:
                 tables[name] = records
-        return tables, meta, deferred
+        return tables, meta
 
     def _first_line_meta(self, first: bytes) -> Record:
         """The meta document of a base in our line layout, its checksum verified."""
@@ -548,15 +558,21 @@ class Database:
                 raise CorruptDatabaseError(
                     f"{journal} ends in a damaged entry; it was left as it was. {RECOVER_HINT}"
                 )
-            for line in data[:end].splitlines():
+            read: list[Entry] = []  # for the index: each entry with where it ends
+            position = self._offset
+            for line in data[:end].split(b"\n")[:-1]:
                 self._lines += 1
+                position += len(line) + 1
                 if not line.strip():
                     continue
                 ops, deletion = _parse_entry(line, journal, self._lines)
                 if ops and ops[0][0] == "reset":  # the base was replaced as a whole
                     return changes + self._reload()
                 changes.extend(self._apply(ops, deletion))
+                if self.index is not None:
+                    read.append((ops, self.generation, position, self._lines))
             self._offset += end
+            self._follow(read, wait)
             if not _journal_path(self.path, self.generation + 1).exists():
                 return changes
             if not self._file_lock.is_locked:
@@ -617,6 +633,12 @@ class Database:
         return int(self._first_line_meta(first)["generation"])
 
     def _reload(self) -> list[Change]:
+        if self.index is not None:
+            # Every record may have changed: the index is taken up again (or rebuilt), and
+            # the screens reload whole (the index's generation moves on).
+            self._stand_on_index()
+            self.index.generation += 1
+            return self._replay_journals()
         old = self.tables
         self._load_base()
         self._replay_journals()
@@ -630,13 +652,19 @@ class Database:
 
     def _apply(self, ops: list[Op], deletion: Deletion | None = None) -> list[Change]:
         changes = []
+        if self.index is not None:  # the records are in the index: `_follow` applies them
+            for kind, table, payload in ops:
+                if kind == "del":
+                    if deletion is not None and table != TRASH:
+                        self.deletions[payload] = deletion
+                    changes.append(Change(table, payload, None, None))
+                else:
+                    changes.append(Change(table, payload["id"], None, payload))
+            return changes
         for op in ops:
             kind, table, payload = op
             if kind == "del" and deletion is not None and table != TRASH:
                 self.deletions[payload] = deletion
-            if table in self._pending:
-                self._deferred_ops.append(op)
-                continue
             records = self.tables.setdefault(table, {})
             if kind == "put":
                 change = Change(table, payload["id"], records.get(payload["id"]), payload)
@@ -644,8 +672,6 @@ class Database:
             else:
                 change = Change(table, payload, records.pop(payload, None), None)
             changes.append(change)
-            for listener in self._listeners:
-                listener(change)
         return changes
 
     # ---------------------------------------------------------------- writing
@@ -680,7 +706,6 @@ class Database:
         `extra`: more keys for the entry, read after `build` ran (the history entry it made).
         Returns the changes applied (including other writers' caught up first)."""
         with self._mutex:
-            self._wait_loaded()
             with self._locked():
                 changes = self._replay_journals()
                 self._check_chain()
@@ -690,6 +715,7 @@ class Database:
                     return changes
                 self._append(ops, deletion, extra)
                 changes.extend(self._apply(ops, deletion))
+                self._follow([(ops, self.generation, self._offset, self._lines)])
                 return changes
 
     def _settle_tail(self) -> list[Change]:
@@ -781,25 +807,46 @@ class Database:
     def compact(self) -> None:
         """Fold the journals into a new base so that plain TinyDB sees every record."""
         with self._mutex:
-            self._wait_loaded()
             with self._locked():
                 self._replay_journals()
                 self._check_chain()
                 self._settle_tail()
-                old_generation = self.generation
-                new_generation = old_generation + 1
-                # The next journal exists before the new base does, and the current one before
-                # it: a crash in between leaves a valid chain (old base -> journal G -> journal
-                # G+1), and a journal missing before another is always a loss, never a crash.
-                self._create_journal(_journal_path(self.path, old_generation))
-                self._create_journal(_journal_path(self.path, new_generation))
-                self._archive_history(int(self.meta["generation"]), old_generation)
-                meta = {**self.meta, "generation": new_generation, "schema_version": SCHEMA_VERSION}
-                self._write_base(self.tables, meta)
-                self.meta = meta
-                self.generation = new_generation
-                self._offset = self._lines = 0
-                self._remove_journals_before(old_generation)
+                index, before = self.index, (self.generation, self._offset)
+                if index is not None:
+                    # The new base is written from the base and journals read whole, never from
+                    # the index (derived data must not become the database).
+                    self.index = None
+                    self._load_base()
+                    self._replay_journals()
+                try:
+                    old_generation = self.generation
+                    new_generation = old_generation + 1
+                    # The next journal exists before the new base does, and the current one
+                    # before it: a crash in between leaves a valid chain (old base -> journal
+                    # G -> journal G+1), and a journal missing before another is always a
+                    # loss, never a crash.
+                    self._create_journal(_journal_path(self.path, old_generation))
+                    self._create_journal(_journal_path(self.path, new_generation))
+                    self._archive_history(int(self.meta["generation"]), old_generation)
+                    meta = {
+                        **self.meta,
+                        "generation": new_generation,
+                        "schema_version": SCHEMA_VERSION,
+                    }
+                    self._write_base(self.tables, meta)
+                    self.meta = meta
+                    self.generation = new_generation
+                    self._offset = self._lines = 0
+                    self._remove_journals_before(old_generation)
+                finally:
+                    if index is not None:
+                        self.index = index
+                        self.tables = cast(Tables, index.tables())
+                if index is not None:
+                    from store.index import IndexState
+
+                    moved = IndexState(self.base_token, meta, new_generation, 0, 0)
+                    index.moved(before, moved)
 
     # ---------------------------------------------------------------- history
     @property
@@ -921,7 +968,6 @@ class Database:
 
         Processes following the journal are told by a `reset` entry to reload the new base."""
         with self._mutex:
-            self._wait_loaded()
             with self._locked():
                 self._replay_journals()
                 self._check_chain()
@@ -934,12 +980,15 @@ class Database:
                 self._write_base(tables, meta)
                 self._append([("reset", "*", new_generation)])
                 self._remove_journals_before(old_generation)
-                self.tables = {t: dict(tables.get(t, {})) for t in STORED_TABLES}
                 self.meta, self.generation = meta, new_generation
                 self._offset = self._lines = 0
-                for listener in self._listeners:
-                    for table in STORED_TABLES:
-                        _notify_bulk(listener, table, self.tables[table])
+                if self.index is not None:
+                    from store.index import IndexState
+
+                    state = IndexState(self.base_token, meta, new_generation, 0, 0)
+                    self.index.rebuild(tables, state)
+                    return
+                self.tables = {t: dict(tables.get(t, {})) for t in STORED_TABLES}
 
     def _new_file_mode(self) -> tuple[int, int]:
         """The mode and group for a new journal or base: the base file's, whoever creates it,
@@ -967,12 +1016,14 @@ class Database:
                     with suppress(OSError):  # the team's group, whoever compacts
                         os.fchown(fd, -1, group)
                 with os.fdopen(fd, "wb", buffering=1024 * 1024, closefd=False) as out:
-                    _write_line_layout(out, tables, meta)
+                    first = _write_line_layout(out, tables, meta)
                     out.flush()
                     os.fsync(fd)
+                    written = os.fstat(fd)
             finally:
                 os.close(fd)
             os.replace(temp, self.path)
+            self.base_token = _base_token(first, written)
             _fsync_dir(self.path.parent)
         except OSError as error:
             if temp is not None:
@@ -992,30 +1043,9 @@ class Database:
                     orphan.unlink()
 
 
-def _notify_bulk(listener: ChangeListener, table: str, records: dict[str, Record]) -> None:
-    bulk = getattr(listener, "bulk_load", None)
-    if bulk is not None:
-        bulk(table, records)
-    else:
-        for rid, record in records.items():
-            listener(Change(table, rid, None, record))
-
-
 _OFFSET_DIGITS = 13
 _OFFSETS_PLACEHOLDER = ",".join(f"{t}:{0:0{_OFFSET_DIGITS}d}" for t in STORED_TABLES)
 _SUM_DIGITS = 8  # one CRC-32, in hex
-
-
-def _parse_offsets(value: Any) -> dict[str, int]:
-    """`accounts:0000000000123,contacts:...`: where each table's first document starts."""
-    if not isinstance(value, str):
-        return {}
-    try:
-        return {
-            name: int(number) for name, number in (part.split(":", 1) for part in value.split(","))
-        }
-    except ValueError:
-        return {}
 
 
 def _checksums_placeholder(tables: Tables) -> str:
@@ -1062,7 +1092,19 @@ def _meta_sum(first: bytes) -> tuple[int, int] | None:
         return zlib.crc32(blank), -1
 
 
-def _write_line_layout(out: Any, tables: Tables, meta: Record) -> None:
+def _base_token(first: bytes, identity: os.stat_result) -> str:
+    """What tells one base from another, for the index built from it: the checksum of our
+    layout's first line, which holds the checksums of every block of documents (and the
+    generation), and for any base its inode, size and modification time."""
+    # The file's identity too: a base is only ever replaced by rename, so any write into it
+    # (an edit, a restore of a copy) makes the index be built again from it, and checked.
+    stamp = f"{identity.st_ino}:{identity.st_size}:{identity.st_mtime_ns}"
+    if first.startswith(b'{"meta":') and first.endswith(b",\n"):
+        return f"line:{zlib.crc32(first):08x}:{stamp}"
+    return f"stat:{stamp}"
+
+
+def _write_line_layout(out: Any, tables: Tables, meta: Record) -> bytes:
     # meta.table_offsets and meta.checksums are written as fixed-width placeholders, then
     # patched in place once known: still one pass over the records, and always valid JSON.
     sums_placeholder = _checksums_placeholder(tables)
@@ -1113,6 +1155,7 @@ def _write_line_layout(out: Any, tables: Tables, meta: Record) -> None:
     out.seek(0)
     out.write(meta_line)
     out.seek(end)
+    return meta_line
 
 
 def _table_header(line: bytes, path: Path) -> str:
@@ -1144,13 +1187,6 @@ def _table_chunks(handle: Any, path: Path | None = None) -> Iterator[list[bytes]
         raise CorruptDatabaseError(_truncated(path))
     if chunk:
         yield chunk
-
-
-def _skip_table(handle: Any, path: Path | None = None) -> None:
-    for line in handle:
-        if line.startswith(b"}"):
-            return
-    raise CorruptDatabaseError(_truncated(path))
 
 
 def _parse_chunk(lines: list[bytes], path: Path | None = None) -> dict[str, Record]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 
 from textual import work
@@ -292,9 +293,14 @@ class CrmApp(SendsWorkFailures, App[None]):
             self.open_record(table, record_id)
 
 
+def _notice(text: str) -> None:
+    # Before the app takes the screen: a plain line on stderr says why it is slow to start.
+    print(f"termcrm: {visible(text)}", file=sys.stderr, flush=True)
+
+
 def run_tui(path: str, user: str | None = None, group_writable: bool = False) -> None:
     """Open the database for the first screen, run the app, and tidy up on exit."""
-    crm = CRM(path, user=user, group_writable=group_writable)
+    crm = CRM(path, user=user, group_writable=group_writable, notice=_notice)
     crm.open_for_screen()
     app = CrmApp(crm)
     try:

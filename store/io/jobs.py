@@ -186,9 +186,10 @@ def export_data(crm: CRM, kind: str, fmt: str = "csv", ids: list[str] | None = N
         activities = [
             a for a in _records(crm, ACTIVITIES, ids) if a.get("type") in ("appointment", "task")
         ]
-        names = {
-            a["regarding_id"]: crm.regarding_name(a) for a in activities if a.get("regarding_id")
-        }
+        linked = [a for a in activities if a.get("regarding_id")]
+        names = dict(
+            zip((a["regarding_id"] for a in linked), crm.regarding_names(linked), strict=True)
+        )
         return export_ics(activities, names)
     if kind not in CSV_KINDS:
         raise ValueError(f"cannot export '{kind}': choose one of {', '.join(EXPORT_KINDS)}")

@@ -43,11 +43,13 @@ def journal(db: Path, generation: int) -> Path:
 
 
 def fingerprint(folder: Path) -> dict[str, tuple[str, int, int]]:
-    """Every file of the folder: content hash, mode and modification time."""
+    """Every file of the database in the folder: content hash, mode and modification time.
+    Not the index beside it (`crm.json.index*`): derived data, which any open may bring up to
+    date, and which is never read to judge the database."""
     return {
         p.name: (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mode, p.stat().st_mtime_ns)
         for p in sorted(folder.iterdir())
-        if p.is_file()
+        if p.is_file() and ".index" not in p.name
     }
 
 
@@ -227,9 +229,8 @@ def test_a_deferred_table_is_verified_too(db_path: Path) -> None:
     at = data.index(b"before 3") + 2
     db_path.write_bytes(flipped(data, at, 1))
     screen = CRM(db_path)
-    screen.open_for_screen()  # accounts only: fine
     with pytest.raises(CorruptDatabaseError) as refused:
-        screen.finish_loading()
+        screen.open_for_screen()  # the index is built from every table, each verified
     assert "activities 1-10 fail their checksum" in one_line(refused.value)
 
 
@@ -250,7 +251,7 @@ def test_an_entry_that_lost_its_line_end_is_kept_by_the_next_writer(db_path: Pat
     crm, account = two_generations(db_path, before=0, after=3)
     current = journal(db_path, crm._engine.database.generation)
     current.write_bytes(current.read_bytes()[:-1])  # the last entry has no line end now
-    last = crm.all(ACTIVITIES).copy()
+    last = dict(crm.all(ACTIVITIES))
 
     writer = CRM.open(db_path, user="bob")
     assert len(writer.all(ACTIVITIES)) == 2  # not a whole line yet: not read

@@ -185,6 +185,11 @@ def group_writable(ctx: click.Context) -> bool:
     return bool(ctx.meta.get("crm.group"))
 
 
+def notice(text: str) -> None:
+    """Slow work about to start (the store says what): on stderr, before it runs."""
+    click.echo(f"crm: {visible(text)}", err=True)
+
+
 def open_crm(ctx: click.Context, *, only: tuple[str, ...] | None = None) -> CRM:
     """The CRM for this invocation (opened once, closed when the command ends). `only`: the
     tables a read-only command needs; the others are not even parsed."""
@@ -192,9 +197,11 @@ def open_crm(ctx: click.Context, *, only: tuple[str, ...] | None = None) -> CRM:
     if crm is None:
         location = database_location(ctx)
         if only is not None and database_exists(ctx):
-            crm = CRM.open_for_reading(location, only, user=chosen_user(ctx))
+            crm = CRM.open_for_reading(location, only, user=chosen_user(ctx), notice=notice)
         else:
-            crm = CRM.open(location, user=chosen_user(ctx), group_writable=group_writable(ctx))
+            crm = CRM.open(
+                location, user=chosen_user(ctx), group_writable=group_writable(ctx), notice=notice
+            )
         ctx.meta["crm.instance"] = crm
 
         def close() -> None:

@@ -34,12 +34,16 @@ def _char_width(ch: str) -> int:
 def cell_width(text: str) -> int:
     """Columns `text` takes in a terminal: wide East Asian characters and emoji count 2,
     combining marks and zero-width characters 0."""
+    if text.isascii():  # one column each (controls were made visible before this)
+        return len(text)
     width = wcswidth(text)
     return width if width >= 0 else sum(_char_width(ch) for ch in text)
 
 
 def fit(text: str, width: int) -> str:
     """`text` cut to `width` columns (with an ellipsis), padded to exactly `width`."""
+    if text.isascii():
+        return text[: max(0, width - 1)] + "…" if len(text) > width else text.ljust(width)
     if cell_width(text) > width:
         out, used = [], 0
         for ch in text:

@@ -108,7 +108,7 @@ def _activity_columns(crm: CRM, records: list[Record], regarding: bool = True) -
         columns.append(
             Column(
                 "REGARDING",
-                [crm.regarding_name(r) for r in records],
+                crm.regarding_names(records),
                 flex=True,
                 min_width=10,
                 drop=2,
@@ -435,9 +435,7 @@ def agenda(ctx: click.Context, everyone: bool, as_json: bool) -> None:
             Column(
                 "SUBJECT", [display_name(ACTIVITIES, a) for a in items], flex=True, min_width=14
             ),
-            Column(
-                "REGARDING", [crm.regarding_name(a) for a in items], flex=True, min_width=10, drop=2
-            ),
+            Column("REGARDING", crm.regarding_names(items), flex=True, min_width=10, drop=2),
         ]
         if everyone:
             columns.append(

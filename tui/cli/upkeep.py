@@ -87,6 +87,8 @@ def check(ctx: click.Context) -> None:
             click.echo("error: " + visible(error), err=True)
         ctx.exit(1)
     problems = crm.check()
+    for note in crm.check_derived():  # repaired already: told, not counted as a problem
+        click.echo(visible(note), err=True)
     for problem in problems:
         click.echo(visible(problem))
     if problems:
