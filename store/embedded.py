@@ -77,6 +77,8 @@ class EmbeddedEngine:
     def close(self) -> None:
         if self.ready and not self.read_only and self.needs_compaction():
             self.compact()
+        if self.database.index is not None:
+            self.database.index.close()
 
     # ------------------------------------------------------------ one record, one table
     def get(self, table: str, record_id: str) -> Record | None:

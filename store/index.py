@@ -24,21 +24,21 @@ import os
 import sqlite3
 import stat
 import threading
+import weakref
 from collections.abc import (
     Collection,
-    ItemsView,
     Iterable,
     Iterator,
     Mapping,
     Sequence,
-    ValuesView,
 )
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, overload
+from typing import Any
 
 import orjson
 
+from store.errors import StorageError
 from store.model import (
     ACCOUNTS,
     ACTIVITIES,
@@ -51,22 +51,23 @@ from store.model import (
     display_name,
 )
 from store.queries import (
+    COUNT_CAP,
+    PAGE,
     AgendaBuckets,
     ListQuery,
+    Paged,
+    QueriedTable,
     TimelineQuery,
     TreeNode,
-    bucket_agenda,
-    build_tree,
     contact_search,
     derived_columns,
     order_by_column,
+    tree_by_levels,
 )
 from store.text import fold, name_key, tokens
 
 # Bumped when the layout below changes: an index of another format is rebuilt.
-INDEX_FORMAT = 1
-_ID_PAGE = 200  # ids per query when a list is scrolled
-COUNT_CAP = 1000  # a search's matches are counted this far (PagedIds.capped)
+INDEX_FORMAT = 2
 _IN_CHUNK = 500  # ids per `IN (...)`: well under SQLite's variable limit
 _BUSY_SECONDS = 120.0  # another process rebuilding an index at scale L takes this long
 
@@ -105,6 +106,7 @@ _ACTIVITY_COLUMNS = (
     "status",
     "search",
     "source_id",
+    "agenda_when",
 )
 COLUMNS: dict[str, tuple[str, ...]] = {
     ACCOUNTS: _ACCOUNT_COLUMNS,
@@ -126,7 +128,7 @@ CREATE TABLE contacts (
 CREATE TABLE activities (
     id TEXT NOT NULL UNIQUE, doc TEXT NOT NULL, regarding_id TEXT, filed_at TEXT NOT NULL,
     open_agenda INTEGER NOT NULL, owner TEXT, type TEXT, status TEXT, search TEXT NOT NULL,
-    source_id TEXT);
+    source_id TEXT, agenda_when TEXT);
 CREATE TABLE trash (id TEXT NOT NULL UNIQUE, doc TEXT NOT NULL, batch TEXT, root TEXT);
 """
 _INDEXES_SQL = """
@@ -143,7 +145,8 @@ CREATE INDEX contacts_email_key ON contacts (email_key) WHERE email_key IS NOT N
 CREATE INDEX contacts_account ON contacts (account_id) WHERE account_id IS NOT NULL;
 CREATE INDEX contacts_source ON contacts (source_id) WHERE source_id IS NOT NULL;
 CREATE INDEX activities_regarding ON activities (regarding_id, filed_at);
-CREATE INDEX activities_agenda ON activities (owner, filed_at) WHERE open_agenda;
+CREATE INDEX activities_agenda ON activities (owner, agenda_when, type) WHERE open_agenda;
+CREATE INDEX activities_agenda_all ON activities (agenda_when, type) WHERE open_agenda;
 CREATE INDEX activities_source ON activities (source_id) WHERE source_id IS NOT NULL;
 CREATE INDEX trash_batch ON trash (batch);
 """
@@ -223,6 +226,25 @@ def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
         yield items[start : start + _IN_CHUNK]
 
 
+# One index object (one connection) per index file in a process: SQLite keeps a closed
+# connection's descriptors open while another connection of the process holds a lock on the
+# same file, so two stores of one database in a process (a test's two users; a command's
+# checks) share it, as the threads of the app share one.
+_SHARED: weakref.WeakValueDictionary[tuple[int, int, str], RecordIndex] = (
+    weakref.WeakValueDictionary()
+)
+_SHARED_LOCK = threading.Lock()
+
+
+def _identity(path: Path) -> tuple[int, int, str]:
+    """The index file as it is on disk now (another file at the name is another index)."""
+    try:
+        found = os.lstat(path)
+    except OSError:
+        return (-1, -1, str(path))
+    return (found.st_dev, found.st_ino, str(path))
+
+
 def _prepare_file(path: Path, mode: int, group: int) -> None:
     """Create the index file as the database's files are made (its mode and group, never
     through a link), and refuse a link or odd file at its name or its companions'."""
@@ -264,13 +286,14 @@ class RecordIndex:
         self.fallback_reason: str | None = None
         self._counts: dict[tuple[str, int], int] = {}
         self.generation = 0  # bumped on every change taken in: cheap "has anything changed?"
+        self._conn: sqlite3.Connection | None
         if in_memory:
-            self.conn = self._connect(":memory:")
+            self._conn = self._connect(":memory:")
         else:
             _prepare_file(self.path, mode, group)
             try:
-                self.conn = self._connect(str(self.path))
-                self.conn.execute("PRAGMA journal_mode=WAL")
+                self._conn = self._connect(str(self.path))
+                self._conn.execute("PRAGMA journal_mode=WAL")
             except sqlite3.DatabaseError as error:
                 raise IndexUnusable(f"{self.path}: {error}") from error
         self._schema_ok = self._has_schema()
@@ -279,21 +302,38 @@ class RecordIndex:
     def beside(cls, base: Path, *, mode: int, group: int = -1) -> RecordIndex:
         """The index file beside `base`, or one in memory (saying why) when it cannot be
         used; a damaged file is replaced."""
-        try:
-            return cls(base, mode=mode, group=group)
-        except IndexUnusable as error:
-            if "not a database" in str(error) or "malformed" in str(error):
-                try:
-                    for suffix in ("", "-wal", "-shm"):
-                        name = index_path(base).with_name(index_path(base).name + suffix)
-                        if name.exists() and stat.S_ISREG(os.lstat(name).st_mode):
-                            name.unlink()
-                    return cls(base, mode=mode, group=group)
-                except (OSError, IndexUnusable):
-                    pass
-            index = cls(base, mode=mode, group=group, in_memory=True)
-            index.fallback_reason = str(error)
+        if sqlite3.sqlite_version_info < (3, 34, 0):  # trigram search came in 3.34
+            raise StorageError(
+                f"termcrm needs SQLite 3.34 or newer for a database file's index; this "
+                f"Python's sqlite3 module has {sqlite3.sqlite_version}"
+            )
+        with _SHARED_LOCK:
+            known = _SHARED.get(_identity(index_path(base)))
+            if known is not None:
+                return known
+            try:
+                index = cls(base, mode=mode, group=group)
+            except IndexUnusable as error:
+                index = cls._instead(base, mode, group, error)
+            if not index.in_memory:
+                _SHARED[_identity(index.path)] = index
             return index
+
+    @classmethod
+    def _instead(cls, base: Path, mode: int, group: int, error: IndexUnusable) -> RecordIndex:
+        """A new file in place of a damaged one, else an index in memory."""
+        if "not a database" in str(error) or "malformed" in str(error):
+            try:
+                for suffix in ("", "-wal", "-shm"):
+                    name = index_path(base).with_name(index_path(base).name + suffix)
+                    if name.exists() and stat.S_ISREG(os.lstat(name).st_mode):
+                        name.unlink()
+                return cls(base, mode=mode, group=group)
+            except (OSError, IndexUnusable):
+                pass
+        index = cls(base, mode=mode, group=group, in_memory=True)
+        index.fallback_reason = str(error)
+        return index
 
     @staticmethod
     def _connect(name: str) -> sqlite3.Connection:
@@ -308,9 +348,21 @@ class RecordIndex:
         conn.execute("PRAGMA temp_store=MEMORY")
         return conn
 
+    @property
+    def conn(self) -> sqlite3.Connection:
+        """The connection, opened again when used after `close()`."""
+        if self._conn is None:
+            self._conn = self._connect(str(self.path))
+        return self._conn
+
     def close(self) -> None:
+        """Close the file (a connection holds its descriptors until it is closed: its own
+        statement cache refers back to it, so only the cycle collector would free it). An
+        index in memory stays: closing would lose it."""
         with self.lock:
-            self.conn.close()
+            if self._conn is not None and not self.in_memory:
+                self._conn.close()
+                self._conn = None
 
     def _has_schema(self) -> bool:
         try:
@@ -517,11 +569,11 @@ class RecordIndex:
                 )
 
     # ------------------------------------------------------------ reading
-    def _rows(self, query: str, params: Sequence[Any] = ()) -> list[Any]:
+    def _rows(self, query: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> list[Any]:
         with self.lock:
             return self.conn.execute(query, params).fetchall()
 
-    def _value(self, query: str, params: Sequence[Any] = ()) -> Any:
+    def _value(self, query: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> Any:
         rows = self._rows(query, params)
         return rows[0][0] if rows else None
 
@@ -539,11 +591,14 @@ class RecordIndex:
             self._counts[key] = int(self._value(f"SELECT count(*) FROM {table}"))
         return self._counts[key]
 
-    def table(self, table: str) -> IndexedTable:
-        return IndexedTable(self, table)
+    def table(self, table: str) -> QueriedTable:
+        """One table as a read-only mapping (what the service's rules read)."""
+        return QueriedTable(
+            lambda rid: self.get(table, rid), lambda: self.count(table), lambda: self.stream(table)
+        )
 
-    def tables(self) -> dict[str, IndexedTable]:
-        return {table: IndexedTable(self, table) for table in STORED_TABLES}
+    def tables(self) -> dict[str, QueriedTable]:
+        return {table: self.table(table) for table in STORED_TABLES}
 
     def records(self, table: str, ids: Iterable[str]) -> list[Record]:
         if isinstance(ids, PagedIds) and ids.table == table:
@@ -609,9 +664,11 @@ class RecordIndex:
         if query.sort == "name":  # the common case: the order index, a page at a time
             return PagedIds(self, table, where, query.descending, params)
         if query.sort == "account":
-            value = "(SELECT a.doc ->> '$.name' FROM accounts a WHERE a.id = t.account_id)"
+            value = (
+                "(SELECT json_extract(a.doc, '$.name') FROM accounts a WHERE a.id = t.account_id)"
+            )
         else:
-            value = "t.doc ->> ?"
+            value = "json_extract(t.doc, ?)"
             params = [f"$.{query.sort}", *params]
         rows = self._rows(
             f"SELECT t.id, {value} FROM {table} t WHERE {where} ORDER BY t.sort_name, t.id",
@@ -664,16 +721,26 @@ class RecordIndex:
     def agenda(
         self, owner: str | None, now_iso: str, today_end_iso: str, today_start_iso: str, today: str
     ) -> AgendaBuckets:
-        if owner:
-            rows = self._rows(
-                "SELECT doc FROM activities WHERE open_agenda AND owner = ?", (owner,)
-            )
-        else:
-            rows = self._rows("SELECT doc FROM activities WHERE open_agenda")
-        items = [orjson.loads(row[0]) for row in rows]
-        return bucket_agenda(items, owner, now_iso, today_end_iso, today_start_iso, today)
+        params = {
+            "owner": owner,
+            "now": now_iso,
+            "today_end": today_end_iso,
+            "today_start": today_start_iso,
+            "day": today,
+        }
+        mine = "open_agenda AND owner = :owner" if owner else "open_agenda"
 
-    def _docs(self, query: str, params: Sequence[Any] = ()) -> list[Record]:
+        def bucket(name: str, order: str) -> AgendaItems:
+            return AgendaItems(self, f"{mine} AND {_BUCKETS[name]}", params, order)
+
+        return AgendaBuckets(
+            overdue=bucket("overdue", "agenda_when, id"),
+            today=bucket("today", "agenda_when, id"),
+            upcoming=bucket("upcoming", "agenda_when, id"),
+            no_date=bucket("no_date", "filed_at, id"),
+        )
+
+    def _docs(self, query: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> list[Record]:
         return [orjson.loads(row[0]) for row in self._rows(query, params)]
 
     def subsidiaries(self, account_id: str) -> list[Record]:
@@ -706,25 +773,16 @@ class RecordIndex:
             return None
         chain = self.parent_chain(account_id)
         root = chain[-1] if chain else start
-        # Level by level, each an indexed lookup of the parents' subsidiaries.
-        children: dict[str, list[Record]] = {}
-        seen, level = {root["id"]}, [root["id"]]
-        while level:
-            found: list[Record] = []
-            for chunk in _chunks(level):
-                found += self._docs(
-                    f"SELECT doc FROM accounts WHERE parent_id IN ({_placeholders(len(chunk))})",
-                    chunk,
-                )
-            level = []
-            for doc in found:
-                if doc["id"] not in seen:
-                    seen.add(doc["id"])
-                    level.append(doc["id"])
-                    children.setdefault(doc["parent_account_id"], []).append(doc)
-        for kids in children.values():
-            kids.sort(key=lambda r: fold(r.get("name", "")))
-        return build_tree(root, lambda rid: children.get(rid, []))
+        return tree_by_levels(root, self._subsidiaries_of)
+
+    def _subsidiaries_of(self, parents: list[str]) -> list[Record]:
+        found: list[Record] = []
+        for chunk in _chunks(parents):
+            found += self._docs(
+                f"SELECT doc FROM accounts WHERE parent_id IN ({_placeholders(len(chunk))})",
+                chunk,
+            )
+        return found
 
     def search_activities(
         self, text: str, types: Collection[str] | None, statuses: Collection[str] | None
@@ -798,6 +856,7 @@ def _row(table: str, record: Record, account_names: Mapping[str, str | None]) ->
             record.get("status", "open"),
             columns["search"],
             record.get("source_id"),
+            _agenda_when(record),
         )
     common = (
         columns["sort_name"],
@@ -824,6 +883,68 @@ def _row(table: str, record: Record, account_names: Mapping[str, str | None]) ->
         account_id,
         record.get("source_id"),
     )
+
+
+def _agenda_when(record: Record) -> str | None:
+    """When an open task or appointment falls on the agenda: a task's due time, an
+    appointment's start (None: no date)."""
+    when = record.get("due_at") if record.get("type") == "task" else record.get("start_at")
+    return when if isinstance(when, str) and when else None
+
+
+# The agenda's buckets as conditions on `agenda_when`, as store.queries.bucket_agenda sorts
+# them: a date without time against the local date, a time against now (an appointment begun
+# earlier today is still today's). The first term of each bounds the index range read.
+_PAST = (
+    "(length(agenda_when) > 10 AND agenda_when < :now "
+    "AND (type = 'task' OR agenda_when < :today_start))"
+)
+_BUCKETS = {
+    "overdue": f"agenda_when < :now AND ((length(agenda_when) = 10 AND agenda_when < :day) "
+    f"OR {_PAST})",
+    "today": f"agenda_when IS NOT NULL AND ((length(agenda_when) = 10 AND agenda_when = :day) "
+    f"OR (length(agenda_when) > 10 AND agenda_when <= :today_end AND NOT {_PAST}))",
+    "upcoming": f"agenda_when > :day AND ((length(agenda_when) = 10 AND agenda_when > :day) "
+    f"OR (length(agenda_when) > 10 AND agenda_when > :today_end AND NOT {_PAST}))",
+    "no_date": "agenda_when IS NULL",
+}
+
+
+class AgendaItems(Paged[Record]):
+    """One bucket of the agenda, in its order, read a page at a time: the screen draws the
+    twenty rows it shows of 100,000 open activities, and counts the rest."""
+
+    def __init__(self, index: RecordIndex, where: str, params: dict[str, Any], order: str):
+        super().__init__()
+        self.index_, self.params, self.where, self.order = index, params, where, order
+
+    def fetch(self, number: int) -> list[Record]:
+        return self.index_._docs(
+            f"SELECT doc FROM activities WHERE {self.where} ORDER BY {self.order} "
+            f"LIMIT {PAGE} OFFSET {number * PAGE}",
+            self.params,
+        )
+
+    def count(self, limit: int | None) -> int:
+        return int(
+            self.index_._value(f"SELECT count(*) FROM activities WHERE {self.where}", self.params)
+        )
+
+    def position_of(self, record_id: str) -> int | None:
+        """Where an activity is in the bucket (one count of those before it), or None."""
+        first = self.order.split(",")[0].strip()
+        rows = self.index_._rows(
+            f"SELECT {first} FROM activities WHERE id = :member AND {self.where}",
+            {**self.params, "member": record_id},
+        )
+        if not rows:
+            return None
+        before = self.index_._value(
+            f"SELECT count(*) FROM activities WHERE {self.where} "
+            f"AND ({first}, id) < (:key, :member)",
+            {**self.params, "member": record_id, "key": rows[0][0]},
+        )
+        return int(before)
 
 
 def _search_filter(table: str, query: ListQuery) -> tuple[str, list[Any]]:
@@ -856,55 +977,34 @@ def _search_filter(table: str, query: ListQuery) -> tuple[str, list[Any]]:
     return " AND ".join(parts), params
 
 
-class PagedIds(Sequence[str]):
+class PagedIds(Paged[str]):
     """The ids a search finds, in its order, read a page at a time as they are asked for: a
     list shows twenty rows of 500,000, and a picker the first dozen."""
+
+    cap = COUNT_CAP
 
     def __init__(
         self, index: RecordIndex, table: str, where: str, descending: bool, params: list[Any]
     ) -> None:
+        super().__init__()
         self.index_, self.table, self.where, self.descending = index, table, where, descending
         self.order = "t.sort_name DESC, t.id DESC" if descending else "t.sort_name, t.id"
         self.params = params
         self.select = f"SELECT t.id FROM {table} t WHERE {where} ORDER BY {self.order}"
-        self._pages: dict[int, list[str]] = {}
-        self._length: int | None = None
-        # True when more than COUNT_CAP match: `len` is then COUNT_CAP (a list shows "1,000+"
-        # and scrolls that far), while iterating still gives every id.
-        self.capped = False
 
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, Sequence) and not isinstance(other, str):
-            return list(self) == list(other)
-        return NotImplemented
+    def fetch(self, number: int) -> list[str]:
+        rows = self.index_._rows(
+            self.select + " LIMIT ? OFFSET ?", [*self.params, PAGE, number * PAGE]
+        )
+        return [row[0] for row in rows]
 
-    __hash__ = None  # type: ignore[assignment]  # mutable pages: like a list, not hashable
-
-    def _page(self, number: int) -> list[str]:
-        page = self._pages.get(number)
-        if page is None:
-            rows = self.index_._rows(
-                self.select + " LIMIT ? OFFSET ?", [*self.params, _ID_PAGE, number * _ID_PAGE]
+    def count(self, limit: int | None) -> int:
+        return int(
+            self.index_._value(
+                f"SELECT count(*) FROM (SELECT 1 FROM {self.table} t WHERE {self.where} LIMIT ?)",
+                [*self.params, -1 if limit is None else limit],
             )
-            page = self._pages[number] = [row[0] for row in rows]
-            if len(page) < _ID_PAGE and self._length is None:
-                self._length = number * _ID_PAGE + len(page)
-                self.capped = self._length > COUNT_CAP
-                self._length = min(self._length, COUNT_CAP) if self.capped else self._length
-        return page
-
-    def __len__(self) -> int:
-        if self._length is None:
-            found = int(
-                self.index_._value(
-                    f"SELECT count(*) FROM (SELECT 1 FROM {self.table} t WHERE {self.where} "
-                    "LIMIT ?)",
-                    [*self.params, COUNT_CAP + 1],
-                )
-            )
-            self.capped = found > COUNT_CAP
-            self._length = min(found, COUNT_CAP)
-        return self._length
+        )
 
     def index(self, value: Any, start: int = 0, stop: int | None = None) -> int:
         """Where an id is in the list: one count of the rows before it, not a walk through
@@ -939,92 +1039,6 @@ class PagedIds(Sequence[str]):
             self.params,
         )
         return [orjson.loads(row[0]) for row in rows]
-
-    @overload
-    def __getitem__(self, index: int) -> str: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[str]: ...
-
-    def __getitem__(self, index: int | slice) -> str | list[str]:
-        if isinstance(index, slice):
-            if index.start in (None, 0) and index.step in (None, 1) and index.stop is not None:
-                found: list[str] = []  # the first N: no count needed
-                for number in range(0, max(0, index.stop) // _ID_PAGE + 1):
-                    page = self._page(number)
-                    found += page
-                    if len(page) < _ID_PAGE:
-                        break
-                return found[: max(0, index.stop)]
-            return [self[i] for i in range(*index.indices(len(self)))]
-        if index < 0:
-            index += len(self)
-        if index < 0 or (self._length is not None and index >= self._length):
-            raise IndexError(index)
-        page = self._page(index // _ID_PAGE)
-        if index % _ID_PAGE >= len(page):
-            raise IndexError(index)
-        return page[index % _ID_PAGE]
-
-    def __iter__(self) -> Iterator[str]:
-        number = 0
-        while True:
-            page = self._page(number)
-            yield from page
-            if len(page) < _ID_PAGE:
-                return
-            number += 1
-
-
-class _Items(ItemsView[str, Record]):
-    def __init__(self, table: IndexedTable) -> None:
-        super().__init__(table)
-        self.table = table
-
-    def __iter__(self) -> Iterator[tuple[str, Record]]:
-        return self.table.index.stream(self.table.name)
-
-
-class _Values(ValuesView[Record]):
-    def __init__(self, table: IndexedTable) -> None:
-        super().__init__(table)
-        self.table = table
-
-    def __iter__(self) -> Iterator[Record]:
-        return (record for _rid, record in self.table.index.stream(self.table.name))
-
-
-class IndexedTable(Mapping[str, Record]):
-    """One table of the index as a read-only mapping: a lookup is one query, iteration pages
-    through the table by id."""
-
-    def __init__(self, index: RecordIndex, name: str) -> None:
-        self.index, self.name = index, name
-
-    def __getitem__(self, record_id: str) -> Record:
-        record = self.index.get(self.name, record_id)
-        if record is None:
-            raise KeyError(record_id)
-        return record
-
-    def get(self, record_id: str, default: Any = None) -> Any:  # one query, not two
-        record = self.index.get(self.name, record_id)
-        return default if record is None else record
-
-    def __contains__(self, record_id: object) -> bool:
-        return isinstance(record_id, str) and self.index.contains(self.name, record_id)
-
-    def __iter__(self) -> Iterator[str]:
-        return self.index.ids(self.name)
-
-    def __len__(self) -> int:
-        return self.index.count(self.name)
-
-    def items(self) -> ItemsView[str, Record]:
-        return _Items(self)
-
-    def values(self) -> ValuesView[Record]:
-        return _Values(self)
 
 
 __all__ = ["RECORD_TABLES", "IndexState", "IndexUnusable", "RecordIndex", "index_path"]

@@ -20,14 +20,12 @@ import threading
 import time
 from collections.abc import (
     Collection,
-    ItemsView,
     Iterable,
     Iterator,
     Mapping,
     Sequence,
-    ValuesView,
 )
-from typing import Any, overload
+from typing import Any
 
 import orjson
 
@@ -53,15 +51,19 @@ from store.model import (
     display_name,
 )
 from store.queries import (
+    COUNT_CAP,
+    PAGE,
     AgendaBuckets,
     ListQuery,
+    Paged,
+    QueriedTable,
     TimelineQuery,
     TreeNode,
     bucket_agenda,
-    build_tree,
     contact_search,
     derived_columns,
     order_by_column,
+    tree_by_levels,
 )
 from store.text import fold, name_key, tokens
 
@@ -80,8 +82,6 @@ SCHEMA_VERSION = 1
 CHANNEL = "crm_changes"
 _LOCK_KEY = 0x7465726D63726D  # "termcrm": the one advisory lock every writer takes
 _PAGE = 5000  # rows per round trip when a whole table is read
-_ID_PAGE = 200  # ids per round trip when a list is scrolled
-COUNT_CAP = 1000  # a search's matches are counted this far (PagedIds.capped)
 _RETRY_AFTER = 2.0  # seconds between attempts to reach a server that did not answer
 
 _CREATE_V1 = """
@@ -231,9 +231,11 @@ def _has_nul(value: Any) -> bool:
 
 
 # ---------------------------------------------------------------- tables read as asked
-class PagedIds(Sequence[str]):
+class PagedIds(Paged[str]):
     """The ids a search finds, in its order, read a page at a time as they are asked for: a
     list shows twenty rows of 500,000, and a picker the first dozen."""
+
+    cap = COUNT_CAP
 
     def __init__(
         self,
@@ -243,46 +245,24 @@ class PagedIds(Sequence[str]):
         descending: bool,
         params: list[Any],
     ) -> None:
+        super().__init__()
         self.engine, self.table, self.where, self.descending = engine, table, where, descending
         order = self.order = sql.SQL("sort_name DESC, id DESC" if descending else "sort_name, id")
         self.params = params
         self.select = sql.SQL("SELECT id FROM {} t WHERE {} ORDER BY {}").format(
             sql.Identifier(table), where, order
         )
-        # Counted only so far: past that, a list says "1,000+" (as Dynamics says "5000+").
         self.count_query = sql.SQL(
             "SELECT count(*) FROM (SELECT 1 FROM {} t WHERE {} LIMIT %s) capped"
         ).format(sql.Identifier(table), where)
-        self._pages: dict[int, list[str]] = {}
-        self._length: int | None = None
-        # True when more than COUNT_CAP match: `len` is then COUNT_CAP (a list shows "1,000+"
-        # and scrolls that far), while iterating still gives every id.
-        self.capped = False
 
-    def __eq__(self, other: object) -> bool:
-        # Equal to the list of the same ids, as the file engine's answer is (`== []` works).
-        if isinstance(other, Sequence) and not isinstance(other, str):
-            return list(self) == list(other)
-        return NotImplemented
+    def fetch(self, number: int) -> list[str]:
+        query = sql.SQL("{} LIMIT %s OFFSET %s").format(self.select)
+        rows = self.engine._rows(query, [*self.params, PAGE, number * PAGE])
+        return [row[0] for row in rows]
 
-    __hash__ = None  # type: ignore[assignment]  # mutable pages: like a list, not hashable
-
-    def _page(self, number: int) -> list[str]:
-        page = self._pages.get(number)
-        if page is None:
-            query = sql.SQL("{} LIMIT %s OFFSET %s").format(self.select)
-            rows = self.engine._rows(query, [*self.params, _ID_PAGE, number * _ID_PAGE])
-            page = self._pages[number] = [row[0] for row in rows]
-            if len(page) < _ID_PAGE and self._length is None:
-                self._length = number * _ID_PAGE + len(page)
-        return page
-
-    def __len__(self) -> int:
-        if self._length is None:
-            found = int(self.engine._value(self.count_query, [*self.params, COUNT_CAP + 1]))
-            self.capped = found > COUNT_CAP
-            self._length = min(found, COUNT_CAP)
-        return self._length
+    def count(self, limit: int | None) -> int:
+        return int(self.engine._value(self.count_query, [*self.params, limit]))
 
     def index(self, value: Any, start: int = 0, stop: int | None = None) -> int:
         """Where an id is in the list: one count of the rows before it, not a walk through
@@ -316,104 +296,6 @@ class PagedIds(Sequence[str]):
             sql.Identifier(self.table), self.where, self.order
         )
         return [row[0] for row in self.engine._rows(query, self.params)]
-
-    @overload
-    def __getitem__(self, index: int) -> str: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[str]: ...
-
-    def __getitem__(self, index: int | slice) -> str | list[str]:
-        if isinstance(index, slice):
-            if index.start in (None, 0) and index.step in (None, 1) and index.stop is not None:
-                found = []  # the first N: no count needed
-                for number in range(0, max(0, index.stop) // _ID_PAGE + 1):
-                    page = self._page(number)
-                    found += page
-                    if len(page) < _ID_PAGE:
-                        break
-                return found[: max(0, index.stop)]
-            return [self[i] for i in range(*index.indices(len(self)))]
-        if index < 0:
-            index += len(self)
-        if index < 0 or (self._length is not None and index >= self._length):
-            raise IndexError(index)
-        page = self._page(index // _ID_PAGE)
-        if index % _ID_PAGE >= len(page):
-            raise IndexError(index)
-        return page[index % _ID_PAGE]
-
-    def __iter__(self) -> Iterator[str]:
-        number = 0
-        while True:
-            page = self._page(number)
-            yield from page
-            if len(page) < _ID_PAGE:
-                return
-            number += 1
-
-
-class _Items(ItemsView[str, Record]):
-    def __init__(self, table: ServerTable) -> None:
-        super().__init__(table)
-        self.table = table
-
-    def __iter__(self) -> Iterator[tuple[str, Record]]:
-        return self.table.stream()
-
-
-class _Values(ValuesView[Record]):
-    def __init__(self, table: ServerTable) -> None:
-        super().__init__(table)
-        self.table = table
-
-    def __iter__(self) -> Iterator[Record]:
-        return (record for _rid, record in self.table.stream())
-
-
-class ServerTable(Mapping[str, Record]):
-    """One table on the server as a read-only mapping: a lookup is one query, iteration
-    pages through the table by id. Inside a write it reads in the write's transaction."""
-
-    def __init__(self, engine: PostgresEngine, table: str) -> None:
-        self.engine, self.table = engine, table
-
-    def __getitem__(self, record_id: str) -> Record:
-        record = self.engine.get(self.table, record_id)
-        if record is None:
-            raise KeyError(record_id)
-        return record
-
-    def get(self, record_id: str, default: Any = None) -> Any:  # one query, not two
-        record = self.engine.get(self.table, record_id)
-        return default if record is None else record
-
-    def __contains__(self, record_id: object) -> bool:
-        return isinstance(record_id, str) and self.engine.get(self.table, record_id) is not None
-
-    def __iter__(self) -> Iterator[str]:
-        return (rid for rid, _record in self.stream())
-
-    def __len__(self) -> int:
-        return self.engine.count(self.table)
-
-    def items(self) -> ItemsView[str, Record]:
-        return _Items(self)
-
-    def values(self) -> ValuesView[Record]:
-        return _Values(self)
-
-    def stream(self) -> Iterator[tuple[str, Record]]:
-        after = ""
-        query = sql.SQL("SELECT id, doc FROM {} WHERE id > %s ORDER BY id LIMIT %s").format(
-            sql.Identifier(self.table)
-        )
-        while True:
-            rows = self.engine._rows(query, (after, _PAGE))
-            yield from ((rid, doc) for rid, doc in rows)
-            if len(rows) < _PAGE:
-                return
-            after = rows[-1][0]
 
 
 class _KeptConnectionGone(Exception):
@@ -701,7 +583,23 @@ class PostgresEngine:
         return self._counts[key]
 
     def all(self, table: str) -> Mapping[str, Record]:
-        return ServerTable(self, table)
+        return QueriedTable(
+            lambda rid: self.get(table, rid), lambda: self.count(table), lambda: self._stream(table)
+        )
+
+    def _stream(self, table: str) -> Iterator[tuple[str, Record]]:
+        """Every record of `table`, by id, a page at a time (inside a write, in its
+        transaction)."""
+        after = ""
+        query = sql.SQL("SELECT id, doc FROM {} WHERE id > %s ORDER BY id LIMIT %s").format(
+            sql.Identifier(table)
+        )
+        while True:
+            rows = self._rows(query, (after, _PAGE))
+            yield from ((rid, doc) for rid, doc in rows)
+            if len(rows) < _PAGE:
+                return
+            after = rows[-1][0]
 
     def records(self, table: str, ids: Iterable[str]) -> list[Record]:
         if isinstance(ids, PagedIds) and ids.table == table:
@@ -873,21 +771,16 @@ class PostgresEngine:
         assert root is not None
         # Level by level, each an indexed lookup of the parents' subsidiaries (a recursive
         # CTE on the expression would scan the table at every level).
-        children: dict[str, list[Record]] = {}
-        seen, level = {root["id"]}, [root["id"]]
-        while level:
-            rows = self._rows(
-                "SELECT doc FROM accounts WHERE doc->>'parent_account_id' = ANY(%s)", (level,)
-            )
-            level = []
-            for (doc,) in rows:
-                if doc["id"] not in seen:
-                    seen.add(doc["id"])
-                    level.append(doc["id"])
-                    children.setdefault(doc["parent_account_id"], []).append(doc)
-        for kids in children.values():
-            kids.sort(key=lambda r: fold(r.get("name", "")))
-        return build_tree(root, lambda rid: children.get(rid, []))
+        return tree_by_levels(
+            root,
+            lambda level: [
+                row[0]
+                for row in self._rows(
+                    "SELECT doc FROM accounts WHERE doc->>'parent_account_id' = ANY(%s)",
+                    (level,),
+                )
+            ],
+        )
 
     def search_activities(
         self, text: str, types: Collection[str] | None, statuses: Collection[str] | None

@@ -807,18 +807,20 @@ class Database:
     def compact(self) -> None:
         """Fold the journals into a new base so that plain TinyDB sees every record."""
         with self._mutex:
-            with self._locked():
-                self._replay_journals()
-                self._check_chain()
-                self._settle_tail()
-                index, before = self.index, (self.generation, self._offset)
+            index = self.index
+            try:
                 if index is not None:
-                    # The new base is written from the base and journals read whole, never from
-                    # the index (derived data must not become the database).
+                    # The new base is written from the base and journals read whole, never
+                    # from the index (derived data must not become the database). Read before
+                    # the lock is taken: writers wait only for the tail and the write.
                     self.index = None
                     self._load_base()
                     self._replay_journals()
-                try:
+                with self._locked():
+                    self._replay_journals()
+                    self._check_chain()
+                    self._settle_tail()
+                    before = (self.generation, self._offset)
                     old_generation = self.generation
                     new_generation = old_generation + 1
                     # The next journal exists before the new base does, and the current one
@@ -838,15 +840,15 @@ class Database:
                     self.generation = new_generation
                     self._offset = self._lines = 0
                     self._remove_journals_before(old_generation)
-                finally:
-                    if index is not None:
-                        self.index = index
-                        self.tables = cast(Tables, index.tables())
-                if index is not None:
-                    from store.index import IndexState
+                    if index is not None:  # still under the lock: nothing appended since
+                        from store.index import IndexState
 
-                    moved = IndexState(self.base_token, meta, new_generation, 0, 0)
-                    index.moved(before, moved)
+                        moved = IndexState(self.base_token, meta, new_generation, 0, 0)
+                        index.moved(before, moved)
+            finally:
+                if index is not None:
+                    self.index = index
+                    self.tables = cast(Tables, index.tables())
 
     # ---------------------------------------------------------------- history
     @property

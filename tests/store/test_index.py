@@ -8,14 +8,16 @@ import os
 import sqlite3
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from store import storage
 from store.model import ACCOUNTS, ACTIVITIES, CONTACTS, STORED_TABLES
-from store.queries import ListQuery
-from store.service import CRM
+from store.queries import ListQuery, bucket_agenda
+from store.service import CRM, now_iso
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -199,3 +201,55 @@ def test_a_newer_or_damaged_base_makes_no_index(tmp_path: Path) -> None:
     with pytest.raises(storage.NewerSchemaError):
         CRM.open(db)
     assert index_files(db) == []
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Asia/Tokyo", "America/Sao_Paulo"])
+def test_the_agenda_read_a_page_at_a_time_buckets_as_the_rules_say(db_path: Path, zone) -> None:
+    """The index's agenda (each bucket an indexed range, read a page at a time) puts every
+    open task and appointment where `bucket_agenda` puts it, in the same order, in any zone."""
+    now = datetime(2026, 12, 2, 14, 30, tzinfo=ZoneInfo(zone))
+    crm = CRM.open(db_path, user="alice")
+    account = crm.create(ACCOUNTS, {"name": "Agenda Ltda"}).record["id"]
+
+    def at(delta: timedelta) -> str:
+        return (now + delta).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    today, yesterday, tomorrow = ((now + timedelta(days=d)).date().isoformat() for d in (0, -1, 1))
+    due = [
+        yesterday,
+        today,
+        tomorrow,
+        at(timedelta(hours=-1)),
+        at(timedelta(hours=3)),
+        at(timedelta(days=-3)),
+        at(timedelta(days=40)),
+    ]
+    for number, when in enumerate(due):
+        crm.log_activity("task", account, {"subject": f"task {number}", "due_at": when})
+        crm.log_activity(
+            "appointment",
+            account,
+            {"subject": f"meeting {number}", "start_at": when, "end_at": when},
+        )
+    crm.log_activity("task", account, {"subject": "whenever"})
+    done = crm.log_activity("task", account, {"subject": "done", "due_at": yesterday}).record
+    crm.update(ACTIVITIES, done["id"], {"status": "completed"})
+    for _ in range(250):  # more than a page of upcoming ones
+        crm.log_activity("task", account, {"subject": "later", "due_at": at(timedelta(days=9))})
+
+    found = crm.agenda(None, now)
+    local = now
+    start = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    end = start + timedelta(days=1) - timedelta(seconds=1)
+    open_ones = [a for a in crm.all(ACTIVITIES).values() if a.get("status", "open") == "open"]
+    expected = bucket_agenda(
+        open_ones, None, now_iso(local), now_iso(end), now_iso(start), start.date().isoformat()
+    )
+    for bucket in ("overdue", "today", "upcoming", "no_date"):
+        got = [a["id"] for a in getattr(found, bucket)]
+        assert got == [a["id"] for a in getattr(expected, bucket)], bucket
+        assert len(getattr(found, bucket)) == len(got)
+    assert len(found.upcoming) > 250
+    last = list(found.upcoming)[-1]
+    assert found.upcoming.position_of(last["id"]) == len(found.upcoming) - 1
+    assert found.overdue.position_of(last["id"]) is None

@@ -240,7 +240,7 @@ async def test_my_activities_go_to_record_and_everyone(app, sample, make_app, db
         await settle(pilot)
         await pilot.press("f4")
         await settle(pilot)
-        assert bob_app.screen.rows == []
+        assert len(bob_app.screen.rows) == 0
         assert "Nothing open." in screen_text(bob_app)
         await pilot.press("m")
         await settle(pilot)

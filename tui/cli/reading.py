@@ -409,7 +409,7 @@ def agenda(ctx: click.Context, everyone: bool, as_json: bool) -> None:
         ("No date", buckets.no_date),
     )
     if as_json:
-        emit_json({title.lower().replace(" ", "_"): items for title, items in sections})
+        emit_json({title.lower().replace(" ", "_"): list(items) for title, items in sections})
         return
     if not any(items for _title, items in sections):
         click.echo("nothing open" + ("" if everyone else f" for {visible(crm.user)}"), err=True)

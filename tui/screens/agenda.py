@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Literal, overload
 
 from textual import work
 from textual.app import ComposeResult
@@ -12,7 +13,7 @@ from textual.widgets import Static
 from textual.worker import get_current_worker
 
 from store.model import ACCOUNTS, CONTACTS, ActivityStatus, Record
-from store.queries import AgendaBuckets
+from store.queries import AgendaBuckets, position_in
 from tui.format import SEPARATOR, activity_moment, is_overdue, type_label, when_text
 from tui.literal import literal
 from tui.messages import DataChanged
@@ -23,6 +24,58 @@ from tui.widgets.virtual_table import Column, VirtualTable
 
 # A section title or an activity; tested as `row[0] == "section"`, which mypy narrows on.
 Row = tuple[Literal["section"], str] | tuple[Literal["item"], Record]
+
+
+class AgendaRows(Sequence[Row]):
+    """The agenda's rows (each section's title, then its activities) over the buckets as
+    they come: a bucket read a page at a time is read only where the table looks."""
+
+    def __init__(self, buckets: AgendaBuckets) -> None:
+        self.buckets = buckets
+        self.sections: list[tuple[str, Sequence[Record], int]] = []  # title, items, first row
+        start = 0
+        for label, items in (
+            ("Overdue", buckets.overdue),
+            ("Today", buckets.today),
+            ("Upcoming", buckets.upcoming),
+            ("No date", buckets.no_date),
+        ):
+            if count := len(items):
+                self.sections.append((f"{label} ({count:,})", items, start))
+                start += 1 + count
+        self.length = start
+
+    def __len__(self) -> int:
+        return self.length
+
+    @overload
+    def __getitem__(self, index: int) -> Row: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Row]: ...
+
+    def __getitem__(self, index: int | slice) -> Row | list[Row]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(self.length))]
+        for title, items, start in self.sections:
+            if index == start:
+                return ("section", title)
+            if start < index <= start + len(items):
+                return ("item", items[index - start - 1])
+        raise IndexError(index)
+
+    def read_ahead(self, count: int) -> None:
+        """Read the first `count` rows now (in a worker: a damaged record fails there, not
+        while the table draws)."""
+        for index in range(min(count, self.length)):
+            self[index]
+
+    def row_of(self, record_id: str) -> int | None:
+        for _title, items, start in self.sections:
+            found = position_in(items, record_id)
+            if found is not None:
+                return start + 1 + found
+        return None
 
 
 class AgendaScreen(CrmScreen):
@@ -37,7 +90,7 @@ class AgendaScreen(CrmScreen):
     def __init__(self) -> None:
         super().__init__()
         self.everyone = False
-        self.rows: list[Row] = []
+        self.rows: Sequence[Row] = []
 
     def compose(self) -> ComposeResult:
         yield Static(id="title", classes="title")
@@ -85,39 +138,25 @@ class AgendaScreen(CrmScreen):
     def _gather(self, owner: str | None) -> None:
         """Off the event loop: at 2 million activities the open ones take a moment to sort."""
         buckets = self.crm.agenda(owner)
+        rows = AgendaRows(buckets)  # the counts, and the first rows, read here: off the loop
+        rows.read_ahead(60)
         if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._show, buckets)
+            self.app.call_from_thread(self._show, rows)
 
-    def _show(self, buckets: AgendaBuckets) -> None:
+    def _show(self, rows: AgendaRows) -> None:
         current = self.current()
-        rows: list[Row] = []
-        for label, items in (
-            ("Overdue", buckets.overdue),
-            ("Today", buckets.today),
-            ("Upcoming", buckets.upcoming),
-            ("No date", buckets.no_date),
-        ):
-            if items:
-                rows.append(("section", f"{label} ({len(items):,})"))
-                rows.extend(("item", item) for item in items)
         self.rows = rows
         self._now_iso = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        cursor = next(
-            (
-                i
-                for i, row in enumerate(rows)
-                if row[0] == "item" and current and row[1]["id"] == current["id"]
-            ),
-            1 if rows else 0,
-        )
+        found = rows.row_of(current["id"]) if current else None
+        cursor = found if found is not None else (1 if len(rows) else 0)
         self.table.set_rows(len(rows), self._row, mark=self._mark, cursor=cursor)
         self.query_one("#agenda-status", Static).update(
             literal(
                 SEPARATOR.join(
                     [
-                        f"{len(buckets.overdue):,} overdue (!)",
-                        f"{len(buckets.today):,} today",
-                        f"{len(buckets.upcoming):,} upcoming",
+                        f"{len(rows.buckets.overdue):,} overdue (!)",
+                        f"{len(rows.buckets.today):,} today",
+                        f"{len(rows.buckets.upcoming):,} upcoming",
                         f"m: {'only mine' if self.everyone else 'everyone'}",
                     ]
                 )
