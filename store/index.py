@@ -43,7 +43,6 @@ from store.model import (
     ACCOUNTS,
     ACTIVITIES,
     CONTACTS,
-    RECORD_TABLES,
     STORED_TABLES,
     TRASH,
     Record,
@@ -594,7 +593,10 @@ class RecordIndex:
     def table(self, table: str) -> QueriedTable:
         """One table as a read-only mapping (what the service's rules read)."""
         return QueriedTable(
-            lambda rid: self.get(table, rid), lambda: self.count(table), lambda: self.stream(table)
+            lambda rid: self.get(table, rid),
+            lambda: self.count(table),
+            lambda: self.stream(table),
+            lambda: self.ids(table),
         )
 
     def tables(self) -> dict[str, QueriedTable]:
@@ -1041,4 +1043,4 @@ class PagedIds(Paged[str]):
         return [orjson.loads(row[0]) for row in rows]
 
 
-__all__ = ["RECORD_TABLES", "IndexState", "IndexUnusable", "RecordIndex", "index_path"]
+__all__ = ["IndexState", "IndexUnusable", "RecordIndex", "index_path"]

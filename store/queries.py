@@ -181,15 +181,17 @@ class _StreamedValues(ValuesView[Record]):
 class QueriedTable(Mapping[str, Record]):
     """A table an engine reads as asked, as a read-only mapping: a lookup is one query,
     iteration streams the table by id (a page at a time). The engine gives `get` (one
-    record or None), `count` and `stream` (id and record, in id order)."""
+    record or None), `count` and `stream` (id and record, in id order), and `ids` when the
+    ids alone can be read without the records."""
 
     def __init__(
         self,
         get: Callable[[str], Record | None],
         count: Callable[[], int],
         stream: Callable[[], Iterator[tuple[str, Record]]],
+        ids: Callable[[], Iterator[str]] | None = None,
     ) -> None:
-        self._get, self._count, self.stream = get, count, stream
+        self._get, self._count, self.stream, self._ids = get, count, stream, ids
 
     def __getitem__(self, record_id: str) -> Record:
         record = self._get(record_id)
@@ -205,6 +207,8 @@ class QueriedTable(Mapping[str, Record]):
         return isinstance(record_id, str) and self._get(record_id) is not None
 
     def __iter__(self) -> Iterator[str]:
+        if self._ids is not None:  # no record parsed to list the ids
+            return self._ids()
         return (rid for rid, _record in self.stream())
 
     def __len__(self) -> int:

@@ -430,8 +430,8 @@ class CRM:
         return crm
 
     def open_for_screen(self) -> None:
-        """Load what the first screen needs (accounts); call `finish_loading()` in a worker
-        afterwards for contacts and activities. `ready` tells when everything is there."""
+        """Open for the app. Both engines answer every table at once (a file through its
+        index); `finish_loading()` and `ready` remain for an engine that loads later."""
         self._engine.open(defer=(CONTACTS, ACTIVITIES))
 
     def finish_loading(self) -> None:

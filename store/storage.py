@@ -351,7 +351,7 @@ class Database:
             return self._first_line_meta(first), _base_token(first, identity)
         return None, _base_token(first, identity)
 
-    def _position_holds(self, state: Any, meta: Record | None) -> bool:
+    def _position_holds(self, state: IndexState, meta: Record | None) -> bool:
         """The journal the index stands in is there, as long as it read, and its position
         is at a line end: the chain it read is the one on disk."""
         if meta is not None and state.generation < int(meta["generation"]):
@@ -369,7 +369,7 @@ class Database:
         finally:
             os.close(fd)
 
-    def _journals_hold(self, meta: Record, state: Any) -> bool:
+    def _journals_hold(self, meta: Record, state: IndexState) -> bool:
         """Every journal entry the index took in since the base is still there and whole:
         damage to one is refused now, as a full read would (each line is parsed and its
         checksum verified; the journals are kept short by compaction). False when a journal

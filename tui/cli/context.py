@@ -192,7 +192,7 @@ def notice(text: str) -> None:
 
 def open_crm(ctx: click.Context, *, only: tuple[str, ...] | None = None) -> CRM:
     """The CRM for this invocation (opened once, closed when the command ends). `only`: the
-    tables a read-only command needs; the others are not even parsed."""
+    tables a read-only command needs; it is then opened for reading only."""
     crm = ctx.meta.get("crm.instance")
     if crm is None:
         location = database_location(ctx)
